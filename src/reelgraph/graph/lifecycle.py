@@ -1,0 +1,177 @@
+"""``Graph``: the Python API of the lifecycle graph, over any ``GraphStore``.
+
+    g = Graph.open()                                   # SQLite under REELGRAPH_HOME
+    g.add("rg://dataset/movielens/ratings", owner="data-eng", tags=["ratings"])
+    g.add("rg://model/personalization/ranker@3")
+    g.link("rg://model/personalization/ranker@3", "trained_on", "rg://dataset/movielens/ratings")
+    g.lineage("rg://model/personalization/ranker@3").to_dict()
+
+Every method takes URIs (or ``NodeKey``) and ``as_of`` (aware datetime, ISO string or
+microseconds) where a past state makes sense.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from reelgraph.core.clock import parse_time, to_us
+from reelgraph.core.errors import NotFound
+from reelgraph.core.settings import Settings
+from reelgraph.core.urls import backend_for
+from reelgraph.graph.kinds import EdgeKind, NodeKind
+from reelgraph.graph.lineage import Subgraph, Way, impact, path, walk
+from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
+from reelgraph.graph.store import GraphStore, NodeFilter, SearchHit
+from reelgraph.graph.uri import NodeKey
+
+Ref = str | NodeKey
+When = datetime | str | int | None
+
+
+def key_of(ref: Ref) -> NodeKey:
+    return ref if isinstance(ref, NodeKey) else NodeKey.parse(ref)
+
+
+def as_of_us(when: When) -> int | None:
+    if when is None or isinstance(when, int):
+        return when
+    return to_us(parse_time(when) if isinstance(when, str) else when)
+
+
+def spec(ref: Ref, **fields: Any) -> NodeSpec:
+    """A ``NodeSpec`` from a URI and keyword fields (owner, description, tags, ...)."""
+    if "tags" in fields:
+        fields["tags"] = tuple(fields["tags"])
+    return NodeSpec(key_of(ref), **fields)
+
+
+class Batch:
+    """Writes collected and applied atomically when the ``with`` block ends without error."""
+
+    def __init__(self, author: str) -> None:
+        self.changes = ChangeSet(author=author)
+
+    def add(self, ref: Ref, **fields: Any) -> NodeKey:
+        node = spec(ref, **fields)
+        self.changes.nodes.append(node)
+        return node.key
+
+    def link(self, src: Ref, kind: str, dst: Ref, **properties: Any) -> None:
+        self.changes.edges.append(EdgeSpec(key_of(src), kind, key_of(dst), properties))
+
+    def unlink(self, src: Ref, kind: str, dst: Ref) -> None:
+        self.changes.delete_edges.append(EdgeSpec(key_of(src), kind, key_of(dst)))
+
+    def delete(self, ref: Ref) -> None:
+        self.changes.delete_nodes.append(key_of(ref))
+
+
+class Graph:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, url: str | None = None, settings: Settings | None = None) -> Graph:
+        """Open the graph at ``url`` (default: the settings' metadata database)."""
+        url = url or (settings or Settings.load()).metadata_url
+        return cls(backend_for("metadata", url)(url))
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- writes --------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self, author: str = "") -> Iterator[Batch]:
+        batch = Batch(author)
+        yield batch
+        self.last_result = self.store.apply(batch.changes)
+
+    def apply(self, changes: ChangeSet) -> ApplyResult:
+        return self.store.apply(changes)
+
+    def add(self, ref: Ref, author: str = "", **fields: Any) -> Node:
+        with self.batch(author) as b:
+            key = b.add(ref, **fields)
+        return self.show(key)
+
+    def link(self, src: Ref, kind: str, dst: Ref, author: str = "", **properties: Any) -> None:
+        with self.batch(author) as b:
+            b.link(src, kind, dst, **properties)
+
+    def unlink(self, src: Ref, kind: str, dst: Ref, author: str = "") -> None:
+        with self.batch(author) as b:
+            b.unlink(src, kind, dst)
+
+    def delete(self, ref: Ref, author: str = "") -> None:
+        with self.batch(author) as b:
+            b.delete(ref)
+
+    def register_node_kind(self, name: str, description: str = "") -> None:
+        self.store.register_node_kind(NodeKind(name, description))
+
+    def register_edge_kind(self, kind: EdgeKind) -> None:
+        self.store.register_edge_kind(kind)
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def get(self, ref: Ref, as_of: When = None) -> Node | None:
+        """The node as of a time, or None if it did not exist or was deleted then."""
+        node = self.store.get(key_of(ref), as_of_us(as_of))
+        return None if node is None or node.deleted else node
+
+    def show(self, ref: Ref, as_of: When = None) -> Node:
+        key = key_of(ref)
+        node = self.store.get(key, as_of_us(as_of))
+        if node is None or node.deleted:
+            when = f" as of {as_of}" if as_of is not None else ""
+            state = "was deleted" if node else "does not exist"
+            raise NotFound(
+                f"node {key.uri} {state}{when}",
+                "find the right URI with `reelgraph graph search WORDS`",
+            )
+        return node
+
+    def history(self, ref: Ref) -> list[Node]:
+        revisions = self.store.history(key_of(ref))
+        if not revisions:
+            self.show(ref)  # raises NotFound with the fix
+        return revisions
+
+    def edges(self, ref: Ref, as_of: When = None) -> list[tuple[str, Edge, Node]]:
+        """The node's current edges as (direction, edge, node at the other end)."""
+        node = self.show(ref, as_of)
+        t = as_of_us(as_of)
+        out = self.store.edges([node.id], "out", None, t)
+        inc = self.store.edges([node.id], "in", None, t)
+        others = self.store.nodes([e.dst_id for e in out] + [e.src_id for e in inc], t)
+        return [("out", e, others[e.dst_id]) for e in out if e.dst_id in others] + [
+            ("in", e, others[e.src_id]) for e in inc if e.src_id in others
+        ]
+
+    def lineage(
+        self,
+        ref: Ref,
+        way: Way = "upstream",
+        depth: int = 10,
+        kinds: Sequence[str] | None = None,
+        as_of: When = None,
+    ) -> Subgraph:
+        return walk(self.store, self.show(ref, as_of), way, depth, kinds, as_of_us(as_of))
+
+    def impact(self, ref: Ref, as_of: When = None) -> Subgraph:
+        return impact(self.store, self.show(ref, as_of), as_of_us(as_of))
+
+    def path(self, start: Ref, goal: Ref, as_of: When = None) -> list[tuple[Node, Edge | None]]:
+        return path(self.store, self.show(start, as_of), self.show(goal, as_of),
+                    as_of=as_of_us(as_of))
+
+    def find(self, as_of: When = None, limit: int = 1000, **where: str | None) -> list[Node]:
+        return self.store.find(NodeFilter(**where), as_of_us(as_of), limit)
+
+    def search(self, text: str, limit: int = 20, as_of: When = None, **where: str | None
+               ) -> list[SearchHit]:
+        return self.store.search(text, NodeFilter(**where), limit, as_of_us(as_of))

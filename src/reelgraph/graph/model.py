@@ -1,0 +1,150 @@
+"""The plain values that cross the graph's seams: nodes, edges, revisions, change sets.
+
+Times are microseconds since the Unix epoch in UTC (see ``reelgraph.core.clock``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reelgraph.core.errors import InvalidInput
+from reelgraph.graph.uri import NodeKey
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """What a writer says about a node; the store turns it into a revision."""
+
+    key: NodeKey
+    domain: str | None = None  # defaults to the namespace
+    owner: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    properties: Json = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            json.dumps(self.properties, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"properties of {self.key.uri} are not plain JSON ({exc})",
+                "use only strings, numbers, booleans, null, lists and objects",
+            ) from None
+        if not all(isinstance(t, str) and t for t in self.tags):
+            raise InvalidInput(f"tags of {self.key.uri} must be non-empty strings", "fix tags")
+        object.__setattr__(self, "tags", tuple(sorted(set(self.tags))))
+
+    @property
+    def uri(self) -> str:
+        return self.key.uri
+
+    @property
+    def effective_domain(self) -> str:
+        return self.domain or self.key.namespace
+
+    def content(self) -> Json:
+        """The revisioned content, used to tell a real change from a repeat."""
+        return {
+            "domain": self.effective_domain,
+            "owner": self.owner,
+            "description": self.description,
+            "tags": list(self.tags),
+            "properties": self.properties,
+        }
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node as stored, at one revision."""
+
+    id: int
+    key: NodeKey
+    domain: str
+    owner: str
+    description: str
+    tags: tuple[str, ...]
+    properties: Json
+    revision: int
+    valid_from: int
+    valid_to: int | None
+    deleted: bool
+
+    @property
+    def uri(self) -> str:
+        return self.key.uri
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+    def to_dict(self) -> Json:
+        return {
+            "uri": self.uri,
+            "kind": self.key.kind,
+            "namespace": self.key.namespace,
+            "name": self.key.name,
+            "version": self.key.version,
+            "domain": self.domain,
+            "owner": self.owner,
+            "description": self.description,
+            "tags": list(self.tags),
+            "properties": self.properties,
+            "revision": self.revision,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    src: NodeKey
+    kind: str
+    dst: NodeKey
+    properties: Json = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge as stored: ``src --kind--> dst`` valid over [valid_from, valid_to)."""
+
+    id: int
+    src_id: int
+    dst_id: int
+    kind: str
+    properties: Json
+    valid_from: int
+    valid_to: int | None
+
+
+@dataclass
+class ChangeSet:
+    """A batch of writes applied atomically: all of it is stored, or none of it."""
+
+    nodes: list[NodeSpec] = field(default_factory=list)
+    edges: list[EdgeSpec] = field(default_factory=list)
+    delete_nodes: list[NodeKey] = field(default_factory=list)
+    delete_edges: list[EdgeSpec] = field(default_factory=list)
+    author: str = ""
+
+    def node(self, spec: NodeSpec) -> ChangeSet:
+        self.nodes.append(spec)
+        return self
+
+    def edge(self, src: NodeKey, kind: str, dst: NodeKey, **properties: Any) -> ChangeSet:
+        self.edges.append(EdgeSpec(src, kind, dst, properties))
+        return self
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    nodes_written: int  # new revisions (unchanged nodes are not rewritten)
+    nodes_unchanged: int
+    nodes_deleted: int
+    edges_written: int
+    edges_unchanged: int
+    edges_deleted: int

@@ -1,0 +1,1 @@
+"""SQL implementations of ``GraphStore``: one shared store, thin SQLite and PostgreSQL hooks."""

@@ -1,0 +1,101 @@
+"""PostgreSQL back-end: tsvector search, COPY for bulk loads, writers serialised per graph."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, text
+
+from reelgraph.graph.model import NodeSpec
+from reelgraph.graph.sql.store import SqlGraphStore, search_fields
+
+_WRITE = "reelgraph_write"
+# Writers take one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE does:
+# revision numbers and cycle checks then never race. Readers are never blocked.
+_WRITE_LOCK = 0x7267_6772  # "rggr"
+_TSV = (
+    "setweight(to_tsvector('simple', :name), 'A') || setweight(to_tsvector('simple', :tags), 'B')"
+    " || setweight(to_tsvector('simple', :description), 'C')"
+    " || setweight(to_tsvector('simple', :properties), 'D')"
+)
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here, not SQLAlchemy's default psycopg2."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class PostgresGraphStore(SqlGraphStore):
+    def __init__(self, url: str) -> None:
+        engine = create_engine(driver_url(url), pool_pre_ping=True)
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            if conn.get_execution_options().get(_WRITE, False):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
+
+        super().__init__(url, engine)
+
+    def _write(self) -> Connection:
+        return self.engine.connect().execution_options(**{_WRITE: True})
+
+    def _index_texts(
+        self, conn: Connection, entries: Iterable[tuple[int, NodeSpec | None]]
+    ) -> None:
+        iterator = iter(entries)
+        while batch := list(itertools.islice(iterator, 10_000)):
+            gone = [{"id": node_id} for node_id, spec in batch if spec is None]
+            if gone:
+                conn.execute(text("DELETE FROM rg_node_search WHERE node_id = :id"), gone)
+            rows = [
+                dict(zip(("id", "name", "tags", "description", "properties"),
+                         (node_id, *search_fields(spec)), strict=True))
+                for node_id, spec in batch
+                if spec is not None
+            ]
+            if rows:
+                conn.execute(
+                    text(
+                        f"INSERT INTO rg_node_search (node_id, tsv) VALUES (:id, {_TSV}) "
+                        "ON CONFLICT (node_id) DO UPDATE SET tsv = EXCLUDED.tsv"
+                    ),
+                    rows,
+                )
+
+    def _search_ids(self, conn: Connection, text_query: str, limit: int
+                    ) -> list[tuple[int, float]]:
+        terms = [f"{t}:*" for t in text_query.split()]
+        for joiner in (" & ", " | "):  # all words first; any word if none has all
+            rows = conn.execute(
+                text(
+                    "SELECT node_id, ts_rank_cd(tsv, q) AS rank FROM rg_node_search, "
+                    "to_tsquery('simple', :q) q WHERE tsv @@ q ORDER BY rank DESC, node_id "
+                    "LIMIT :n"
+                ),
+                {"q": joiner.join(terms), "n": limit},
+            ).all()
+            if rows:
+                return [(row[0], float(row[1])) for row in rows]
+        return []
+
+    def _bulk_insert(self, conn: Connection, table: str, columns: Sequence[str],
+                     rows: Iterable[tuple[Any, ...]]) -> None:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _after_bulk_load(self, conn: Connection) -> None:
+        conn.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('rg_node', 'id'), "
+            "(SELECT COALESCE(MAX(id), 1) FROM rg_node))"
+        )
+        conn.exec_driver_sql("ANALYZE")

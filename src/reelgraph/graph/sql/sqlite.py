@@ -1,0 +1,93 @@
+"""SQLite back-end: one file, WAL mode, writers serialised with BEGIN IMMEDIATE, FTS5 search."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, text
+
+from reelgraph.graph.model import NodeSpec
+from reelgraph.graph.sql.store import SqlGraphStore, search_fields
+
+_BUSY_TIMEOUT_MS = 60_000  # eight busy writers must wait, not fail
+_BATCH = 50_000
+_WRITE = "reelgraph_write"
+
+
+class SqliteGraphStore(SqlGraphStore):
+    def __init__(self, url: str) -> None:
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # A writer takes the lock up front; upgrading a read lock later could deadlock.
+            immediate = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        super().__init__(url, engine)
+
+    def _write(self) -> Connection:
+        return self.engine.connect().execution_options(**{_WRITE: True})
+
+    def _index_texts(
+        self, conn: Connection, entries: Iterable[tuple[int, NodeSpec | None]]
+    ) -> None:
+        for batch in _batched(entries):
+            conn.exec_driver_sql(
+                "DELETE FROM rg_node_fts WHERE rowid = ?", [(node_id,) for node_id, _ in batch]
+            )
+            rows = [(node_id, *search_fields(spec)) for node_id, spec in batch if spec]
+            if rows:
+                conn.exec_driver_sql(
+                    "INSERT INTO rg_node_fts (rowid, name, tags, description, properties) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+    def _search_ids(self, conn: Connection, text_query: str, limit: int
+                    ) -> list[tuple[int, float]]:
+        terms = [f'"{t}"*' for t in text_query.split()]
+        for joiner in (" AND ", " OR "):  # all words first; any word if none has all
+            rows = conn.execute(
+                text(
+                    "SELECT rowid, bm25(rg_node_fts, 10.0, 4.0, 2.0, 1.0) AS rank "
+                    "FROM rg_node_fts WHERE rg_node_fts MATCH :q ORDER BY rank LIMIT :n"
+                ),
+                {"q": joiner.join(terms), "n": limit},
+            ).all()
+            if rows:
+                return [(row[0], -float(row[1])) for row in rows]
+        return []
+
+    def _after_bulk_load(self, conn: Connection) -> None:
+        conn.exec_driver_sql("ANALYZE")
+
+    def _bulk_insert(self, conn: Connection, table: str, columns: Sequence[str],
+                     rows: Iterable[tuple[Any, ...]]) -> None:
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        for batch in _batched(rows):
+            conn.exec_driver_sql(sql, batch)
+
+
+def _batched(rows: Iterable[Any]) -> Iterable[list[Any]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, _BATCH)):
+        yield batch

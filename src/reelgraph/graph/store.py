@@ -1,0 +1,91 @@
+"""The ``GraphStore`` protocol: the one seam between the graph's logic and its storage.
+
+Implementations (``sql/sqlite.py``, ``sql/postgres.py``) share one SQL store. Rules every
+implementation keeps:
+
+- ``apply`` is atomic: a change set is stored whole or not at all, and a validation error
+  leaves the store untouched.
+- Writes never overwrite: a changed node gets a new revision valid from the write time, the
+  old one stays readable with ``as_of``. Deleting a node writes a tombstone revision and
+  closes its edges. Writing a node or edge identical to its current state is a no-op, so
+  repeating a write (or an ingestion event) changes nothing.
+- ``as_of`` is microseconds since the epoch (UTC); ``None`` means now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from reelgraph.graph.kinds import EdgeKind, KindRegistry, NodeKind
+from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, Node, NodeSpec
+from reelgraph.graph.uri import NodeKey
+
+Direction = Literal["out", "in"]
+
+
+@dataclass(frozen=True)
+class NodeFilter:
+    kind: str | None = None
+    namespace: str | None = None
+    domain: str | None = None
+    owner: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    node: Node
+    score: float
+
+
+class GraphStore(Protocol):
+    url: str
+
+    def registry(self) -> KindRegistry: ...
+
+    def register_node_kind(self, kind: NodeKind) -> None: ...
+
+    def register_edge_kind(self, kind: EdgeKind) -> None: ...
+
+    def apply(self, changes: ChangeSet) -> ApplyResult: ...
+
+    def bulk_load(self, nodes: Iterable[NodeSpec], edges: Iterable[tuple[str, str, str]]) -> None:
+        """Fast first load of a large graph: edges are (src uri, kind, dst uri).
+
+        Skips per-edge kind checks and history comparison; only for an empty store.
+        """
+        ...
+
+    def get(self, key: NodeKey, as_of: int | None = None) -> Node | None:
+        """The node's revision valid at ``as_of`` (tombstones included), or None."""
+        ...
+
+    def nodes(self, ids: Sequence[int], as_of: int | None = None) -> dict[int, Node]:
+        """Live (not deleted) nodes by id."""
+        ...
+
+    def history(self, key: NodeKey) -> list[Node]: ...
+
+    def edges(
+        self,
+        node_ids: Sequence[int],
+        direction: Direction,
+        kinds: Sequence[str] | None = None,
+        as_of: int | None = None,
+    ) -> list[Edge]:
+        """Edges leaving (``out``) or entering (``in``) any of the nodes."""
+        ...
+
+    def all_edges(self, kinds: Sequence[str] | None = None, as_of: int | None = None
+                  ) -> Iterator[Edge]: ...
+
+    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000
+             ) -> list[Node]: ...
+
+    def search(
+        self, text: str, where: NodeFilter, limit: int = 20, as_of: int | None = None
+    ) -> list[SearchHit]: ...
+
+    def close(self) -> None: ...
