@@ -7,6 +7,9 @@ a past time. Edges (``src --kind--> dst``) have intervals too. Kinds are registe
 ``KindRegistry``. ``Graph`` is the API; ``GraphStore`` is the storage seam (SQLite, PostgreSQL).
 """
 
+from reelgraph.graph.commonality import ReuseCandidate, Similar
+from reelgraph.graph.derived import DerivedRule
+from reelgraph.graph.export import to_dot, to_json
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.lifecycle import Batch, Graph
 from reelgraph.graph.lineage import IMPACT_KINDS, Subgraph
@@ -18,6 +21,7 @@ __all__ = [
     "IMPACT_KINDS",
     "Batch",
     "ChangeSet",
+    "DerivedRule",
     "Edge",
     "EdgeKind",
     "EdgeSpec",
@@ -30,6 +34,10 @@ __all__ = [
     "NodeKey",
     "NodeKind",
     "NodeSpec",
+    "ReuseCandidate",
     "SearchHit",
+    "Similar",
     "Subgraph",
+    "to_dot",
+    "to_json",
 ]

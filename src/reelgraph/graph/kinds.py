@@ -135,7 +135,7 @@ BUILTIN_EDGE_KINDS: tuple[EdgeKind, ...] = (
     ),
     EdgeKind(
         "monitors",
-        Flow.DOWN,
+        Flow.UP,  # the monitor depends on what it watches: it is downstream of it
         _pairs(("monitor",), (ANY,)),
         description="a monitor watches a node",
     ),

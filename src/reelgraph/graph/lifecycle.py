@@ -21,6 +21,8 @@ from reelgraph.core.clock import parse_time, to_us
 from reelgraph.core.errors import NotFound
 from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
+from reelgraph.graph.commonality import ReuseCandidate, Similar, reuse_candidates, similar_models
+from reelgraph.graph.derived import DEFAULT_RULES, DerivedRule, DeriveResult, derive
 from reelgraph.graph.kinds import EdgeKind, NodeKind
 from reelgraph.graph.lineage import Subgraph, Way, impact, path, walk
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
@@ -175,3 +177,17 @@ class Graph:
     def search(self, text: str, limit: int = 20, as_of: When = None, **where: str | None
                ) -> list[SearchHit]:
         return self.store.search(text, NodeFilter(**where), limit, as_of_us(as_of))
+
+    def similar(self, ref: Ref, limit: int = 10, as_of: When = None) -> list[Similar]:
+        """Models in any domain that share this model's inputs, most similar first."""
+        return similar_models(self.store, self.show(ref, as_of), limit, as_of_us(as_of))
+
+    def reuse_candidates(self, ref: Ref, min_similarity: float = 0.1, as_of: When = None
+                         ) -> list[ReuseCandidate]:
+        """Other domains' features and embeddings that models like this one use."""
+        return reuse_candidates(self.store, self.show(ref, as_of), min_similarity,
+                                as_of_us(as_of))
+
+    def derive(self, rules: tuple[DerivedRule, ...] = DEFAULT_RULES) -> list[DeriveResult]:
+        """Materialise multi-hop relations as direct edges (idempotent)."""
+        return derive(self.store, rules)
