@@ -199,7 +199,7 @@ def test_search_ranks_names_first_and_filters(graph: Graph) -> None:
     assert [h.node.uri for h in hits][:2] == [DS, "rg://dataset/movielens/movies"]
     assert hits[0].score > hits[1].score
     assert [h.node.uri for h in graph.search("genre user")] == [FEAT]
-    assert [h.node.uri for h in graph.search("genr")] [0] in {FEAT, "rg://dataset/movielens/movies"}
+    assert next(h.node.uri for h in graph.search("genr")) in {FEAT, "rg://dataset/movielens/movies"}
     assert {h.node.uri for h in graph.search("movielens", kind="dataset")} == {
         DS, "rg://dataset/movielens/movies"}
     assert [h.node.uri for h in graph.search("click", domain="ads")] == ["rg://model/ads/ctr"]

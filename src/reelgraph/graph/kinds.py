@@ -49,7 +49,7 @@ class EdgeKind:
         for s, d in self.connects:
             if s not in (ANY, src_kind):
                 continue
-            if d == ANY or d == dst_kind or (d == SAME and src_kind == dst_kind):
+            if d in (ANY, dst_kind) or (d == SAME and src_kind == dst_kind):
                 return True
         return False
 

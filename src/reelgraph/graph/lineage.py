@@ -107,7 +107,9 @@ def walk(
         result.nodes.update(store.nodes(sorted(fresh), as_of))
         frontier = sorted(fresh)
     # Edges into deleted or not-yet-fetched nodes are dropped from the answer.
-    result.edges = [e for e in result.edges if e.src_id in result.nodes and e.dst_id in result.nodes]
+    result.edges = [
+        e for e in result.edges if e.src_id in result.nodes and e.dst_id in result.nodes
+    ]
     return result
 
 

@@ -34,7 +34,9 @@ def _at(alias: str, as_of: int | None) -> str:
     """The SQL condition for "valid at as_of" (bound as :as_of)."""
     if as_of is None:
         return f"{alias}.valid_to IS NULL"
-    return f"{alias}.valid_from <= :as_of AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :as_of)"
+    return (
+        f"{alias}.valid_from <= :as_of AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :as_of)"
+    )
 
 
 def _dumps(value: Any) -> str:
