@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from reelgraph.core import InvalidInput, Settings, now_us, parse_time, to_us
+from reelgraph.core.urls import backend_for
+
+
+def test_settings_from_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
+    (tmp_path / "reelgraph.toml").write_text('api_token = "from-file"\nopen_reads = false\n')
+    settings = Settings.load()
+    assert settings.api_token == "from-file" and settings.open_reads is False
+    assert settings.metadata_url == f"sqlite:///{tmp_path / 'reelgraph.db'}"
+    monkeypatch.setenv("REELGRAPH_API_TOKEN", "from-env")
+    monkeypatch.setenv("REELGRAPH_OPEN_READS", "yes")
+    settings = Settings.load()
+    assert (settings.api_token, settings.open_reads) == ("from-env", True)
+    assert Settings.load(database_url="postgresql://x/y").metadata_url == "postgresql://x/y"
+
+
+def test_bad_settings_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
+    (tmp_path / "reelgraph.toml").write_text("api_token = \n")
+    with pytest.raises(InvalidInput, match="not valid TOML"):
+        Settings.load()
+    (tmp_path / "reelgraph.toml").write_text('colour = "blue"\n')
+    with pytest.raises(InvalidInput, match="unknown setting"):
+        Settings.load()
+
+
+def test_clock_is_strictly_increasing_and_times_need_zones() -> None:
+    stamps = [now_us() for _ in range(1000)]
+    assert stamps == sorted(set(stamps))
+    assert to_us(parse_time("2026-11-23T10:00:00Z")) == 1795428000000000
+    with pytest.raises(InvalidInput, match="no time zone"):
+        parse_time("2026-11-23T10:00:00")
+    with pytest.raises(InvalidInput, match="not an ISO-8601"):
+        parse_time("yesterday")
+    with pytest.raises(InvalidInput):
+        to_us(datetime(2026, 1, 1))
+
+
+def test_unknown_url_scheme_names_the_choices() -> None:
+    with pytest.raises(InvalidInput, match="sqlite://"):
+        backend_for("metadata", "mysql://localhost/db")
