@@ -1,0 +1,55 @@
+"""The application factory: ``uvicorn --factory reelgraph.api:create_app``.
+
+One graph is opened per application, from the settings, and closed when the server stops;
+tests inject their own ``Graph`` (which they then close themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from reelgraph.api.errors import install_error_handlers
+from reelgraph.api.routers import graph as graph_router
+from reelgraph.api.state import ApiState
+from reelgraph.core.settings import Settings
+from reelgraph.graph import Graph
+
+DESCRIPTION = """\
+The reelgraph model lifecycle graph over HTTP.
+
+* Node URIs look like `rg://model/personalization/unified-ranker@3`; pass them as the `uri`
+  query parameter (URL-encoded).
+* `as_of` takes an ISO-8601 time with a zone (`2026-11-23T10:00:00Z`) and answers as of then.
+* Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
+* Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status, and a refused
+  write stores nothing.
+"""
+
+
+def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
+    settings = settings or Settings.load()
+    state = ApiState(
+        settings=settings,
+        graph=graph or Graph.open(settings=settings),
+        owns_graph=graph is None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.owns_graph:
+            state.graph.close()
+
+    app = FastAPI(
+        title="reelgraph",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.reelgraph = state
+    install_error_handlers(app)
+    app.include_router(graph_router.router)
+    return app
