@@ -47,3 +47,11 @@ def test_clock_is_strictly_increasing_and_times_need_zones() -> None:
 def test_unknown_url_scheme_names_the_choices() -> None:
     with pytest.raises(InvalidInput, match="sqlite://"):
         backend_for("metadata", "mysql://localhost/db")
+
+
+def test_home_override_reads_its_own_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    monkeypatch.delenv("REELGRAPH_HOME", raising=False)
+    (tmp_path / "reelgraph.toml").write_text('api_token = "here"\n')
+    settings = Settings.load(home=str(tmp_path))
+    assert (settings.home, settings.api_token) == (tmp_path, "here")

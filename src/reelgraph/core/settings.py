@@ -35,6 +35,8 @@ class Settings:
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         base = cls()
+        if overrides.get("home") is not None:  # the config file lives in the chosen home
+            base = replace(base, home=Path(overrides["home"]).expanduser())
         values: dict[str, Any] = {}
         config = base.home / "reelgraph.toml"
         if config.exists():

@@ -1,0 +1,61 @@
+"""The root ``reelgraph`` command: global options, the command groups, and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from reelgraph.cli import demo, graph, render, serve
+from reelgraph.cli.session import Session
+from reelgraph.core.errors import ReelgraphError
+
+
+class ReelgraphGroup(TyperGroup):
+    """Turns a ``ReelgraphError`` from any command into one red line and exit code 1."""
+
+    # ``Any``: Typer vendors its own click, whose Context class is private.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReelgraphError as exc:
+            render.error(exc)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="reelgraph",
+    cls=ReelgraphGroup,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="reelgraph: one model lifecycle graph for datasets, features, models, runs, "
+    "deployments, media and incidents.",
+)
+app.add_typer(graph.app, name="graph")
+app.command()(demo.demo)
+app.command()(serve.serve)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", envvar="REELGRAPH_HOME",
+                     help="Home folder (SQLite graph, config). Default: ~/.reelgraph."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", envvar="REELGRAPH_DATABASE_URL",
+                     help="Metadata database, e.g. postgresql://user@host/db. "
+                          "Default: SQLite under the home folder."),
+    ] = None,
+) -> None:
+    ctx.obj = Session(home=home, database_url=database_url or None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="reelgraph")

@@ -1,0 +1,78 @@
+"""``reelgraph demo``: the main job, end to end, then where to look next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.rule import Rule
+from rich.table import Table
+
+from reelgraph.cli import render
+from reelgraph.cli.session import session
+
+if TYPE_CHECKING:
+    from reelgraph.demo import DemoReport
+
+
+def demo(
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Folder holding ml-latest-small/ (default: the "
+                                    "checkout's examples/data)."),
+    ] = None,
+) -> None:
+    """Run the main job: register MovieLens and a two-domain catalog, then query it."""
+    from reelgraph.demo import catalog, run  # deferred: keeps `import reelgraph.cli` light
+
+    current = session(ctx)
+    settings = current.settings()
+    with current.graph() as graph:
+        report = run(graph, data)
+    show_report(report, render.hide_password(settings.metadata_url), catalog.RANKER_V2,
+                catalog.RATINGS)
+
+
+def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> None:
+    out = render.console()
+    out.print(Rule("reelgraph demo: the model lifecycle graph"))
+    out.print(f"graph: {where}", markup=False)
+    out.print(f"data:  {report.data_dir}", markup=False)
+
+    datasets = Table("dataset", "rows", "columns", "sha256", show_edge=False,
+                     title="datasets (measured from the files)", title_justify="left")
+    for node in report.datasets:
+        p = node.properties
+        datasets.add_row(node.uri, f"{p['rows']:,}", ", ".join(c["name"] for c in p["schema"]),
+                         str(p["sha256"])[:12] + "…")
+    out.print(datasets)
+
+    counts = ", ".join(f"{n} {kind}" for kind, n in report.registered.items())
+    out.print(f"registered {sum(report.registered.values())} nodes ({counts}) "
+              f"and {report.edges} edges", markup=False)
+    if report.new_revisions:
+        out.print(f"[green]{report.new_revisions} new revisions written[/] "
+                  f"({report.derived} derived links)")
+    else:
+        out.print("[green]0 new revisions: everything was already registered[/]")
+
+    out.print(Rule("upstream lineage of the ranker"))
+    out.print(render.lineage_tree(report.lineage))
+    out.print(Rule("impact of a change to ratings.csv"))
+    out.print(render.impact_view(report.impact))
+    out.print(Rule("models like the ranker, in any domain"))
+    out.print(render.similar_table(ranker, report.similar))
+    out.print(render.reuse_table(report.reuse))
+
+    out.print(Rule("where to look next"))
+    for command, why in (
+        ("reelgraph graph search genre", "find nodes by words"),
+        (f"reelgraph graph show {ranker} --history", "a node, its edges and revisions"),
+        (f"reelgraph graph impact {ratings}", "who a data change affects"),
+        (f"reelgraph graph export {ranker} --format dot -o ranker.dot", "a Graphviz view"),
+        ("reelgraph serve", "the REST API at http://127.0.0.1:8000/docs"),
+    ):
+        out.print(f"  [bold]{command}[/]  [dim]# {why}[/]", soft_wrap=True)
+    out.print("[dim](from a checkout, run them as scripts/reelgraph ...)[/]")

@@ -1,0 +1,34 @@
+"""``reelgraph serve``: the REST API (``reelgraph.api``) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from reelgraph.cli import render
+from reelgraph.cli.session import session
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the REST API at /api/v1/graph, with OpenAPI docs at /docs."""
+    import uvicorn  # deferred: a server stack is not needed by the other commands
+
+    current = session(ctx)
+    # The app factory reads Settings from the environment; hand it the global options.
+    if current.home is not None:
+        os.environ["REELGRAPH_HOME"] = str(current.home)
+    if current.database_url is not None:
+        os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
+    settings = current.settings()  # fail here, in one red line, if the settings are wrong
+    render.console().print(
+        f"serving {render.hide_password(settings.metadata_url)} at "
+        f"http://{host}:{port}/api/v1/graph (docs: http://{host}:{port}/docs)",
+        markup=False,
+    )
+    uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port)

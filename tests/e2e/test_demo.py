@@ -1,0 +1,120 @@
+"""The main job end to end: ``reelgraph demo`` twice in a fresh home, then the graph itself.
+
+The demo runs through the CLI exactly as a user runs it (a subprocess of the installed
+console script, on the embedded SQLite default); the assertions read the resulting graph
+through the Python API.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reelgraph.core import Settings
+from reelgraph.demo import catalog, default_data_dir
+from reelgraph.graph import Graph
+
+pytestmark = pytest.mark.slow
+RELEASE = default_data_dir() / "ml-latest-small"
+
+
+def run_demo(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REELGRAPH_HOME": str(home), "COLUMNS": "200"}
+    env.pop("REELGRAPH_DATABASE_URL", None)
+    script = Path(sys.executable).with_name("reelgraph")
+    return subprocess.run([str(script), "demo"], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def csv_rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1  # minus the header
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    home = tmp_path_factory.mktemp("home")
+    first, second = run_demo(home), run_demo(home)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    return home, first.stdout, second.stdout
+
+
+@pytest.fixture
+def graph(demo_home: tuple[Path, str, str]) -> Iterator[Graph]:
+    home = demo_home[0]
+    assert (home / "reelgraph.db").exists()  # the embedded default, under REELGRAPH_HOME
+    opened = Graph.open(settings=Settings.load(home=home))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_datasets_carry_real_row_counts_schema_and_checksums(graph: Graph) -> None:
+    files = sorted(RELEASE.glob("*.csv"))
+    assert [f.name for f in files] == ["links.csv", "movies.csv", "ratings.csv", "tags.csv"]
+    for path in files:
+        props = graph.show(catalog.dataset_uri(path.name)).properties
+        assert props["rows"] == csv_rows(path)
+        assert props["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open(newline="", encoding="utf-8") as f:
+            assert [c["name"] for c in props["schema"]] == next(csv.reader(f))
+    ratings = graph.show(catalog.RATINGS).properties
+    assert ratings["rows"] == 100_836
+    assert {c["name"]: c["type"] for c in ratings["schema"]} == {
+        "userId": "integer", "movieId": "integer", "rating": "float", "timestamp": "integer"
+    }
+    assert graph.show(catalog.MOVIES).properties["rows"] == 9_742
+    assert graph.show(catalog.TAGS).properties["rows"] == 3_683
+
+
+def test_lineage_impact_and_derived_links(graph: Graph) -> None:
+    upstream = {n.uri for n in graph.lineage(catalog.RANKER_V2).nodes.values()}
+    assert {catalog.RATINGS, catalog.MOVIES, catalog.TAGS, catalog.USER_GENRE,
+            catalog.ITEM_POPULARITY, catalog.TAG_EMBEDDING} <= upstream
+    assert catalog.TITLE_EMBEDDING not in upstream
+    affected = {n.uri for n in graph.impact(catalog.RATINGS).of_kind(
+        "deployment", "consumer", "experiment")}
+    assert affected == {
+        "rg://deployment/personalization/homepage-ranker",
+        "rg://consumer/personalization/homepage-service",
+        catalog.EXPERIMENT,
+    }
+    # derive() turned run -> cell -> experiment into model -> experiment, for both versions.
+    for version in (catalog.RANKER_V1, catalog.RANKER_V2):
+        linked = [(e.kind, other.uri) for _, e, other in graph.edges(version)]
+        assert ("in_experiment", catalog.EXPERIMENT) in linked
+
+
+def test_models_like_the_ranker_cross_domains(graph: Graph) -> None:
+    similar = graph.similar(catalog.RANKER_V2)
+    assert [s.model.uri for s in similar] == [catalog.TAGGER_V1]
+    assert {n.uri for n in similar[0].shared} == {catalog.TAG_EMBEDDING, catalog.MOVIES,
+                                                  catalog.TAGS}
+    reuse = graph.reuse_candidates(catalog.RANKER_V2)
+    assert [(c.input.uri, c.input.domain) for c in reuse] == [(catalog.TITLE_EMBEDDING, "studio")]
+
+
+def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, str],
+                                                    graph: Graph) -> None:
+    _, first, second = demo_home
+    assert "new revisions written" in first
+    assert "0 new revisions: everything was already registered" in second
+    assert "0 new revisions" not in first
+    # Every node has exactly one revision: the second run rewrote nothing.
+    for node in graph.find(limit=10_000):
+        assert [r.revision for r in graph.history(node.uri)] == [1], node.uri
+    # What the demo prints, both times: the tree, the impact and the cross-domain answer.
+    for out in (first, second):
+        assert catalog.RANKER_V2 in out and "derived_from" in out
+        assert "rg://consumer/personalization/homepage-service" in out
+        assert catalog.TAGGER_V1 in out and catalog.TITLE_EMBEDDING in out
+        assert "reelgraph serve" in out
