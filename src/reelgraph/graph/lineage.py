@@ -1,8 +1,9 @@
 """Walks over the graph: upstream/downstream lineage, impact analysis, paths.
 
-Each walk goes hop by hop with one batched query per hop and direction, so its cost grows
-with the size of the answer, not of the graph. Lineage follows the flow of each edge kind
-(see ``kinds.Flow``); ``NONE`` edges are not lineage and are walked only by ``path``.
+Each walk goes hop by hop with one batched query per hop (both directions at once, see
+``GraphStore.reach``), so its cost grows with the size of the answer, not of the graph.
+Lineage follows the flow of each edge kind (see ``kinds.Flow``); ``NONE`` edges are not
+lineage and are walked only by ``path``.
 """
 
 from __future__ import annotations
@@ -87,25 +88,18 @@ def walk(
     # Upstream: follow UP edges forwards and DOWN edges backwards; downstream: the reverse.
     forward, backward = (up, down) if way == "upstream" else (down, up)
     result = Subgraph(root, {root.id: root}, {root.id: 0})
-    frontier = [root.id]
-    for hop in range(1, depth + 1):
-        found: list[tuple[Edge, int, int]] = []
-        if forward:
-            found += [(e, e.src_id, e.dst_id) for e in store.edges(frontier, "out", forward, as_of)]
-        if backward:
-            found += [(e, e.dst_id, e.src_id) for e in store.edges(frontier, "in", backward, as_of)]
+    # The store walks on one connection; nodes are fetched once, at the end.
+    for hop, found in enumerate(store.reach(root.id, forward, backward, depth, as_of), start=1):
         fresh: set[int] = set()
         for edge, origin, target in found:
             result.edges.append(edge)
             if target not in result.depth and target not in fresh:
                 fresh.add(target)
                 result.parent[target] = origin
-        if not fresh:
-            break
         for node_id in fresh:
             result.depth[node_id] = hop
-        result.nodes.update(store.nodes(sorted(fresh), as_of))
-        frontier = sorted(fresh)
+    reached = sorted(node_id for node_id in result.depth if node_id != root.id)
+    result.nodes.update(store.nodes(reached, as_of))
     # Edges into deleted or not-yet-fetched nodes are dropped from the answer.
     result.edges = [
         e for e in result.edges if e.src_id in result.nodes and e.dst_id in result.nodes

@@ -23,6 +23,8 @@ from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, Node, NodeSpec
 from reelgraph.graph.uri import NodeKey
 
 Direction = Literal["out", "in"]
+# One step of a walk: (edge, node it was reached from, node it leads to).
+Step = tuple[Edge, int, int]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,23 @@ class GraphStore(Protocol):
         as_of: int | None = None,
     ) -> list[Edge]:
         """Edges leaving (``out``) or entering (``in``) any of the nodes."""
+        ...
+
+    def reach(
+        self,
+        root_id: int,
+        forward: Sequence[str],
+        backward: Sequence[str],
+        depth: int,
+        as_of: int | None = None,
+    ) -> list[list[Step]]:
+        """Breadth-first from ``root_id``, on one connection and snapshot for the whole walk.
+
+        ``forward`` kinds are followed from source to destination, ``backward`` kinds from
+        destination to source. Returns one list per hop walked: the steps leaving that hop's
+        frontier, forward ones first. The next frontier is the targets not seen before; the
+        walk stops after ``depth`` hops or at the first hop that finds nothing new.
+        """
         ...
 
     def all_edges(self, kinds: Sequence[str] | None = None, as_of: int | None = None

@@ -31,6 +31,8 @@ def driver_url(url: str) -> str:
 
 
 class PostgresGraphStore(SqlGraphStore):
+    _mark = "%s"
+
     def __init__(self, url: str) -> None:
         engine = create_engine(driver_url(url), pool_pre_ping=True)
 

@@ -20,7 +20,7 @@ from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphErr
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
 from reelgraph.graph.sql.migrate import upgrade
-from reelgraph.graph.store import Direction, NodeFilter, SearchHit
+from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 
 _NODE_COLUMNS = (
@@ -28,14 +28,15 @@ _NODE_COLUMNS = (
     "r.tags, r.properties, r.rev, r.valid_from, r.valid_to, r.deleted"
 )
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
+_EDGE_COLUMNS = "e.id, e.src_id, e.dst_id, e.kind, e.properties, e.valid_from, e.valid_to"
 
 
-def _at(alias: str, as_of: int | None) -> str:
-    """The SQL condition for "valid at as_of" (bound as :as_of)."""
+def _at(alias: str, as_of: int | None, mark: str = ":as_of") -> str:
+    """The SQL condition for "valid at as_of", which ``mark`` binds (twice when positional)."""
     if as_of is None:
         return f"{alias}.valid_to IS NULL"
     return (
-        f"{alias}.valid_from <= :as_of AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :as_of)"
+        f"{alias}.valid_from <= {mark} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {mark})"
     )
 
 
@@ -60,7 +61,9 @@ def _node(row: Any) -> Node:
 
 
 def _edge(row: Any) -> Edge:
-    return Edge(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+    # Most edges carry no properties; skipping the parser for those halves a walk's decoding.
+    properties = {} if row[4] == "{}" else json.loads(row[4])
+    return Edge(row[0], row[1], row[2], row[3], properties, row[5], row[6])
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -75,7 +78,13 @@ def _in(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 
 
 class SqlGraphStore:
-    """``GraphStore`` over SQLAlchemy Core. Subclasses supply the engine and search."""
+    """``GraphStore`` over SQLAlchemy Core. Subclasses supply the engine and search.
+
+    The hot reads (walks, nodes by id) go to the driver's cursor with positional parameters:
+    SQLAlchemy's per-statement work costs more than these index lookups themselves.
+    """
+
+    _mark = "?"  # the driver's positional parameter marker
 
     def __init__(self, url: str, engine: Engine) -> None:
         self.url = url
@@ -211,19 +220,25 @@ class SqlGraphStore:
             return _get(conn, key, as_of)
 
     def nodes(self, ids: Sequence[int], as_of: int | None = None) -> dict[int, Node]:
+        with self.engine.connect() as conn, conn.begin():
+            return self._nodes(self._cursor(conn), ids, as_of)
+
+    def _cursor(self, conn: Connection) -> Any:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        return raw.cursor()
+
+    def _nodes(self, cursor: Any, ids: Sequence[int], as_of: int | None) -> dict[int, Node]:
         found: dict[int, Node] = {}
-        with self.engine.connect() as conn:
-            for chunk in _chunks(list(ids)):
-                clause, params = _in("i", chunk)
-                rows = conn.execute(
-                    text(
-                        f"SELECT {_NODE_COLUMNS} FROM rg_node n JOIN rg_node_rev r "
-                        f"ON r.node_id = n.id WHERE n.id IN {clause} AND {_at('r', as_of)} "
-                        "AND NOT r.deleted"
-                    ),
-                    {**params, "as_of": as_of},
-                )
-                found.update((row[0], _node(row)) for row in rows)
+        at = _at("r", as_of, self._mark)
+        for chunk in _chunks(list(ids)):
+            cursor.execute(
+                f"SELECT {_NODE_COLUMNS} FROM rg_node n JOIN rg_node_rev r ON r.node_id = n.id "
+                f"WHERE n.id IN ({', '.join(self._mark for _ in chunk)}) AND {at} "
+                "AND NOT r.deleted",
+                [*chunk, *([as_of, as_of] if as_of is not None else [])],
+            )
+            found.update((row[0], _node(row)) for row in cursor.fetchall())
         return found
 
     def history(self, key: NodeKey) -> list[Node]:
@@ -259,6 +274,58 @@ class SqlGraphStore:
                 rows = conn.execute(text(sql), {**params, **kind_params, "as_of": as_of})
                 found.extend(_edge(row) for row in rows)
         return found
+
+    def reach(
+        self,
+        root_id: int,
+        forward: Sequence[str],
+        backward: Sequence[str],
+        depth: int,
+        as_of: int | None = None,
+    ) -> list[list[Step]]:
+        hops: list[list[Step]] = []
+        seen, frontier = {root_id}, [root_id]
+        with self.engine.connect() as conn, conn.begin():
+            cursor = self._cursor(conn)
+            for _ in range(depth):
+                ahead: list[Step] = []
+                behind: list[Step] = []
+                for chunk in _chunks(frontier):
+                    more_ahead, more_behind = self._hop(cursor, chunk, forward, backward, as_of)
+                    ahead += more_ahead
+                    behind += more_behind
+                found = ahead + behind  # forward steps first, as edges(out) then edges(in)
+                hops.append(found)
+                fresh = {target for _, _, target in found} - seen
+                if not fresh:
+                    break
+                seen |= fresh
+                frontier = sorted(fresh)
+        return hops
+
+    def _hop(self, cursor: Any, ids: list[int], forward: Sequence[str],
+             backward: Sequence[str], as_of: int | None) -> tuple[list[Step], list[Step]]:
+        """Forward and backward steps from ``ids`` in one round trip (a UNION ALL)."""
+        mark, parts, params = self._mark, [], []
+        at = _at("e", as_of, mark)
+        for way, kinds, column in ((0, forward, "src_id"), (1, backward, "dst_id")):
+            if kinds:
+                parts.append(
+                    f"SELECT {_EDGE_COLUMNS}, {way} FROM rg_edge e WHERE e.{column} IN "
+                    f"({', '.join(mark for _ in ids)}) AND e.kind IN "
+                    f"({', '.join(mark for _ in kinds)}) AND {at}"
+                )
+                params += [*ids, *kinds, *([as_of, as_of] if as_of is not None else [])]
+        steps: tuple[list[Step], list[Step]] = ([], [])
+        if parts:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for row in cursor.fetchall():
+                edge = _edge(row)
+                if row[7]:
+                    steps[1].append((edge, edge.dst_id, edge.src_id))
+                else:
+                    steps[0].append((edge, edge.src_id, edge.dst_id))
+        return steps
 
     def all_edges(self, kinds: Sequence[str] | None = None, as_of: int | None = None
                   ) -> Iterator[Edge]:
