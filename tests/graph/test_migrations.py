@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from reelgraph.graph import Graph
-from reelgraph.graph.sql.migrate import _config
+from reelgraph.core.migrations import config
 from reelgraph.graph.sql.postgres import driver_url
 
 
@@ -14,10 +14,10 @@ def test_downgrade_and_upgrade_round_trip(graph_url: str) -> None:
     Graph.open(graph_url).close()  # creates the schema at head
     engine = create_engine(driver_url(graph_url))
     assert {"rg_node", "rg_node_rev", "rg_edge"} <= set(inspect(engine).get_table_names())
-    config = _config()
+    cfg = config()
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "base")
     assert "rg_node" not in inspect(engine).get_table_names()
     engine.dispose()
     graph = Graph.open(graph_url)  # upgrades again on open

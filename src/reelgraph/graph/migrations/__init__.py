@@ -1,0 +1,1 @@
+"""Alembic revisions of the graph tables (branch "graph")."""

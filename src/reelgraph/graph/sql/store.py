@@ -19,7 +19,7 @@ from reelgraph.core.clock import now_us
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphError
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
-from reelgraph.graph.sql.migrate import upgrade
+from reelgraph.core.migrations import upgrade
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection reelgraph hands it (see sql/migrate.py)."""
+"""Alembic environment: runs on the connection reelgraph hands it (see __init__.py)."""
 
 from alembic import context
 
