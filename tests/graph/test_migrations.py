@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from reelgraph.graph import Graph
+from reelgraph.core.database import driver_url
 from reelgraph.core.migrations import config
-from reelgraph.graph.sql.postgres import driver_url
+from reelgraph.graph import Graph
 
 
 def test_downgrade_and_upgrade_round_trip(graph_url: str) -> None:

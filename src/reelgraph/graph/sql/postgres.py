@@ -6,15 +6,11 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, text
 
 from reelgraph.graph.model import NodeSpec
 from reelgraph.graph.sql.store import SqlGraphStore, search_fields
 
-_WRITE = "reelgraph_write"
-# Writers take one transaction-scoped advisory lock, as SQLite's BEGIN IMMEDIATE does:
-# revision numbers and cycle checks then never race. Readers are never blocked.
-_WRITE_LOCK = 0x7267_6772  # "rggr"
 _TSV = (
     "setweight(to_tsvector('simple', :name), 'A') || setweight(to_tsvector('simple', :tags), 'B')"
     " || setweight(to_tsvector('simple', :description), 'C')"
@@ -22,29 +18,8 @@ _TSV = (
 )
 
 
-def driver_url(url: str) -> str:
-    """``postgresql://`` means psycopg 3 here, not SQLAlchemy's default psycopg2."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
-
-
 class PostgresGraphStore(SqlGraphStore):
     _mark = "%s"
-
-    def __init__(self, url: str) -> None:
-        engine = create_engine(driver_url(url), pool_pre_ping=True)
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            if conn.get_execution_options().get(_WRITE, False):
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
-
-        super().__init__(url, engine)
-
-    def _write(self) -> Connection:
-        return self.engine.connect().execution_options(**{_WRITE: True})
 
     def _index_texts(
         self, conn: Connection, entries: Iterable[tuple[int, NodeSpec | None]]

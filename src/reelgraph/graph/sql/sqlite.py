@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy import Connection, text
 
 from reelgraph.graph.model import NodeSpec
 from reelgraph.graph.sql.store import SqlGraphStore, search_fields
@@ -23,36 +22,6 @@ _WRITE = "reelgraph_write"
 
 
 class SqliteGraphStore(SqlGraphStore):
-    def __init__(self, url: str) -> None:
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _configure(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
-            cursor.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # A writer takes the lock up front; upgrading a read lock later could deadlock.
-            immediate = conn.get_execution_options().get(_WRITE, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        super().__init__(url, engine)
-
-    def _write(self) -> Connection:
-        return self.engine.connect().execution_options(**{_WRITE: True})
-
     def _index_texts(
         self, conn: Connection, entries: Iterable[tuple[int, NodeSpec | None]]
     ) -> None:

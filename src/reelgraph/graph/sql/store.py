@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -16,10 +17,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from reelgraph.core.clock import now_us
+from reelgraph.core.database import open_engine, write_connection
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphError
+from reelgraph.core.migrations import upgrade
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
-from reelgraph.core.migrations import upgrade
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 
@@ -86,17 +88,17 @@ class SqlGraphStore:
 
     _mark = "?"  # the driver's positional parameter marker
 
-    def __init__(self, url: str, engine: Engine) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = engine
-        upgrade(engine)
+        self.engine: Engine = open_engine(url)
+        upgrade(self.engine)
         self._registry: KindRegistry | None = None
 
     # --- dialect hooks -----------------------------------------------------------------
 
-    @abstractmethod
     def _write(self) -> Connection:
         """A connection whose transaction holds the write lock from its first statement."""
+        return write_connection(self.engine)
 
     @abstractmethod
     def _index_texts(
@@ -220,13 +222,20 @@ class SqlGraphStore:
             return _get(conn, key, as_of)
 
     def nodes(self, ids: Sequence[int], as_of: int | None = None) -> dict[int, Node]:
-        with self.engine.connect() as conn, conn.begin():
-            return self._nodes(self._cursor(conn), ids, as_of)
+        with self._cursor() as cursor:
+            return self._nodes(cursor, ids, as_of)
 
-    def _cursor(self, conn: Connection) -> Any:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        return raw.cursor()
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A driver cursor in one read transaction: one snapshot for all it reads."""
+        with self.engine.connect() as conn, conn.begin():
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
 
     def _nodes(self, cursor: Any, ids: Sequence[int], as_of: int | None) -> dict[int, Node]:
         found: dict[int, Node] = {}
@@ -285,8 +294,7 @@ class SqlGraphStore:
     ) -> list[list[Step]]:
         hops: list[list[Step]] = []
         seen, frontier = {root_id}, [root_id]
-        with self.engine.connect() as conn, conn.begin():
-            cursor = self._cursor(conn)
+        with self._cursor() as cursor:
             for _ in range(depth):
                 ahead: list[Step] = []
                 behind: list[Step] = []
