@@ -219,3 +219,17 @@ def test_search_as_of_and_after_delete(graph: Graph) -> None:
     assert [h.node.uri for h in graph.search("popcorn", as_of=t)] == [DS]
     graph.delete(DS)
     assert graph.search("lasers") == []
+
+
+def test_history_is_a_change_feed(graph: Graph) -> None:
+    graph.add(DS, properties={"v": 1})
+    graph.add(FEAT)
+    first = graph.changes(0)
+    assert [n.uri for _, n in first] == [DS, FEAT]
+    cursor = first[-1][0]
+    assert graph.changes(cursor) == []
+    graph.add(DS, properties={"v": 2})
+    graph.delete(FEAT)
+    later = graph.changes(cursor)
+    assert [(n.uri, n.revision, n.deleted) for _, n in later] == [(DS, 2, False), (FEAT, 2, True)]
+    assert [n.uri for _, n in graph.changes(cursor, kinds=["dataset"])] == [DS]

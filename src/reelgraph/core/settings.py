@@ -27,10 +27,20 @@ class Settings:
     api_token: str = ""
     # Whether read endpoints answer without a token.
     open_reads: bool = True
+    # Empty means the directory ``home/artifacts``; otherwise any fsspec URL (s3://...).
+    artifact_url: str = ""
+    # Where flows run unless a run says otherwise: "local" or "ray".
+    executor: str = "local"
+    # Ray cluster address; empty starts a local Ray instance.
+    ray_address: str = ""
 
     @property
     def metadata_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'reelgraph.db'}"
+
+    @property
+    def artifacts(self) -> str:
+        return self.artifact_url or str(self.home / "artifacts")
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

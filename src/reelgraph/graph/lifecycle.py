@@ -171,6 +171,11 @@ class Graph:
         return path(self.store, self.show(start, as_of), self.show(goal, as_of),
                     as_of=as_of_us(as_of))
 
+    def changes(self, after: int = 0, kinds: Sequence[str] | None = None, limit: int = 1000
+                ) -> list[tuple[int, Node]]:
+        """The change feed: node revisions after change id ``after`` (see GraphStore)."""
+        return self.store.changes(after, kinds, limit)
+
     def find(self, as_of: When = None, limit: int = 1000, **where: str | None) -> list[Node]:
         return self.store.find(NodeFilter(**where), as_of_us(as_of), limit)
 

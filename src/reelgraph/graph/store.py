@@ -107,4 +107,13 @@ class GraphStore(Protocol):
         self, text: str, where: NodeFilter, limit: int = 20, as_of: int | None = None
     ) -> list[SearchHit]: ...
 
+    def changes(self, after: int, kinds: Sequence[str] | None = None, limit: int = 1000
+                ) -> list[tuple[int, Node]]:
+        """Node revisions written after change id ``after``, oldest first, as (id, node).
+
+        Change ids grow in commit order (writers are serialised), so a reader that keeps the
+        last id it saw misses nothing: the graph's history doubles as its change feed.
+        """
+        ...
+
     def close(self) -> None: ...

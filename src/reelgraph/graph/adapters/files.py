@@ -121,7 +121,7 @@ def _csv_facts(path: Path) -> tuple[list[Json], int]:
 
 
 def _parquet_facts(path: Path) -> tuple[list[Json], int]:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # deferred: Parquet only
+    import pyarrow.parquet as pq  # deferred: Parquet only
 
     meta = pq.ParquetFile(path)
     schema: list[Json] = [

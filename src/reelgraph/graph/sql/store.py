@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -378,6 +378,18 @@ class SqlGraphStore:
             if node_id in nodes and _matches(nodes[node_id], where)
         ]
         return hits[:limit]
+
+    def changes(self, after: int, kinds: Sequence[str] | None = None, limit: int = 1000
+                ) -> list[tuple[int, Node]]:
+        kind_clause, kind_params = _in("k", list(kinds)) if kinds else ("", {})
+        sql = (f"SELECT r.id, {_NODE_COLUMNS} FROM rg_node_rev r JOIN rg_node n "
+               "ON n.id = r.node_id WHERE r.id > :after")
+        if kinds:
+            sql += f" AND n.kind IN {kind_clause}"
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql + " ORDER BY r.id LIMIT :limit"),
+                                {**kind_params, "after": after, "limit": limit})
+            return [(row[0], _node(row[1:])) for row in rows]
 
     def close(self) -> None:
         self.engine.dispose()

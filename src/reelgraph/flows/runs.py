@@ -1,0 +1,214 @@
+"""Run records: what ran, with what, how it went, per task; kept in the metadata database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from reelgraph.artifacts import ArtifactRef
+from reelgraph.core.database import open_engine, write_connection
+from reelgraph.core.errors import NotFound
+from reelgraph.core.migrations import upgrade
+
+NO_INDEX = -1  # the index stored for a task of a step that is not foreach
+_RANK = {"failed": 3, "running": 2, "retrying": 2}  # which task status speaks for its step
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    run_id: str
+    step: str
+    index: int | None
+    status: str  # running, retrying, succeeded, reused, failed
+    attempts: int
+    cache_key: str
+    started_at: int | None = None
+    ended_at: int | None = None
+    artifact: ArtifactRef | None = None
+    reused_from: str | None = None
+    log: str = ""
+    error: str | None = None
+    traceback: str | None = None
+    reads: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("succeeded", "reused")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "index": self.index, "status": self.status,
+            "attempts": self.attempts, "started_at": self.started_at, "ended_at": self.ended_at,
+            "artifact": self.artifact.to_dict() if self.artifact else None,
+            "reused_from": self.reused_from, "error": self.error, "reads": list(self.reads),
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    flow: str
+    namespace: str
+    status: str  # running, succeeded, failed
+    params: dict[str, Any]
+    code_hash: str
+    git_commit: str
+    packages: dict[str, str]
+    seed: int
+    executor: str
+    started_at: int
+    resume_of: str | None = None
+    trigger: str | None = None
+    ended_at: int | None = None
+    error: str | None = None
+    tasks: tuple[TaskRecord, ...] = field(default=())
+
+    def task(self, step: str, index: int | None = None) -> TaskRecord:
+        for task in self.tasks:
+            if task.step == step and task.index == index:
+                return task
+        element = f" [{index}]" if index is not None else ""
+        raise NotFound(f"run {self.id} has no task {step!r}{element}",
+                       "list its tasks with `reelgraph runs show`")
+
+    def step_status(self) -> dict[str, str]:
+        """One status per step: failed beats running beats done."""
+        status: dict[str, str] = {}
+        for task in self.tasks:
+            current = status.get(task.step)
+            if current is None or _RANK.get(task.status, 1) > _RANK.get(current, 1):
+                status[task.step] = task.status
+        return status
+
+    def to_dict(self, with_tasks: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id, "flow": self.flow, "namespace": self.namespace, "status": self.status,
+            "params": self.params, "code_hash": self.code_hash, "git_commit": self.git_commit,
+            "seed": self.seed, "executor": self.executor, "resume_of": self.resume_of,
+            "trigger": self.trigger, "started_at": self.started_at, "ended_at": self.ended_at,
+            "error": self.error, "steps": self.step_status(),
+        }
+        if with_tasks:
+            data["tasks"] = [t.to_dict() for t in self.tasks]
+            data["packages"] = self.packages
+        return data
+
+
+_RUN_COLUMNS = ("id, flow, namespace, status, params, code_hash, git_commit, packages, seed, "
+                "executor, started_at, resume_of, trigger, ended_at, error")
+_TASK_COLUMNS = ("run_id, step, idx, status, attempts, cache_key, started_at, ended_at, "
+                 "artifact, reused_from, log, error, traceback, reads")
+
+
+def _task(row: Any) -> TaskRecord:
+    return TaskRecord(
+        row[0], row[1], None if row[2] == NO_INDEX else row[2], row[3], row[4], row[5], row[6],
+        row[7], ArtifactRef.from_dict(json.loads(row[8])) if row[8] else None, row[9],
+        row[10], row[11], row[12], tuple(json.loads(row[13])),
+    )
+
+
+class RunStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = open_engine(url)
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def create(self, run: RunRecord) -> None:
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(
+                text(f"INSERT INTO rg_run ({_RUN_COLUMNS}) VALUES (:id, :flow, :namespace, "
+                     ":status, :params, :code_hash, :git_commit, :packages, :seed, :executor, "
+                     ":started_at, :resume_of, :trigger, :ended_at, :error)"),
+                {**run.to_dict(with_tasks=False), "params": json.dumps(run.params, default=str),
+                 "packages": json.dumps(run.packages)},
+            )
+
+    def save_task(self, task: TaskRecord) -> None:
+        values = {
+            "run_id": task.run_id, "step": task.step,
+            "idx": NO_INDEX if task.index is None else task.index, "status": task.status,
+            "attempts": task.attempts, "cache_key": task.cache_key,
+            "started_at": task.started_at, "ended_at": task.ended_at,
+            "artifact": json.dumps(task.artifact.to_dict()) if task.artifact else None,
+            "reused_from": task.reused_from, "log": task.log, "error": task.error,
+            "traceback": task.traceback, "reads": json.dumps(list(task.reads)),
+        }
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in values if c not in
+                            ("run_id", "step", "idx"))
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(
+                text(f"INSERT INTO rg_task ({', '.join(values)}) VALUES "
+                     f"({', '.join(':' + c for c in values)}) "
+                     f"ON CONFLICT (run_id, step, idx) DO UPDATE SET {updates}"),
+                values,
+            )
+
+    def finish(self, run_id: str, status: str, ended_at: int, error: str | None) -> None:
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(
+                text("UPDATE rg_run SET status = :s, ended_at = :t, error = :e WHERE id = :id"),
+                {"s": status, "t": ended_at, "e": error, "id": run_id},
+            )
+
+    def get(self, run_id: str) -> RunRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(text(f"SELECT {_RUN_COLUMNS} FROM rg_run WHERE id = :id"),
+                               {"id": run_id}).first()
+            if row is None:
+                raise NotFound(f"no run with id {run_id!r}",
+                               "list runs with `reelgraph runs list`")
+            tasks = conn.execute(
+                text(f"SELECT {_TASK_COLUMNS} FROM rg_task WHERE run_id = :id "
+                     "ORDER BY started_at, step, idx"), {"id": run_id})
+            return self._run(row, tuple(_task(t) for t in tasks))
+
+    @staticmethod
+    def _run(row: Any, tasks: tuple[TaskRecord, ...]) -> RunRecord:
+        return RunRecord(
+            id=row[0], flow=row[1], namespace=row[2], status=row[3], params=json.loads(row[4]),
+            code_hash=row[5], git_commit=row[6], packages=json.loads(row[7]), seed=row[8],
+            executor=row[9], started_at=row[10], resume_of=row[11], trigger=row[12],
+            ended_at=row[13], error=row[14], tasks=tasks,
+        )
+
+    def list(self, flow: str | None = None, status: str | None = None, limit: int = 50
+             ) -> Sequence[RunRecord]:
+        clause = ""
+        params: dict[str, object] = {"limit": limit}
+        if flow is not None:
+            clause += " AND flow = :flow"
+            params["flow"] = flow
+        if status is not None:
+            clause += " AND status = :status"
+            params["status"] = status
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(f"SELECT {_RUN_COLUMNS} FROM rg_run WHERE 1 = 1{clause} "
+                     "ORDER BY started_at DESC LIMIT :limit"), params)
+            return [self._run(row, ()) for row in rows]
+
+    def cached(self, cache_key: str, run_id: str | None = None) -> TaskRecord | None:
+        """The newest finished task with this cache key (only in ``run_id`` if given)."""
+        clause = " AND run_id = :run_id" if run_id else ""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(f"SELECT {_TASK_COLUMNS} FROM rg_task WHERE cache_key = :k AND status IN "
+                     f"('succeeded', 'reused'){clause} ORDER BY ended_at DESC LIMIT 1"),
+                {"k": cache_key, "run_id": run_id},
+            ).first()
+        return _task(row) if row else None
+
+    def artifact(self, run_id: str, step: str, index: int | None = None) -> ArtifactRef:
+        task = self.get(run_id).task(step, index)
+        if task.artifact is None:
+            raise NotFound(f"step {step!r} of run {run_id} stored no value ({task.status})",
+                           f"resume the run: `reelgraph runs resume {run_id}`")
+        return task.artifact

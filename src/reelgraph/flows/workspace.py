@@ -1,0 +1,34 @@
+"""The handles a run needs, opened once from ``Settings``: graph, run records, artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reelgraph.artifacts import ArtifactStore
+from reelgraph.core.settings import Settings
+from reelgraph.flows.runs import RunStore
+from reelgraph.graph import Graph
+
+
+@dataclass
+class Workspace:
+    settings: Settings
+    graph: Graph
+    runs: RunStore
+    artifacts: ArtifactStore
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Workspace:
+        settings = settings or Settings.load()
+        return cls(settings, Graph.open(settings=settings), RunStore(settings.metadata_url),
+                   ArtifactStore(settings.artifacts))
+
+    def close(self) -> None:
+        self.graph.close()
+        self.runs.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
