@@ -7,13 +7,16 @@ the artifact store, and the run's lineage in the graph. ``Workspace`` opens all 
 """
 
 from reelgraph.flows.definition import Flow, FlowDefinitionError, Resources, Step, Trigger
+from reelgraph.flows.events import EventLog
 from reelgraph.flows.loader import load_flow
 from reelgraph.flows.runner import Runner
 from reelgraph.flows.runs import RunRecord, RunStore, TaskRecord
 from reelgraph.flows.task import StepContext
+from reelgraph.flows.worker import Worker
 from reelgraph.flows.workspace import Workspace
 
 __all__ = [
+    "EventLog",
     "Flow",
     "FlowDefinitionError",
     "Resources",
@@ -24,6 +27,7 @@ __all__ = [
     "StepContext",
     "TaskRecord",
     "Trigger",
+    "Worker",
     "Workspace",
     "load_flow",
 ]

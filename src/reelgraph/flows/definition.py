@@ -262,6 +262,6 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         return type(default)(value)
     except (TypeError, ValueError):
         raise InvalidInput(
-            f"parameter {key!r} takes a {type(default).__name__}, not {value!r}",
+            f"parameter {key!r} takes a value of type {type(default).__name__}, not {value!r}",
             f"pass e.g. --param {key}={default!r}",
         ) from None

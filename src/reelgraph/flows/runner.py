@@ -92,7 +92,7 @@ class Runner:
             raise Conflict(f"run {run_id} is a run of flow {old.flow!r}, not {flow.name!r}",
                            f"resume it with the file that defines flow {old.flow!r}")
         return self.run(flow, old.params, executor or old.executor, resume_of=run_id,
-                        seed=old.seed, progress=progress)
+                        seed=old.seed, progress=progress, source=old.source)
 
     def run(
         self,
@@ -105,6 +105,7 @@ class Runner:
         seed: int | None = None,
         trigger: str | None = None,
         progress: Progress | None = None,
+        source: str | None = None,
     ) -> RunRecord:
         flow.validate()
         bound = flow.bind(params or {})
@@ -114,8 +115,15 @@ class Runner:
             params=bound, code_hash=flow.code_hash, git_commit=_git_commit(flow),
             packages=_packages(), seed=random.randrange(2**31) if seed is None else seed,
             executor=name, started_at=now_us(), resume_of=resume_of, trigger=trigger,
+            source=source,
         )
-        pool = open_executor(name, self.ws.settings.ray_address)
+        pool = open_executor(name, [s.fn for s in flow.steps.values()],
+                             self.ws.settings.ray_address)
+        try:
+            pool.admit(flow.steps.values())  # e.g. more GPUs than the Ray cluster has
+        except BaseException:
+            pool.close()
+            raise
         self.ws.runs.create(run)
         record_run(self.ws.graph, flow, run)
         try:
@@ -153,7 +161,9 @@ class _Schedule:
     def run(self) -> str | None:
         while True:
             if self.failure is None:
-                self._expand()
+                self._launch()  # due retries
+            # Reused tasks finish at once and may unlock more steps: expand until stable.
+            while self.failure is None and self._expand():
                 self._launch()
             if not self.running and not self._waiting():
                 break
@@ -175,23 +185,27 @@ class _Schedule:
 
     # --- creating tasks ------------------------------------------------------------------
 
-    def _expand(self) -> None:
-        """Create the tasks of every step whose upstream steps are all done."""
+    def _expand(self) -> int:
+        """Create the tasks of every step whose upstream steps are all done; count them."""
+        created = 0
         for step in self.flow.steps.values():
             if step.name in self.tasks or any(up not in self.done for up in step.upstream):
                 continue
             if step.foreach is None:
                 self.tasks[step.name] = [self._new_task(step, None)]
+                created += 1
                 continue
             source = self._value(step.foreach)
             items = self.ws.artifacts.get(source)
             if not isinstance(items, list | tuple):
                 self.failure = (f"step {step.name!r} fans out over step {step.foreach!r}, which "
                                 f"returned a {type(items).__name__}, not a list")
-                return
+                return created
             self.tasks[step.name] = [self._new_task(step, i) for i in range(len(items))]
+            created += 1
             if not items:  # an empty fan-out is done at once, with an empty list
                 self.done[step.name] = []
+        return created
 
     def _value(self, step: str) -> ArtifactRef:
         ref = self.done[step][0]

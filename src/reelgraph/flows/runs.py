@@ -65,6 +65,7 @@ class RunRecord:
     trigger: str | None = None
     ended_at: int | None = None
     error: str | None = None
+    source: str | None = None  # the file that defines the flow, for resume
     tasks: tuple[TaskRecord, ...] = field(default=())
 
     def task(self, step: str, index: int | None = None) -> TaskRecord:
@@ -90,7 +91,7 @@ class RunRecord:
             "params": self.params, "code_hash": self.code_hash, "git_commit": self.git_commit,
             "seed": self.seed, "executor": self.executor, "resume_of": self.resume_of,
             "trigger": self.trigger, "started_at": self.started_at, "ended_at": self.ended_at,
-            "error": self.error, "steps": self.step_status(),
+            "source": self.source, "error": self.error, "steps": self.step_status(),
         }
         if with_tasks:
             data["tasks"] = [t.to_dict() for t in self.tasks]
@@ -99,7 +100,7 @@ class RunRecord:
 
 
 _RUN_COLUMNS = ("id, flow, namespace, status, params, code_hash, git_commit, packages, seed, "
-                "executor, started_at, resume_of, trigger, ended_at, error")
+                "executor, started_at, resume_of, trigger, ended_at, error, source")
 _TASK_COLUMNS = ("run_id, step, idx, status, attempts, cache_key, started_at, ended_at, "
                  "artifact, reused_from, log, error, traceback, reads")
 
@@ -126,7 +127,7 @@ class RunStore:
             conn.execute(
                 text(f"INSERT INTO rg_run ({_RUN_COLUMNS}) VALUES (:id, :flow, :namespace, "
                      ":status, :params, :code_hash, :git_commit, :packages, :seed, :executor, "
-                     ":started_at, :resume_of, :trigger, :ended_at, :error)"),
+                     ":started_at, :resume_of, :trigger, :ended_at, :error, :source)"),
                 {**run.to_dict(with_tasks=False), "params": json.dumps(run.params, default=str),
                  "packages": json.dumps(run.packages)},
             )
@@ -176,7 +177,7 @@ class RunStore:
             id=row[0], flow=row[1], namespace=row[2], status=row[3], params=json.loads(row[4]),
             code_hash=row[5], git_commit=row[6], packages=json.loads(row[7]), seed=row[8],
             executor=row[9], started_at=row[10], resume_of=row[11], trigger=row[12],
-            ended_at=row[13], error=row[14], tasks=tasks,
+            ended_at=row[13], error=row[14], source=row[15], tasks=tasks,
         )
 
     def list(self, flow: str | None = None, status: str | None = None, limit: int = 50

@@ -53,7 +53,7 @@ class TaskSpec:
     flow: str
     step: str
     index: int | None
-    fn: Callable[..., Any]
+    fn: Callable[..., Any] | None  # None only in transit to a worker that knows it
     inputs: dict[str, ArtifactRef | list[ArtifactRef]]
     foreach_source: ArtifactRef | None
     params: dict[str, Any]  # only those the step takes, plus all for ctx
@@ -110,6 +110,7 @@ def execute(spec: TaskSpec) -> TaskOutcome:
             assert spec.index is not None
             kwargs["item"] = items[spec.index]
         _seed_everything(spec.seed)
+        assert spec.fn is not None
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             value = spec.fn(**kwargs)
     except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reelgraph.artifacts import ArtifactStore
 from reelgraph.core.settings import Settings
@@ -22,6 +23,10 @@ class Workspace:
         settings = settings or Settings.load()
         return cls(settings, Graph.open(settings=settings), RunStore(settings.metadata_url),
                    ArtifactStore(settings.artifacts))
+
+    def load(self, run_id: str, step: str, index: int | None = None) -> Any:
+        """The value a step of an earlier run stored (one element of a foreach by index)."""
+        return self.artifacts.get(self.runs.artifact(run_id, step, index))
 
     def close(self) -> None:
         self.graph.close()

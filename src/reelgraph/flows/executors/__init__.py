@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from reelgraph.core.errors import InvalidInput
-from reelgraph.flows.definition import Resources
+from reelgraph.flows.definition import Resources, Step
 from reelgraph.flows.task import TaskOutcome, TaskSpec
 
 EXECUTORS = ("local", "ray")
@@ -15,16 +16,21 @@ EXECUTORS = ("local", "ray")
 class Executor(Protocol):
     name: str
 
+    def admit(self, steps: Iterable[Step]) -> None:
+        """Refuse, before anything runs, a step this executor could never place."""
+
     def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]: ...
 
     def close(self) -> None: ...
 
 
-def open_executor(name: str, ray_address: str = "", workers: int | None = None) -> Executor:
+def open_executor(name: str, functions: Iterable[Callable[..., Any]], ray_address: str = "",
+                  workers: int | None = None) -> Executor:
+    """An executor for one run of a flow whose step functions are ``functions``."""
     if name == "local":
         from reelgraph.flows.executors.local import LocalExecutor
 
-        return LocalExecutor(workers)
+        return LocalExecutor(functions, workers)
     if name == "ray":
         from reelgraph.flows.executors.ray import RayExecutor
 

@@ -1,31 +1,53 @@
 """Tasks in worker processes on this machine; independent branches run in parallel.
 
-Workers are forked once per run and reused, so a task costs a pickle round trip, not a
-new interpreter (Metaflow's local runtime starts a process per task).
+Workers are forked once per run, after the run's step functions are put in ``_FUNCTIONS``,
+so a task ships only its inputs' references: steps may be closures or lambdas, nothing is
+pickled but plain values, and a task costs a round trip, not a new interpreter (Metaflow's
+local runtime starts a process per task).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from typing import Any
 
-from reelgraph.flows.definition import Resources
+from reelgraph.flows.definition import Resources, Step
 from reelgraph.flows.task import TaskOutcome, TaskSpec, execute
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {}  # inherited by the forked workers
+
+
+def _key(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}@{id(fn)}"
+
+
+def _run(key: str, spec: TaskSpec) -> TaskOutcome:
+    return execute(replace(spec, fn=_FUNCTIONS[key]))
 
 
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, functions: Iterable[Callable[..., Any]], workers: int | None = None
+                 ) -> None:
         self.workers = workers or max(os.cpu_count() or 1, 2)
-        # fork: the flow's module (loaded from a file path) is already in the children.
+        for fn in functions:
+            _FUNCTIONS[_key(fn)] = fn
+        # fork (not spawn): the children start with _FUNCTIONS and every loaded module.
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
 
+    def admit(self, steps: Iterable[Step]) -> None:
+        """Every step fits: locally, resources only bound parallelism."""
+
     def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]:
         # Resources are advisory locally: the pool size bounds parallelism.
-        return self._pool.submit(execute, spec)
+        assert spec.fn is not None
+        return self._pool.submit(_run, _key(spec.fn), replace(spec, fn=None))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
