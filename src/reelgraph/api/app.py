@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import graph as graph_router
+from reelgraph.api.routers import registry as registry_router
+from reelgraph.api.routers import runs as runs_router
 from reelgraph.api.state import ApiState
 from reelgraph.core.settings import Settings
 from reelgraph.graph import Graph
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        registry_router.close_registry(_app)
+        runs_router.close_stores(_app)
         if state.owns_graph:
             state.graph.close()
 
@@ -52,4 +56,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     app.state.reelgraph = state
     install_error_handlers(app)
     app.include_router(graph_router.router)
+    app.include_router(registry_router.router)
+    app.include_router(runs_router.router)
     return app

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from reelgraph.cli import demo, graph, render, serve
+from reelgraph.cli import demo, graph, models, render, runs, serve
 from reelgraph.cli.session import Session
 from reelgraph.core.errors import ReelgraphError
 
@@ -34,8 +34,13 @@ app = typer.Typer(
     "deployments, media and incidents.",
 )
 app.add_typer(graph.app, name="graph")
+app.add_typer(models.app, name="models")
 app.command()(demo.demo)
 app.command()(serve.serve)
+app.command()(runs.run)
+app.add_typer(runs.runs_app, name="runs")
+app.command()(runs.worker)
+app.add_typer(runs.events_app, name="events")
 
 
 @app.callback()

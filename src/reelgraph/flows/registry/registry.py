@@ -192,9 +192,9 @@ class ModelRegistry:
         artifact = self.ws.runs.artifact(run_id, step)
         run_node = run_key(run.namespace, run.flow, run.id)
         inputs = mirror.run_inputs(self.ws.graph, run_node)
-        owner = owner or who
         with self.store.write() as conn:
             at = now_us()
+            # The model's own owner and description are those of its first registration.
             self.store.add_model(conn, name, description, owner, at)
             number = self.store.next_version(conn, name)
             version = ModelVersion(name, number, NONE, run_id, step, artifact, plain_metrics,
