@@ -87,6 +87,8 @@ def test_lineage_impact_and_derived_links(graph: Graph) -> None:
         "rg://deployment/personalization/homepage-ranker",
         "rg://consumer/personalization/homepage-service",
         catalog.EXPERIMENT,
+        # subscribed to the trained model, whose production version was trained on ratings
+        "rg://consumer/personalization/homepage-row-service",
     }
     # derive() turned run -> cell -> experiment into model -> experiment, for both versions.
     for version in (catalog.RANKER_V1, catalog.RANKER_V2):
@@ -96,7 +98,8 @@ def test_lineage_impact_and_derived_links(graph: Graph) -> None:
 
 def test_models_like_the_ranker_cross_domains(graph: Graph) -> None:
     similar = graph.similar(catalog.RANKER_V2)
-    assert [s.model.uri for s in similar] == [catalog.TAGGER_V1]
+    assert [s.model.uri for s in similar] == [
+        catalog.TAGGER_V1, "rg://model/personalization/puresvd-recommender@1"]
     assert {n.uri for n in similar[0].shared} == {catalog.TAG_EMBEDDING, catalog.MOVIES,
                                                   catalog.TAGS}
     reuse = graph.reuse_candidates(catalog.RANKER_V2)
@@ -109,8 +112,11 @@ def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, 
     assert "new revisions written" in first
     assert "0 new revisions: everything was already registered" in second
     assert "0 new revisions" not in first
-    # Every node has exactly one revision: the second run rewrote nothing.
-    for node in graph.find(limit=10_000):
+    # Every catalog and dataset node has exactly one revision: the second run rewrote nothing.
+    declared = [n for n in graph.find(limit=10_000)
+                if n.kind == "dataset" or n.properties.get("declared_by")]
+    assert len(declared) == 24
+    for node in declared:
         assert [r.revision for r in graph.history(node.uri)] == [1], node.uri
     # What the demo prints, both times: the tree, the impact and the cross-domain answer.
     for out in (first, second):
@@ -118,3 +124,29 @@ def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, 
         assert "rg://consumer/personalization/homepage-service" in out
         assert catalog.TAGGER_V1 in out and catalog.TITLE_EMBEDDING in out
         assert "reelgraph serve" in out
+
+
+def test_a_real_model_is_trained_registered_and_promoted_once(
+        demo_home: tuple[Path, str, str], graph: Graph) -> None:
+    from reelgraph.flows import Workspace
+    from reelgraph.flows.registry import ModelRegistry
+
+    _, first, second = demo_home
+    assert "5 steps computed, 0 reused" in first
+    assert "all 5 steps reused" in second and "already registered, stage production" in second
+    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+        runs = ws.runs.list(flow="train-puresvd")
+        assert [r.status for r in runs] == ["succeeded", "succeeded"]
+        registry = ModelRegistry(ws)
+        model = registry.model("personalization/puresvd-recommender")
+        assert [(v.version, v.stage) for v in model.versions] == [(1, "production")]
+        assert [(t.from_stage, t.to_stage) for t in registry.history(model.name)] == [
+            ("none", "staging"), ("staging", "production")]
+        metrics = ws.load(runs[-1].id, "evaluation")
+        assert metrics["puresvd"]["ndcg@10"] > metrics["popularity"]["ndcg@10"]
+        model_value = registry.load(model.name)
+        assert model_value["item_factors"].shape == (9_724, 48)  # rated movies x factors
+    upstream = graph.lineage("rg://model/personalization/puresvd-recommender@1")
+    kinds = {(n.kind, n.uri) for n in upstream.nodes.values()}
+    assert ("dataset", catalog.RATINGS) in kinds
+    assert ("job", "rg://job/personalization/train-puresvd") in kinds

@@ -26,11 +26,12 @@ def demo(
 ) -> None:
     """Run the main job: register MovieLens and a two-domain catalog, then query it."""
     from reelgraph.demo import catalog, run  # deferred: keeps `import reelgraph.cli` light
+    from reelgraph.flows import Workspace
 
     current = session(ctx)
     settings = current.settings()
-    with current.graph() as graph:
-        report = run(graph, data)
+    with Workspace.open(settings) as ws:
+        report = run(ws, data)
     show_report(report, render.hide_password(settings.metadata_url), catalog.RANKER_V2,
                 catalog.RATINGS)
 
@@ -66,11 +67,39 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
     out.print(render.similar_table(ranker, report.similar))
     out.print(render.reuse_table(report.reuse))
 
+    out.print(Rule("a real model on the paved road"))
+    trained = report.training
+    run = trained.run
+    steps = len(run.tasks)
+    if trained.reused_steps == steps:
+        out.print(f"training run {run.id}: [green]all {steps} steps reused[/] from earlier "
+                  "runs (memoized: nothing recomputed)")
+    else:
+        out.print(f"training run {run.id}: {steps - trained.reused_steps} steps computed, "
+                  f"{trained.reused_steps} reused")
+    scores = Table("model", "recall@10", "recall@20", "ndcg@10", "test users", show_edge=False,
+                   title="time-split evaluation (ml-latest-small, last 10% of time held out)",
+                   title_justify="left")
+    for name, m in trained.metrics.items():
+        scores.add_row(name, f"{m['recall@10']:.3f}", f"{m['recall@20']:.3f}",
+                       f"{m['ndcg@10']:.3f}", f"{m['test_users']:.0f}")
+    out.print(scores)
+    version = trained.version
+    state = "registered" if trained.newly_registered else "already registered"
+    out.print(f"{version.uri}: {state}, stage [bold]{version.stage}[/]", soft_wrap=True)
+    for move in trained.promotions:
+        gates = "; ".join(r.detail for r in move.gates) or "no gates"
+        out.print(f"  promoted {move.from_stage} -> {move.to_stage} ({gates})", markup=False,
+                  soft_wrap=True)
+    out.print(render.lineage_tree(report.model_lineage))
+
     out.print(Rule("where to look next"))
     for command, why in (
         ("reelgraph graph search genre", "find nodes by words"),
         (f"reelgraph graph show {ranker} --history", "a node, its edges and revisions"),
         (f"reelgraph graph impact {ratings}", "who a data change affects"),
+        ("reelgraph runs list", "flow runs, their steps and logs"),
+        ("reelgraph models show personalization/puresvd-recommender", "versions and stages"),
         (f"reelgraph graph export {ranker} --format dot -o ranker.dot", "a Graphviz view"),
         ("reelgraph serve", "the REST API at http://127.0.0.1:8000/docs"),
     ):

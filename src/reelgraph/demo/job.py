@@ -14,6 +14,8 @@ from pathlib import Path
 
 from reelgraph.core.errors import NotFound
 from reelgraph.demo import catalog
+from reelgraph.demo.model import TrainingReport, train_and_promote
+from reelgraph.flows import Workspace
 from reelgraph.graph import Batch, Graph, Node, ReuseCandidate, Similar, Subgraph
 from reelgraph.graph.adapters import FileDatasetSource, Ingestor, ThinEvent
 
@@ -38,6 +40,8 @@ class DemoReport:
     impact: Subgraph  # downstream of ratings.csv
     similar: list[Similar]  # models like the latest ranker
     reuse: list[ReuseCandidate]
+    training: TrainingReport  # the real model: trained, registered, promoted
+    model_lineage: Subgraph  # upstream of the registered model version
 
 
 def _register_datasets(graph: Graph, data_dir: Path) -> tuple[list[Node], int]:
@@ -56,13 +60,15 @@ def _register_datasets(graph: Graph, data_dir: Path) -> tuple[list[Node], int]:
     return [graph.show(source.key(i)) for i in ids], written
 
 
-def run(graph: Graph, data_dir: Path | None = None) -> DemoReport:
+def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
+    graph = ws.graph
     data_dir = (data_dir or default_data_dir()).resolve()
     datasets, dataset_writes = _register_datasets(graph, data_dir)
     batch = Batch(AUTHOR)
     catalog.declare(batch)
     written = graph.apply(batch.changes)  # one atomic change set: all of it or nothing
     derived = sum(r.added + r.removed for r in graph.derive())
+    trained = train_and_promote(ws, data_dir)
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
     return DemoReport(
@@ -76,6 +82,8 @@ def run(graph: Graph, data_dir: Path | None = None) -> DemoReport:
         impact=graph.impact(catalog.RATINGS),
         similar=graph.similar(catalog.RANKER_V2),
         reuse=graph.reuse_candidates(catalog.RANKER_V2),
+        training=trained,
+        model_lineage=graph.lineage(trained.version.uri),
     )
 
 
