@@ -79,3 +79,15 @@ def test_fsspec_memory_store(tmp_path: Path) -> None:
     ref = store.put(np.ones(5))
     assert store.exists(ref.digest)
     assert np.array_equal(ArtifactStore("memory://reelgraph-test").get(ref), np.ones(5))
+
+
+def test_torch_state_dicts_are_first_class(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Linear(4, 2)
+    store = ArtifactStore(tmp_path)
+    ref = store.put(model.state_dict())
+    assert ref.format == "torch"
+    restored = torch.nn.Linear(4, 2)
+    restored.load_state_dict(store.get(ref))
+    x = torch.randn(3, 4)
+    assert torch.equal(model(x), restored(x))

@@ -21,7 +21,7 @@ def test_the_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
     monkeypatch.delenv("REELGRAPH_DATABASE_URL", raising=False)
-    (code,) = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[0]
     exec(compile(code, str(README), "exec"), {})
     lineage, hits = capsys.readouterr().out.splitlines()
     assert ast.literal_eval(lineage) == [
@@ -29,3 +29,17 @@ def test_the_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ]
     assert "rg://model/shop/churn@1" in ast.literal_eval(hits)
     assert (tmp_path / "reelgraph.db").exists()
+
+
+def test_the_flow_example_runs(tmp_path: Path) -> None:
+    from reelgraph.core import Settings
+    from reelgraph.flows import Runner, Workspace
+
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+    names: dict[str, object] = {"__name__": "readme_flow"}
+    exec(compile(code, str(README), "exec"), names)
+    with Workspace.open(Settings.load(home=str(tmp_path), database_url="")) as ws:
+        run = Runner(ws).run(names["flow"], {"min_count": "3"})  # type: ignore[arg-type]
+        assert run.status == "succeeded", run.error
+        assert ws.load(run.id, "report") == (5 + 6 + 6) * 3
+        assert ws.load(run.id, "count", 2) == 6 * 3
