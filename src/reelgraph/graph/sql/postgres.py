@@ -21,6 +21,12 @@ _TSV = (
 class PostgresGraphStore(SqlGraphStore):
     _mark = "%s"
 
+    def _among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        # One array parameter keeps the SQL text the same whatever the count, so psycopg
+        # prepares it and the server stops re-planning each hop (planning cost more than
+        # running it: ~0.9 ms against ~0.2 ms).
+        return f"{column} = ANY({self._mark})", [list(values)]
+
     def _index_texts(
         self, conn: Connection, entries: Iterable[tuple[int, NodeSpec | None]]
     ) -> None:

@@ -225,6 +225,10 @@ class SqlGraphStore:
         with self._cursor() as cursor:
             return self._nodes(cursor, ids, as_of)
 
+    def _among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """Dialect hook: ``column`` is one of ``values``, as SQL and its positional params."""
+        return f"{column} IN ({', '.join(self._mark for _ in values)})", list(values)
+
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
         """A driver cursor in one read transaction: one snapshot for all it reads."""
@@ -241,11 +245,11 @@ class SqlGraphStore:
         found: dict[int, Node] = {}
         at = _at("r", as_of, self._mark)
         for chunk in _chunks(list(ids)):
+            where, params = self._among("n.id", chunk)
             cursor.execute(
                 f"SELECT {_NODE_COLUMNS} FROM rg_node n JOIN rg_node_rev r ON r.node_id = n.id "
-                f"WHERE n.id IN ({', '.join(self._mark for _ in chunk)}) AND {at} "
-                "AND NOT r.deleted",
-                [*chunk, *([as_of, as_of] if as_of is not None else [])],
+                f"WHERE {where} AND {at} AND NOT r.deleted",
+                [*params, *([as_of, as_of] if as_of is not None else [])],
             )
             found.update((row[0], _node(row)) for row in cursor.fetchall())
         return found
@@ -318,12 +322,14 @@ class SqlGraphStore:
         at = _at("e", as_of, mark)
         for way, kinds, column in ((0, forward, "src_id"), (1, backward, "dst_id")):
             if kinds:
+                among_ids, id_params = self._among(f"e.{column}", ids)
+                among_kinds, kind_params = self._among("e.kind", kinds)
                 parts.append(
-                    f"SELECT {_EDGE_COLUMNS}, {way} FROM rg_edge e WHERE e.{column} IN "
-                    f"({', '.join(mark for _ in ids)}) AND e.kind IN "
-                    f"({', '.join(mark for _ in kinds)}) AND {at}"
+                    f"SELECT {_EDGE_COLUMNS}, {way} FROM rg_edge e "
+                    f"WHERE {among_ids} AND {among_kinds} AND {at}"
                 )
-                params += [*ids, *kinds, *([as_of, as_of] if as_of is not None else [])]
+                params += [*id_params, *kind_params,
+                           *([as_of, as_of] if as_of is not None else [])]
         steps: tuple[list[Step], list[Step]] = ([], [])
         if parts:
             cursor.execute(" UNION ALL ".join(parts), params)
