@@ -54,12 +54,14 @@ class _Artifact:
 
 
 class MetaflowSource:
-    """``SourceAdapter`` over Metaflow's client API."""
+    """``SourceAdapter`` over Metaflow's client API.
 
-    source = SOURCE
+    Give each Metaflow deployment its own ``source`` name: ``resync`` retires the nodes of
+    its source that the deployment no longer has.
+    """
 
     def __init__(self, root: str | Path | None = None, namespace: str = "metaflow",
-                 owner: str = "") -> None:
+                 owner: str = "", source: str = SOURCE) -> None:
         try:
             import metaflow
         except ModuleNotFoundError:
@@ -75,9 +77,14 @@ class MetaflowSource:
         self.root = Path(root).resolve() if root is not None else None
         self.namespace = namespace
         self.owner = owner
+        self._source = source
         self._finished: dict[str, dict[str, _Artifact]] = {}  # finished runs never change
 
     # --- SourceAdapter -------------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     def key(self, entity_id: str) -> NodeKey:
         parts = entity_id.split("/")
@@ -218,4 +225,4 @@ def import_metaflow(graph: Graph, source: MetaflowSource) -> int:
 
     Nodes of entities Metaflow no longer has are retired. Returns the entities applied.
     """
-    return Ingestor(graph, [source], author=SOURCE).resync(source)
+    return Ingestor(graph, [source], author=source.source).resync(source)
