@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from reelgraph.core.clock import now_us
-from reelgraph.core.database import open_engine, write_connection
-from reelgraph.core.migrations import upgrade
+from reelgraph.core.database import MetadataStore, write_connection
 from reelgraph.graph import Graph
 
 CHANGE_KINDS = ("dataset", "media_asset")  # node kinds whose new revisions are events
@@ -101,14 +100,7 @@ def _like(prefix: str) -> str:
     return escaped + "%"
 
 
-class EventLog:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = open_engine(url)
-        upgrade(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
+class EventLog(MetadataStore):
 
     # --- appending ---------------------------------------------------------------------
 

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core.database import open_engine, write_connection
+from reelgraph.core.database import MetadataStore, write_connection
 from reelgraph.core.errors import NotFound
-from reelgraph.core.migrations import upgrade
 
 NO_INDEX = -1  # the index stored for a task of a step that is not foreach
 _RANK = {"failed": 3, "running": 2, "retrying": 2}  # which task status speaks for its step
@@ -113,14 +112,7 @@ def _task(row: Any) -> TaskRecord:
     )
 
 
-class RunStore:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = open_engine(url)
-        upgrade(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
+class RunStore(MetadataStore):
 
     def create(self, run: RunRecord) -> None:
         with write_connection(self.engine) as conn, conn.begin():

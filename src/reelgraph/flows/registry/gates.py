@@ -83,12 +83,13 @@ def _finite(value: Any, what: str) -> float:
 
 
 @dataclass(frozen=True)
-class MetricAtLeast:
-    """Passes when the candidate's metric is at least ``threshold``."""
+class _Threshold:
+    """A metric compared with a fixed threshold; subclasses say which way passes."""
 
     metric: str
     threshold: float
-    kind: ClassVar[str] = "metric_at_least"
+    kind: ClassVar[str]
+    words: ClassVar[tuple[str, str]]  # how a pass and a failure read
 
     def __post_init__(self) -> None:
         _check_metric_name(self.metric)
@@ -98,10 +99,13 @@ class MetricAtLeast:
     def name(self) -> str:
         return f"{self.kind}:{self.metric}"
 
+    def passes(self, value: float) -> bool:
+        raise NotImplementedError
+
     def check(self, version: int, metrics: Metrics, baseline: Baseline | None) -> GateResult:
         value = _metric(metrics, self.metric, f"v{version}")
-        ok = value >= self.threshold
-        relation = "at least" if ok else "below the minimum"
+        ok = self.passes(value)
+        relation = self.words[0] if ok else self.words[1]
         return GateResult(self.name, ok,
                           f"{self.metric} = {_num(value)} is {relation} {_num(self.threshold)}")
 
@@ -110,30 +114,25 @@ class MetricAtLeast:
 
 
 @dataclass(frozen=True)
-class MetricAtMost:
+class MetricAtLeast(_Threshold):
+    """Passes when the candidate's metric is at least ``threshold``."""
+
+    kind: ClassVar[str] = "metric_at_least"
+    words: ClassVar[tuple[str, str]] = ("at least", "below the minimum")
+
+    def passes(self, value: float) -> bool:
+        return value >= self.threshold
+
+
+@dataclass(frozen=True)
+class MetricAtMost(_Threshold):
     """Passes when the candidate's metric is at most ``threshold`` (losses, latencies)."""
 
-    metric: str
-    threshold: float
     kind: ClassVar[str] = "metric_at_most"
+    words: ClassVar[tuple[str, str]] = ("at most", "above the maximum")
 
-    def __post_init__(self) -> None:
-        _check_metric_name(self.metric)
-        object.__setattr__(self, "threshold", _finite(self.threshold, "the threshold"))
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.metric}"
-
-    def check(self, version: int, metrics: Metrics, baseline: Baseline | None) -> GateResult:
-        value = _metric(metrics, self.metric, f"v{version}")
-        ok = value <= self.threshold
-        relation = "at most" if ok else "above the maximum"
-        return GateResult(self.name, ok,
-                          f"{self.metric} = {_num(value)} is {relation} {_num(self.threshold)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "metric": self.metric, "threshold": self.threshold}
+    def passes(self, value: float) -> bool:
+        return value <= self.threshold
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from reelgraph.core.clock import now_us
-from reelgraph.core.database import open_engine, write_connection
+from reelgraph.core.database import MetadataStore, write_connection
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphError
-from reelgraph.core.migrations import upgrade
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
@@ -79,7 +78,7 @@ def _in(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return "(" + ", ".join(f":{p}" for p in params) + ")", params
 
 
-class SqlGraphStore:
+class SqlGraphStore(MetadataStore):
     """``GraphStore`` over SQLAlchemy Core. Subclasses supply the engine and search.
 
     The hot reads (walks, nodes by id) go to the driver's cursor with positional parameters:
@@ -89,9 +88,7 @@ class SqlGraphStore:
     _mark = "?"  # the driver's positional parameter marker
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = open_engine(url)
-        upgrade(self.engine)
+        super().__init__(url)
         self._registry: KindRegistry | None = None
 
     # --- dialect hooks -----------------------------------------------------------------
@@ -396,9 +393,6 @@ class SqlGraphStore:
             rows = conn.execute(text(sql + " ORDER BY r.id LIMIT :limit"),
                                 {**kind_params, "after": after, "limit": limit})
             return [(row[0], _node(row[1:])) for row in rows]
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def search_fields(spec: NodeSpec) -> tuple[str, str, str, str]:
