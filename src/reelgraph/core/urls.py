@@ -19,6 +19,11 @@ _BACKENDS: dict[str, dict[str, str]] = {
         "postgresql+psycopg": "reelgraph.graph.sql.postgres:PostgresGraphStore",
         "postgres": "reelgraph.graph.sql.postgres:PostgresGraphStore",
     },
+    "online": {
+        "sqlite": "reelgraph.features.online.sqlite:SqliteOnlineStore",
+        "redis": "reelgraph.features.online.redis:RedisOnlineStore",
+        "rediss": "reelgraph.features.online.redis:RedisOnlineStore",
+    },
 }
 
 

@@ -1,0 +1,71 @@
+"""How one value is stored in an online store, and read back as the same Python value.
+
+Scalars are stored as themselves (float, int, str; bools as 0/1) so SQLite keeps them in
+its native types; non-finite floats as their ``repr`` (SQLite would turn NaN into NULL).
+Vectors are their float32 bytes; tables are compact JSON. Redis hands everything back as
+bytes, so ``decode`` accepts either form. The value type (``FeatureRef.value``) says how to
+decode: the stored form alone cannot tell a string from a table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from reelgraph.features.ports import FeatureRef
+from reelgraph.features.values import (
+    InvalidValue,
+    TableValue,
+    ValueType,
+    Vector,
+    value_type_from,
+)
+
+Stored = float | int | str | bytes
+
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def encode(feature: FeatureRef, value_type: ValueType, key: str, value: Any) -> Stored:
+    """Check ``value`` against the feature's type and turn it into its stored form."""
+    checked: Any = value_type.check(feature.uri, key, value)
+    if isinstance(value_type, Vector):
+        return bytes(np.ascontiguousarray(checked, dtype="<f4").tobytes())
+    if isinstance(value_type, TableValue):
+        return json.dumps(checked, separators=(",", ":"), allow_nan=False)
+    if value_type.dtype == "bool":
+        return int(checked)
+    if value_type.dtype == "int64" and not _INT64[0] <= checked <= _INT64[1]:
+        raise InvalidValue(f"feature {feature.uri!r}: {checked} for entity {key!r} does not "
+                           "fit in 64 bits", "return values between -2**63 and 2**63-1")
+    if value_type.dtype == "float64" and not math.isfinite(checked):
+        return repr(checked)
+    return checked  # type: ignore[no-any-return]
+
+
+def decode(value_type: ValueType, stored: Stored) -> Any:
+    """The Python value ``encode`` was given (vectors as writable float32 arrays)."""
+    if isinstance(value_type, Vector):
+        if not isinstance(stored, bytes):
+            raise InvalidValue(f"a stored vector is {type(stored).__name__}, not bytes",
+                               "rewrite the feature's values (reelgraph features sync)")
+        return np.frombuffer(stored, dtype="<f4").astype(np.float32)  # a writable copy
+    text = stored.decode() if isinstance(stored, bytes) else stored
+    if isinstance(value_type, TableValue):
+        return json.loads(text)  # type: ignore[arg-type]
+    dtype = value_type.dtype
+    if dtype == "float64":
+        return float(text)
+    if dtype == "int64":
+        return int(text)
+    if dtype == "bool":
+        return bool(int(text))
+    return str(text)
+
+
+def value_type_of(feature: FeatureRef) -> ValueType:
+    return value_type_from(feature.value)
+

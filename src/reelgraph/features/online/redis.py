@@ -1,0 +1,91 @@
+"""Redis online store: one hash per feature version, ``PREFIX:feature:<slug>``, field = key.
+
+Batch reads are ``HMGET`` in chunks; a put is one ``MULTI``/``EXEC`` pipeline, so it is
+applied whole or not at all. The URL is ``redis://host:port/db``; ``?prefix=name`` sets the
+key prefix (default ``reelgraph``) so several deployments or tests can share one server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NoReturn
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+
+from reelgraph.core.errors import ReelgraphError
+from reelgraph.features.online.codec import decode, encode, value_type_of
+from reelgraph.features.ports import FeatureRef
+
+_CHUNK = 1000
+
+
+class OnlineStoreUnavailable(ReelgraphError):
+    status_code = 503
+
+
+class RedisOnlineStore:
+    def __init__(self, url: str, prefix: str | None = None) -> None:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        self.prefix = prefix or query.pop("prefix", "reelgraph")
+        self.url = urlunsplit(parts._replace(query=urlencode(query)))
+        self._client = redis.Redis.from_url(self.url, socket_connect_timeout=3)
+
+    def _hash(self, feature: FeatureRef) -> str:
+        return f"{self.prefix}:feature:{feature.slug}"
+
+    def _unavailable(self, exc: Exception) -> NoReturn:
+        raise OnlineStoreUnavailable(
+            f"the Redis online store at {self.url} did not answer ({exc})",
+            "start Redis or correct the online store URL, then retry") from exc
+
+    def put(self, feature: FeatureRef, values: dict[str, Any]) -> None:
+        value_type = value_type_of(feature)
+        mapping = {key: encode(feature, value_type, key, value) for key, value in values.items()}
+        if not mapping:
+            return
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(self._hash(feature), mapping=mapping)  # type: ignore[arg-type]
+                pipe.execute()
+        except redis.RedisError as exc:
+            self._unavailable(exc)
+
+    def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, Any]:
+        value_type = value_type_of(feature)
+        name = self._hash(feature)
+        found: dict[str, Any] = {}
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                for key, stored in zip(chunk, self._client.hmget(name, chunk), strict=True):
+                    if stored is not None:
+                        found[key] = decode(value_type, stored)
+        except redis.RedisError as exc:
+            self._unavailable(exc)
+        return found
+
+    def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        try:
+            self._client.hdel(self._hash(feature), *keys)
+        except redis.RedisError as exc:
+            self._unavailable(exc)
+
+    def keys(self, feature: FeatureRef) -> set[str]:
+        try:
+            names = self._client.hkeys(self._hash(feature))
+            return {key.decode() if isinstance(key, bytes) else key for key in names}
+        except redis.RedisError as exc:
+            self._unavailable(exc)
+
+    def drop_prefix(self) -> None:
+        """Delete every hash under this store's prefix (tests, or retiring a deployment)."""
+        names = list(self._client.scan_iter(match=f"{self.prefix}:feature:*"))
+        if names:
+            self._client.delete(*names)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,127 @@
+"""SQLite online store: one file, WAL, one table keyed (feature slug, entity key).
+
+The hot path is the stdlib ``sqlite3`` driver with its statement cache (no SQLAlchemy):
+a one-key read is one cached prepared statement; batch reads go in fixed-size ``IN``
+chunks so the same few statements are reused. Each thread has its own connection (WAL lets
+readers run beside the one writer); writes are one ``BEGIN IMMEDIATE`` transaction each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from reelgraph.core.errors import InvalidInput
+from reelgraph.features.online.codec import Stored, decode, encode, value_type_of
+from reelgraph.features.ports import FeatureRef
+
+_CHUNK = 500  # keys per IN (...) read or per DELETE batch; well under SQLite's variable limit
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS online_values ("
+    " feature TEXT NOT NULL, key TEXT NOT NULL, value BLOB,"  # BLOB affinity: kept as given
+    " PRIMARY KEY (feature, key)) WITHOUT ROWID"
+)
+
+
+def path_of(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise InvalidInput(f"{url!r} is not a SQLite file URL",
+                           "use sqlite:///relative/path.db or sqlite:////absolute/path.db")
+    return Path(url[len(prefix):]).expanduser()
+
+
+class SqliteOnlineStore:
+    def __init__(self, url: str) -> None:
+        self.path = path_of(url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        with self._write() as conn:
+            conn.execute(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # Autocommit mode: reads take no transaction; writes open one explicitly.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   cached_statements=256)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it safe
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._conn())
+
+    def put(self, feature: FeatureRef, values: dict[str, Any]) -> None:
+        value_type = value_type_of(feature)
+        # Encode (and so check) every value before the transaction: one bad value stores none.
+        rows = [(feature.slug, key, encode(feature, value_type, key, value))
+                for key, value in values.items()]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO online_values (feature, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (feature, key) DO UPDATE SET value = excluded.value", rows)
+
+    def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, Any]:
+        value_type = value_type_of(feature)
+        conn = self._conn()
+        found: dict[str, Any] = {}
+        if len(keys) == 1:
+            row = conn.execute("SELECT value FROM online_values WHERE feature = ? AND key = ?",
+                               (feature.slug, keys[0])).fetchone()
+            if row is not None:
+                found[keys[0]] = decode(value_type, row[0])
+            return found
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            rows: list[tuple[str, Stored]] = conn.execute(
+                f"SELECT key, value FROM online_values WHERE feature = ? AND key IN ({marks})",
+                (feature.slug, *chunk)).fetchall()
+            for key, stored in rows:
+                found[key] = decode(value_type, stored)
+        return found
+
+    def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None:
+        with self._write() as conn:
+            conn.executemany("DELETE FROM online_values WHERE feature = ? AND key = ?",
+                             [(feature.slug, key) for key in keys])
+
+    def keys(self, feature: FeatureRef) -> set[str]:
+        rows = self._conn().execute("SELECT key FROM online_values WHERE feature = ?",
+                                    (feature.slug,)).fetchall()
+        return {row[0] for row in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.conn.execute("COMMIT" if error is None else "ROLLBACK")
+
+
+def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start:start + _CHUNK]

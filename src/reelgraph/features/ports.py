@@ -1,0 +1,109 @@
+"""The storage seams of the feature store, one ``Protocol`` per access pattern.
+
+Values cross these seams as ``FeatureRows``: entity keys (strings), values (already checked
+against the feature's value type), and the time each value became valid (event time,
+microseconds since the epoch, UTC). A feature's values are identified by ``FeatureRef``
+(namespace, name, version); a new version never touches an old version's values.
+
+- ``OfflineStore`` is the source of truth (Parquet files queried with DuckDB): every value
+  ever written, with its validity time, so point-in-time reads are possible.
+- ``OnlineStore`` holds the latest value per key for low-latency reads (SQLite, Redis).
+- ``VectorIndex`` holds the latest vector per key for nearest-neighbour reads (FAISS).
+
+Online stores and vector indexes are *replicas*: ``replication.Replicator`` writes to the
+offline store and to every replica a feature declares, or to none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from reelgraph.graph.uri import NodeKey
+
+
+@dataclass(frozen=True)
+class FeatureRef:
+    namespace: str
+    name: str
+    version: str
+    entity: str
+    value: dict[str, Any]  # the value type's description (values.value_type_from)
+
+    @property
+    def key(self) -> NodeKey:
+        kind = "embedding" if self.value.get("kind") == "vector" else "feature"
+        return NodeKey(kind, self.namespace, self.name, self.version)
+
+    @property
+    def uri(self) -> str:
+        return self.key.uri
+
+    @property
+    def slug(self) -> str:
+        """A file- and key-safe name for this version's storage."""
+        return f"{self.namespace}.{self.name}.{self.version}"
+
+
+@dataclass
+class FeatureRows:
+    keys: list[str]
+    values: list[Any]
+    event_time_us: list[int]
+    run_id: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class OfflineStore(Protocol):
+    def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
+        """Append rows atomically (one new file, renamed into place); returns its id."""
+        ...
+
+    def discard(self, feature: FeatureRef, write_id: str) -> None:
+        """Undo one ``write`` (used when a replica refuses the same rows)."""
+        ...
+
+    def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
+               as_of_us: int | None = None) -> dict[str, Any]:
+        """The value valid at ``as_of_us`` (default: the newest) per key that has one."""
+        ...
+
+    def keys(self, feature: FeatureRef) -> set[str]: ...
+
+
+class OnlineStore(Protocol):
+    def put(self, feature: FeatureRef, values: dict[str, Any]) -> None:
+        """Set the latest values of these keys, all or none."""
+        ...
+
+    def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, Any]:
+        """Values of the keys that have one (missing keys are absent)."""
+        ...
+
+    def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None: ...
+
+    def keys(self, feature: FeatureRef) -> set[str]: ...
+
+    def close(self) -> None: ...
+
+
+class VectorIndex(Protocol):
+    def upsert(self, feature: FeatureRef, keys: Sequence[str], vectors: np.ndarray) -> None: ...
+
+    def remove(self, feature: FeatureRef, keys: Sequence[str]) -> None: ...
+
+    def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored (not normalised) vectors of the keys that have one."""
+        ...
+
+    def search(self, feature: FeatureRef, vector: np.ndarray, k: int
+               ) -> list[tuple[str, float]]:
+        """The ``k`` nearest keys by cosine similarity, best first."""
+        ...
+
+    def keys(self, feature: FeatureRef) -> set[str]: ...
