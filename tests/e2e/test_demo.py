@@ -150,3 +150,29 @@ def test_a_real_model_is_trained_registered_and_promoted_once(
     kinds = {(n.kind, n.uri) for n in upstream.nodes.values()}
     assert ("dataset", catalog.RATINGS) in kinds
     assert ("job", "rg://job/personalization/train-puresvd") in kinds
+
+
+def test_title_embeddings_are_memoized(demo_home: tuple[Path, str, str]) -> None:
+    from reelgraph.demo.features import EMBEDDING, feature_set
+    from reelgraph.features import FeatureStore
+    from reelgraph.flows import Workspace
+
+    _, first, second = demo_home
+    assert "first call:  9,742 computed, 0 reused" in first
+    # The second demo finds every embedding stored: both of its calls compute nothing.
+    assert "first call:  0 computed, 9,742 reused" in second
+    assert "second call: 0 computed, 9,742 reused" in first
+    assert "Toy Story 2 (1999)" in first  # the nearest title by the vector index
+    speedup = float(first.split("reused in ")[2].split("(")[1].split("x faster")[0]
+                    .replace(",", ""))
+    assert speedup >= 20
+    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+        store = FeatureStore(ws, [feature_set(default_data_dir())])
+        vectors = store.get(EMBEDDING, [1, 3114])
+        assert set(vectors) == {"1", "3114"} and vectors["1"].shape == (384,)
+        assert store.replicator.verify(store.definition(EMBEDDING).ref).ok
+        node = ws.graph.show(store.definition(EMBEDDING).uri)
+        assert node.kind == "embedding"
+        upstream = {n.uri for n in ws.graph.lineage(node.uri).nodes.values()}
+        assert catalog.MOVIES in upstream and catalog.TAGS in upstream
+        store.close()

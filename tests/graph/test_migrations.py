@@ -24,3 +24,22 @@ def test_downgrade_and_upgrade_round_trip(graph_url: str) -> None:
     graph.add("rg://dataset/movielens/ratings")
     assert graph.show("rg://dataset/movielens/ratings").revision == 1
     graph.close()
+
+
+def _open_and_close(url: str) -> None:
+    Graph.open(url).close()
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(graph_url: str) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    openers = [context.Process(target=_open_and_close, args=(graph_url,)) for _ in range(4)]
+    for process in openers:
+        process.start()
+    for process in openers:
+        process.join(timeout=120)
+    assert [p.exitcode for p in openers] == [0, 0, 0, 0]
+    graph = Graph.open(graph_url)
+    graph.add("rg://dataset/movielens/ratings")
+    graph.close()

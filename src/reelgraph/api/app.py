@@ -6,12 +6,14 @@ tests inject their own ``Graph`` (which they then close themselves).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from reelgraph.api.errors import install_error_handlers
+from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
@@ -31,7 +33,9 @@ The reelgraph model lifecycle graph over HTTP.
 """
 
 
-def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, graph: Graph | None = None,
+               feature_files: Sequence[str | Path] | None = None) -> FastAPI:
+    """``feature_files``: the feature definitions to serve (default: REELGRAPH_FEATURE_FILES)."""
     settings = settings or Settings.load()
     state = ApiState(
         settings=settings,
@@ -44,6 +48,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
         yield
         registry_router.close_registry(_app)
         runs_router.close_stores(_app)
+        features_router.close_catalog(_app)
         if state.owns_graph:
             state.graph.close()
 
@@ -54,8 +59,11 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
         lifespan=lifespan,
     )
     app.state.reelgraph = state
+    app.state.reelgraph_feature_files = (list(feature_files) if feature_files is not None
+                                         else None)
     install_error_handlers(app)
     app.include_router(graph_router.router)
     app.include_router(registry_router.router)
     app.include_router(runs_router.router)
+    app.include_router(features_router.router)
     return app

@@ -30,7 +30,9 @@ def demo(
 
     current = session(ctx)
     settings = current.settings()
-    with Workspace.open(settings) as ws:
+    with Workspace.open(settings) as ws, render.console().status(
+            "running the main job (the first run trains a model and embeds 9,742 titles: "
+            "a minute or two)"):
         report = run(ws, data)
     show_report(report, render.hide_password(settings.metadata_url), catalog.RANKER_V2,
                 catalog.RATINGS)
@@ -92,6 +94,19 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         out.print(f"  promoted {move.from_stage} -> {move.to_stage} ({gates})", markup=False,
                   soft_wrap=True)
     out.print(render.lineage_tree(report.model_lineage))
+
+    out.print(Rule("memoized features: a text embedding of every title"))
+    emb = report.embeddings
+    out.print(f"first call:  {len(emb.first.computed):,} computed, {emb.first.reused:,} reused "
+              f"in {emb.first_s:.2f} s", markup=False)
+    out.print(f"second call: {len(emb.second.computed):,} computed, {emb.second.reused:,} reused "
+              f"in {emb.second_s:.2f} s ({emb.speedup:,.0f}x faster)", markup=False)
+    near = Table("movie", "title", "cosine", show_edge=False,
+                 title="titles nearest to Toy Story (1995), from the vector index",
+                 title_justify="left")
+    for key, title, score in emb.neighbours:
+        near.add_row(key, title, f"{score:.3f}")
+    out.print(near)
 
     out.print(Rule("where to look next"))
     for command, why in (

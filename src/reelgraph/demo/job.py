@@ -14,6 +14,7 @@ from pathlib import Path
 
 from reelgraph.core.errors import NotFound
 from reelgraph.demo import catalog
+from reelgraph.demo.features import EmbeddingReport, embed_titles
 from reelgraph.demo.model import TrainingReport, train_and_promote
 from reelgraph.flows import Workspace
 from reelgraph.graph import Batch, Graph, Node, ReuseCandidate, Similar, Subgraph
@@ -41,6 +42,7 @@ class DemoReport:
     similar: list[Similar]  # models like the latest ranker
     reuse: list[ReuseCandidate]
     training: TrainingReport  # the real model: trained, registered, promoted
+    embeddings: EmbeddingReport  # title embeddings, computed once then memoized
     model_lineage: Subgraph  # upstream of the registered model version
 
 
@@ -69,6 +71,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
     written = graph.apply(batch.changes)  # one atomic change set: all of it or nothing
     derived = sum(r.added + r.removed for r in graph.derive())
     trained = train_and_promote(ws, data_dir)
+    embedded = embed_titles(ws, data_dir)
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
     return DemoReport(
@@ -83,6 +86,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
         similar=graph.similar(catalog.RANKER_V2),
         reuse=graph.reuse_candidates(catalog.RANKER_V2),
         training=trained,
+        embeddings=embedded,
         model_lineage=graph.lineage(trained.version.uri),
     )
 

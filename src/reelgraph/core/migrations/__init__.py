@@ -16,8 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from reelgraph.core.database import write_connection
+
 _HERE = Path(__file__).resolve().parent
-_PACKAGES = ("graph", "flows")
+_PACKAGES = ("graph", "flows", "features")
 
 
 def config() -> Config:
@@ -32,12 +34,18 @@ def config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Run pending migrations of every package; cheap when the schema is current."""
+    """Run pending migrations of every package; cheap when the schema is current.
+
+    Runs under the database's write lock, and checks again once it holds it, so processes
+    opening a new database at the same moment migrate it once instead of colliding.
+    """
     cfg = config()
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     with engine.connect() as connection:
         if set(MigrationContext.configure(connection).get_current_heads()) == heads:
             return
-    with engine.begin() as connection:
+    with write_connection(engine) as connection, connection.begin():
+        if set(MigrationContext.configure(connection).get_current_heads()) == heads:
+            return
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")

@@ -1,0 +1,1 @@
+"""Alembic revisions of the feature store's tables (branch ``features``)."""

