@@ -64,6 +64,19 @@ class OnlineStoreContract:
             assert same(got[key], expected), (key, got[key], value)
         assert same(store.get(feature, ["a"])["a"], got["a"])  # the one-key path
 
+    def test_reading_several_features_at_once_matches_reading_each(
+            self, store: OnlineStore) -> None:
+        for feature, values in ROUND_TRIPS:
+            store.put(feature, values)
+        features = [feature for feature, _ in ROUND_TRIPS]
+        for keys in (["a"], ["a", "b", "c", "d", "e", "absent"], ["absent"]):
+            together = store.read(features, keys)
+            assert len(together) == len(features)
+            for feature, got in zip(features, together, strict=True):
+                alone = store.get(feature, keys)
+                assert set(got) == set(alone), (feature.name, keys)
+                assert all(same(got[k], alone[k]) for k in got), feature.name
+
     def test_nan_survives(self, store: OnlineStore) -> None:
         store.put(FLOAT, {"n": float("nan")})
         assert math.isnan(store.get(FLOAT, ["n"])["n"])

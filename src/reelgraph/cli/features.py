@@ -1,9 +1,10 @@
-"""``reelgraph features list|show|get|neighbors|compute|verify|sync``.
+"""``reelgraph features list|show|get|neighbors|compute|request|serve|verify|
+sync``.
 
 Feature definitions are Python files (``--file FEATURES.py``, repeatable) defining
 ``FeatureSet``s; a command given files registers their features first. Reads (list, show,
-get, neighbors, verify, sync) work from what is stored without the file; ``compute`` needs
-it. ``reelgraph.features`` is imported inside the commands, keeping ``import reelgraph.cli``
+get, neighbors, verify, sync, request) work from what is stored without the file; ``compute``
+and ``serve`` need it. ``reelgraph.features`` is imported inside the commands, keeping ``import reelgraph.cli``
 light.
 """
 
@@ -236,6 +237,46 @@ def compute(
                 total.run_ids += report.run_ids
                 progress.advance(bar, len(chunk))
     _compute_report(total, as_json)
+
+
+@app.command()
+def request(ctx: typer.Context, name: Name, keys: Keys, version: VersionOpt = None,
+            file: Files = None, as_json: AsJson = False) -> None:
+    """Queue the missing values for `reelgraph features serve` and return at once."""
+    with _catalog(ctx, file) as catalog:
+        feature = catalog.resolve(name, version)
+        queued = catalog.store.request(feature.ref, feature.keys(keys))
+    if as_json:
+        render.echo_json({"feature": feature.ref.uri, "queued": queued})
+        return
+    render.console().print(f"{feature.ref.uri}: {len(queued)} queued "
+                           f"({len(keys) - len(queued)} stored, computing or queued already)")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    file: Annotated[list[Path], typer.Option(
+        "--file", "-f", help="A .py file defining FeatureSets (repeatable); serves their "
+                             "features.")],
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between passes.")] = 1.0,
+) -> None:
+    """Compute queued requests as they arrive (a worker; Ctrl-C stops it)."""
+    import time
+
+    out = render.console()
+    with _catalog(ctx, file) as catalog:
+        try:
+            while True:
+                for report in catalog.store.serve_requests():
+                    out.print(f"{report.feature}: {len(report.computed)} computed, "
+                              f"{len(report.failed)} failed", soft_wrap=True)
+                if once:
+                    return
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            out.print("stopped")
 
 
 def _compute_report(report: Any, as_json: bool) -> None:

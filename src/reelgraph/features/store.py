@@ -283,13 +283,19 @@ class FeatureStore:
 
     # -- asynchronous requests ------------------------------------------------------------
 
-    def request(self, feature: FeatureLike, entities: Iterable[Any]) -> list[str]:
+    def request(self, feature: FeatureLike | FeatureRef, entities: Iterable[Any]) -> list[str]:
         """Queue the missing values for a worker and return at once; returns the keys
-        queued now (those already stored, computing or queued are not queued again)."""
-        definition = self.definition(feature)
-        keys = self._keys(definition, entities)
-        present = self.offline.latest(definition.ref, keys)
-        return self.claims.enqueue(definition.uri, [k for k in keys if k not in present])
+        queued now (those already stored, computing or queued are not queued again).
+
+        A reader without the feature's code passes its stored ``FeatureRef`` (and checked
+        string keys); the worker that serves the queue has the code."""
+        if isinstance(feature, FeatureRef):
+            ref, keys = feature, list(dict.fromkeys(str(e) for e in entities))
+        else:
+            definition = self.definition(feature)
+            ref, keys = definition.ref, self._keys(definition, entities)
+        present = self.offline.latest(ref, keys)
+        return self.claims.enqueue(ref.uri, [k for k in keys if k not in present])
 
     def serve_requests(self, limit: int = 10_000) -> list[ComputeReport]:
         """One worker pass: compute every queued request (of registered features)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,22 +49,43 @@ def encode(feature: FeatureRef, value_type: ValueType, key: str, value: Any) -> 
 
 def decode(value_type: ValueType, stored: Stored) -> Any:
     """The Python value ``encode`` was given (vectors as writable float32 arrays)."""
+    return decoder(value_type)(stored)
+
+
+def decoder(value_type: ValueType) -> Callable[[Stored], Any]:
+    """``decode`` for one value type, chosen once: batch reads call it per value."""
     if isinstance(value_type, Vector):
-        if not isinstance(stored, bytes):
-            raise InvalidValue(f"a stored vector is {type(stored).__name__}, not bytes",
-                               "rewrite the feature's values (reelgraph features sync)")
-        return np.frombuffer(stored, dtype="<f4").astype(np.float32)  # a writable copy
-    text = stored.decode() if isinstance(stored, bytes) else stored
+        return _vector
     if isinstance(value_type, TableValue):
-        return json.loads(text)  # type: ignore[arg-type]
-    dtype = value_type.dtype
-    if dtype == "float64":
-        return float(text)
-    if dtype == "int64":
-        return int(text)
-    if dtype == "bool":
-        return bool(int(text))
-    return str(text)
+        return lambda stored: json.loads(_text(stored))
+    return _SCALARS[value_type.dtype]
+
+
+def _vector(stored: Stored) -> np.ndarray:
+    if not isinstance(stored, bytes):
+        raise InvalidValue(f"a stored vector is {type(stored).__name__}, not bytes",
+                           "rewrite the feature's values (reelgraph features sync)")
+    return np.frombuffer(stored, dtype="<f4").copy()  # writable, like the value written
+
+
+def _text(stored: Stored) -> Any:
+    return stored.decode() if isinstance(stored, bytes) else stored
+
+
+def _float(stored: Stored) -> float:
+    return stored if type(stored) is float else float(_text(stored))
+
+
+def _int(stored: Stored) -> int:
+    return stored if type(stored) is int else int(_text(stored))
+
+
+_SCALARS: dict[str, Callable[[Stored], Any]] = {
+    "float64": _float,
+    "int64": _int,
+    "bool": lambda stored: bool(int(_text(stored))),
+    "string": lambda stored: str(_text(stored)),
+}
 
 
 def value_type_of(feature: FeatureRef) -> ValueType:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from reelgraph.core.errors import InvalidInput
-from reelgraph.features.online.codec import Stored, decode, encode, value_type_of
+from reelgraph.features.online.codec import Stored, decode, decoder, encode, value_type_of
 from reelgraph.features.ports import FeatureRef
 
 _CHUNK = 500  # keys per IN (...) read or per DELETE batch; well under SQLite's variable limit
@@ -41,6 +41,7 @@ class SqliteOnlineStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._plans: dict[tuple[str, ...], _ReadPlan] = {}
         with self._write() as conn:
             conn.execute(_SCHEMA)
 
@@ -90,6 +91,28 @@ class SqliteOnlineStore:
                 found[key] = decode(value_type, stored)
         return found
 
+    def read(self, features: Sequence[FeatureRef], keys: Sequence[str]
+             ) -> list[dict[str, Any]]:
+        """Several features of the same keys, one statement per chunk of keys."""
+        plan = self._plan(features)
+        found: list[dict[str, Any]] = [{} for _ in features]
+        conn = self._conn()
+        for chunk in _chunks(keys):
+            sql = plan.one_key if len(chunk) == 1 else plan.sql(len(chunk))
+            for slug, key, stored in conn.execute(sql, (*plan.slots, *chunk)):
+                index, decode_value = plan.slots[slug]
+                found[index][key] = decode_value(stored)
+        return found
+
+    def _plan(self, features: Sequence[FeatureRef]) -> _ReadPlan:
+        # The serving path asks for the same feature list over and over: build its SQL and
+        # decoders once (a FeatureRef's slug names its version, so its value type is fixed).
+        slugs = tuple(f.slug for f in features)
+        plan = self._plans.get(slugs)
+        if plan is None:
+            plan = self._plans[slugs] = _ReadPlan(features)
+        return plan
+
     def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None:
         with self._write() as conn:
             conn.executemany("DELETE FROM online_values WHERE feature = ? AND key = ?",
@@ -106,6 +129,21 @@ class SqliteOnlineStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+class _ReadPlan:
+    def __init__(self, features: Sequence[FeatureRef]) -> None:
+        self.slots: dict[str, tuple[int, Callable[[Stored], Any]]] = {
+            f.slug: (i, decoder(value_type_of(f))) for i, f in enumerate(features)}
+        if len(self.slots) != len(features):
+            raise InvalidInput("the same feature version is asked for twice",
+                               "list each feature once")
+        self._select = ("SELECT feature, key, value FROM online_values WHERE feature IN "
+                        f"({','.join('?' * len(features))}) AND ")
+        self.one_key = self._select + "key = ?"
+
+    def sql(self, keys: int) -> str:
+        return self._select + f"key IN ({','.join('?' * keys)})"
 
 
 class _Transaction:
