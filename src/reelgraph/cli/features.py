@@ -1,11 +1,10 @@
-"""``reelgraph features list|show|get|neighbors|compute|request|serve|verify|
-sync``.
+"""``reelgraph features``: list, show, get, neighbors, compute, request, serve, verify, sync.
 
 Feature definitions are Python files (``--file FEATURES.py``, repeatable) defining
 ``FeatureSet``s; a command given files registers their features first. Reads (list, show,
 get, neighbors, verify, sync, request) work from what is stored without the file; ``compute``
-and ``serve`` need it. ``reelgraph.features`` is imported inside the commands, keeping ``import reelgraph.cli``
-light.
+and ``serve`` need it. ``reelgraph.features`` is imported inside the commands, keeping
+``import reelgraph.cli`` light.
 """
 
 from __future__ import annotations
