@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from reelgraph.api import create_app
 from reelgraph.core import Settings
+from reelgraph.features import FeatureStore
+from reelgraph.features.catalog import load_feature_sets
 from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import FeatureRef
 from reelgraph.flows import Workspace
@@ -151,6 +153,27 @@ def test_reads_work_without_the_feature_file(client: TestClient, settings: Setti
         assert bare.post(f"{BASE}/genres/verify").json()["ok"] is True
         assert_error(bare.post(f"{BASE}/genres/compute", json={"entities": [3]},
                                headers=AUTH), 409, "Conflict", "not loaded")
+
+
+def test_a_server_without_the_code_queues_requests_a_worker_serves(
+        client: TestClient, settings: Settings, tmp_path: Path) -> None:
+    compute(client, "genres", [1])
+    with Workspace.open(settings) as ws, TestClient(
+            create_app(settings, ws.graph, feature_files=[])) as bare:
+        queued = bare.post(f"{BASE}/genres/requests", json={"entities": [1, 2, 3]},
+                           headers=AUTH)
+        assert queued.status_code == 202 and queued.json()["queued"] == ["2", "3"]
+        again = bare.post(f"{BASE}/genres/requests", json={"entities": [2]}, headers=AUTH)
+        assert again.json()["queued"] == []  # not queued twice
+        online = bare.get(f"{BASE}/genres/online", params={"key": ["2", "3"]}).json()
+        assert online["missing"] == ["2", "3"]
+        worker = FeatureStore(ws, load_feature_sets(feature_file(tmp_path)))
+        try:
+            assert [sorted(r.computed) for r in worker.serve_requests()] == [["2", "3"]]
+        finally:
+            worker.close()
+        online = bare.get(f"{BASE}/genres/online", params={"key": ["2", "3"]}).json()
+        assert online["missing"] == [] and online["values"]["2"] == [0.0, 1.0, 0.0, 0.0]
 
 
 def test_bad_input_is_refused_with_a_fix(client: TestClient) -> None:

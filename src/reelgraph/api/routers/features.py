@@ -26,6 +26,8 @@ from reelgraph.api.schemas.features import (
     NeighborList,
     NeighborQuery,
     OnlineValues,
+    RequestBody,
+    RequestOut,
     VerifyOut,
 )
 from reelgraph.api.state import api_state
@@ -164,6 +166,16 @@ def compute(namespace: str, name: str, body: ComputeRequest = Body(...),
     return {"feature": report.feature, "reused": report.reused, "computed": report.computed,
             "waited": report.waited, "failed": report.failed, "run_ids": report.run_ids,
             "values": values}
+
+
+@router.post("/{namespace}/{name}/requests", response_model=RequestOut, status_code=202,
+             dependencies=[Depends(require_write)],
+             summary="Queue the missing values for a feature worker; returns at once")
+def request_values(namespace: str, name: str, body: RequestBody = Body(...),
+                   catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+    feature = _feature(namespace, name, body.version, catalog)
+    queued = catalog.store.request(feature.ref, feature.keys(body.entities))
+    return {"feature": feature.ref.uri, "queued": queued}
 
 
 @router.post("/{namespace}/{name}/verify", response_model=VerifyOut,

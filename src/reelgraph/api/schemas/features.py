@@ -71,6 +71,17 @@ class ComputeRequest(BaseModel):
     include_values: bool = Field(True, description="return the values too")
 
 
+class RequestBody(BaseModel):
+    entities: list[str | int] = Field(examples=[[1, 2, 3]], min_length=1)
+    version: str | None = None
+
+
+class RequestOut(BaseModel):
+    feature: str
+    queued: list[str] = Field(description="keys queued now (the rest are stored, being "
+                                          "computed or queued already)")
+
+
 class ComputeOut(BaseModel):
     feature: str
     reused: int = Field(description="keys already stored (memoized)")
