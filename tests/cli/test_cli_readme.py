@@ -43,3 +43,14 @@ def test_the_flow_example_runs(tmp_path: Path) -> None:
         assert run.status == "succeeded", run.error
         assert ws.load(run.id, "report") == (5 + 6 + 6) * 3
         assert ws.load(run.id, "count", 2) == 6 * 3
+
+
+def test_the_feature_store_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
+    monkeypatch.delenv("REELGRAPH_DATABASE_URL", raising=False)
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[2]
+    exec(compile(code, str(README), "exec"), {"__name__": "readme_features"})
+    values, computed, reused = capsys.readouterr().out.rsplit(" ", 2)
+    assert ast.literal_eval(values) == {"1": 2, "2": 1, "3": 1}
+    assert (int(computed), int(reused)) == (3, 3)

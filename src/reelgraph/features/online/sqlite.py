@@ -18,6 +18,8 @@ from reelgraph.core.errors import InvalidInput
 from reelgraph.features.online.codec import Stored, decode, decoder, encode, value_type_of
 from reelgraph.features.ports import FeatureRef
 
+_MMAP_BYTES = 1 << 30  # address space only; pages come from the OS cache
+_CACHE_KIB = 64 * 1024
 _CHUNK = 500  # keys per IN (...) read or per DELETE batch; well under SQLite's variable limit
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS online_values ("
@@ -54,6 +56,10 @@ class SqliteOnlineStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it safe
             conn.execute("PRAGMA busy_timeout=30000")
+            # Reads are the hot path: map the file (no read() syscall per page) and keep
+            # more pages cached than SQLite's 2 MB default.
+            conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
