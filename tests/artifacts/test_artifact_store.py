@@ -67,7 +67,7 @@ def test_no_temporary_files_survive_a_failed_write(tmp_path: Path, monkeypatch: 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("reelgraph.artifacts.store.os.replace", broken_replace)
+    monkeypatch.setattr("reelgraph.core.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         store.put({"a": 1})
     assert not [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]

@@ -8,8 +8,6 @@ reads verify the checksum, so a damaged object is reported, never returned.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from reelgraph.artifacts import formats
 from reelgraph.core.errors import InvalidInput, MissingDependency, NotFound, ReelgraphError
+from reelgraph.core.files import write_atomic
 
 
 class ArtifactError(ReelgraphError):
@@ -66,19 +65,8 @@ class ArtifactStore:
         relative = self._object(digest)
         if self._local:
             target = self._root / relative
-            if target.exists():
-                return digest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            if not target.exists():
+                write_atomic(target, data)
         else:
             target_path = f"{self._path}/{relative}"
             if not self._fs.exists(target_path):

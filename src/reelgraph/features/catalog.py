@@ -9,10 +9,7 @@ neighbours, ``verify`` and ``sync`` work from what is stored even without the fi
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound
+from reelgraph.core.files import import_file
 from reelgraph.features.definition import FeatureDef, FeatureSet, UnknownFeature
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.replication import Replicator, VerifyReport
@@ -36,22 +34,7 @@ _MODULE_PREFIX = "reelgraph_features_"
 
 def load_feature_sets(path: str | Path) -> list[FeatureSet]:
     """Every ``FeatureSet`` a Python file defines at module level."""
-    file = Path(path).resolve()
-    if not file.is_file():
-        raise NotFound(f"no feature file at {path}",
-                       "pass the path of a .py file defining a FeatureSet")
-    digest = hashlib.sha256(str(file).encode()).hexdigest()[:8]
-    module_name = f"{_MODULE_PREFIX}{file.stem}_{digest}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise InvalidInput(f"{path} is not a Python file", "pass a .py file defining a FeatureSet")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # executors unpickle feature functions by module name
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]
-        raise
+    module = import_file(path, _MODULE_PREFIX, "feature", "a FeatureSet")
     sets = [v for v in vars(module).values() if isinstance(v, FeatureSet)]
     if not sets:
         raise InvalidInput(f"{path} defines no FeatureSet",
