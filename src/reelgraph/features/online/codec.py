@@ -61,6 +61,23 @@ def decoder(value_type: ValueType) -> Callable[[Stored], Any]:
     return _SCALARS[value_type.dtype]
 
 
+def many_decoder(value_type: ValueType) -> Callable[[list[Stored]], list[Any]]:
+    """``decode`` of many stored values of one type at once: vectors become rows of one
+    fresh matrix (one copy, not one per value)."""
+    if isinstance(value_type, Vector):
+        dim = value_type.dim
+
+        def vectors(stored: list[Stored]) -> list[Any]:
+            if not all(isinstance(v, bytes) and len(v) == 4 * dim for v in stored):
+                return [_vector(v) for v in stored]  # raises on the bad one
+            joined = b"".join(stored)  # type: ignore[arg-type]
+            return list(np.frombuffer(joined, dtype="<f4").reshape(-1, dim).copy())
+
+        return vectors
+    one = decoder(value_type)
+    return lambda stored: [one(v) for v in stored]
+
+
 def _vector(stored: Stored) -> np.ndarray:
     if not isinstance(stored, bytes):
         raise InvalidValue(f"a stored vector is {type(stored).__name__}, not bytes",

@@ -1,4 +1,9 @@
-"""SQLite online store: one file, WAL, one table keyed (feature slug, entity key).
+"""SQLite online store: one file, WAL, one table keyed (entity key, feature slug).
+
+Keyed by entity first because serving reads several features of one entity: they sit side
+by side, one B-tree seek and a short range scan, filtered in Python (an ``IN`` list over the
+features would make SQLite build a temporary table per statement, which costs more than the
+read). A second index by feature serves ``keys``, ``delete`` and replica checks.
 
 The hot path is the stdlib ``sqlite3`` driver with its statement cache (no SQLAlchemy):
 a one-key read is one cached prepared statement; batch reads go in fixed-size ``IN``
@@ -15,16 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.core.errors import InvalidInput
-from reelgraph.features.online.codec import Stored, decode, decoder, encode, value_type_of
+from reelgraph.features.online.codec import Stored, decode, encode, many_decoder, value_type_of
 from reelgraph.features.ports import FeatureRef
 
+_ROWS_OF_KEY = "SELECT key, feature, value FROM online_by_key WHERE key = ?"
+_ROWS_OF_KEYS = "SELECT key, feature, value FROM online_by_key WHERE key IN ({})"
 _MMAP_BYTES = 1 << 30  # address space only; pages come from the OS cache
 _CACHE_KIB = 64 * 1024
 _CHUNK = 500  # keys per IN (...) read or per DELETE batch; well under SQLite's variable limit
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS online_values ("
-    " feature TEXT NOT NULL, key TEXT NOT NULL, value BLOB,"  # BLOB affinity: kept as given
-    " PRIMARY KEY (feature, key)) WITHOUT ROWID"
+    "CREATE TABLE IF NOT EXISTS online_by_key ("
+    " key TEXT NOT NULL, feature TEXT NOT NULL, value BLOB,"  # BLOB affinity: kept as given
+    " PRIMARY KEY (key, feature)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS online_by_feature ON online_by_key (feature, key)",
 )
 
 
@@ -45,7 +53,8 @@ class SqliteOnlineStore:
         self._lock = threading.Lock()
         self._plans: dict[tuple[str, ...], _ReadPlan] = {}
         with self._write() as conn:
-            conn.execute(_SCHEMA)
+            for statement in _SCHEMA:
+                conn.execute(statement)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -75,7 +84,7 @@ class SqliteOnlineStore:
                 for key, value in values.items()]
         with self._write() as conn:
             conn.executemany(
-                "INSERT INTO online_values (feature, key, value) VALUES (?, ?, ?) "
+                "INSERT INTO online_by_key (feature, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (feature, key) DO UPDATE SET value = excluded.value", rows)
 
     def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, Any]:
@@ -83,7 +92,7 @@ class SqliteOnlineStore:
         conn = self._conn()
         found: dict[str, Any] = {}
         if len(keys) == 1:
-            row = conn.execute("SELECT value FROM online_values WHERE feature = ? AND key = ?",
+            row = conn.execute("SELECT value FROM online_by_key WHERE feature = ? AND key = ?",
                                (feature.slug, keys[0])).fetchone()
             if row is not None:
                 found[keys[0]] = decode(value_type, row[0])
@@ -91,7 +100,7 @@ class SqliteOnlineStore:
         for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
             rows: list[tuple[str, Stored]] = conn.execute(
-                f"SELECT key, value FROM online_values WHERE feature = ? AND key IN ({marks})",
+                f"SELECT key, value FROM online_by_key WHERE feature = ? AND key IN ({marks})",
                 (feature.slug, *chunk)).fetchall()
             for key, stored in rows:
                 found[key] = decode(value_type, stored)
@@ -99,15 +108,27 @@ class SqliteOnlineStore:
 
     def read(self, features: Sequence[FeatureRef], keys: Sequence[str]
              ) -> list[dict[str, Any]]:
-        """Several features of the same keys, one statement per chunk of keys."""
-        plan = self._plan(features)
+        """Several features of the same keys: each key's rows in one range scan."""
+        slots = self._plan(features).slots
         found: list[dict[str, Any]] = [{} for _ in features]
         conn = self._conn()
         for chunk in _chunks(keys):
-            sql = plan.one_key if len(chunk) == 1 else plan.sql(len(chunk))
-            for slug, key, stored in conn.execute(sql, (*plan.slots, *chunk)):
-                index, decode_value = plan.slots[slug]
-                found[index][key] = decode_value(stored)
+            if len(chunk) == 1:
+                rows = conn.execute(_ROWS_OF_KEY, chunk)
+            else:
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(_ROWS_OF_KEYS.format(marks), chunk)
+            grouped: dict[str, tuple[list[str], list[Stored]]] = {}
+            for key, slug, stored in rows:
+                group = grouped.get(slug)
+                if group is None:
+                    group = grouped[slug] = ([], [])
+                group[0].append(key)
+                group[1].append(stored)
+            for slug, (hits, stored_values) in grouped.items():
+                slot = slots.get(slug)
+                if slot is not None:  # other features of the same key are skipped
+                    found[slot[0]].update(zip(hits, slot[1](stored_values), strict=True))
         return found
 
     def _plan(self, features: Sequence[FeatureRef]) -> _ReadPlan:
@@ -121,11 +142,11 @@ class SqliteOnlineStore:
 
     def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None:
         with self._write() as conn:
-            conn.executemany("DELETE FROM online_values WHERE feature = ? AND key = ?",
+            conn.executemany("DELETE FROM online_by_key WHERE feature = ? AND key = ?",
                              [(feature.slug, key) for key in keys])
 
     def keys(self, feature: FeatureRef) -> set[str]:
-        rows = self._conn().execute("SELECT key FROM online_values WHERE feature = ?",
+        rows = self._conn().execute("SELECT key FROM online_by_key WHERE feature = ?",
                                     (feature.slug,)).fetchall()
         return {row[0] for row in rows}
 
@@ -139,17 +160,11 @@ class SqliteOnlineStore:
 
 class _ReadPlan:
     def __init__(self, features: Sequence[FeatureRef]) -> None:
-        self.slots: dict[str, tuple[int, Callable[[Stored], Any]]] = {
-            f.slug: (i, decoder(value_type_of(f))) for i, f in enumerate(features)}
+        self.slots: dict[str, tuple[int, Callable[[list[Stored]], list[Any]]]] = {
+            f.slug: (i, many_decoder(value_type_of(f))) for i, f in enumerate(features)}
         if len(self.slots) != len(features):
             raise InvalidInput("the same feature version is asked for twice",
                                "list each feature once")
-        self._select = ("SELECT feature, key, value FROM online_values WHERE feature IN "
-                        f"({','.join('?' * len(features))}) AND ")
-        self.one_key = self._select + "key = ?"
-
-    def sql(self, keys: int) -> str:
-        return self._select + f"key IN ({','.join('?' * keys)})"
 
 
 class _Transaction:
