@@ -12,10 +12,11 @@ from reelgraph.flows.loader import load_flow
 from reelgraph.flows.runner import Runner
 from reelgraph.flows.runs import RunRecord, RunStore, TaskRecord
 from reelgraph.flows.task import StepContext
-from reelgraph.flows.worker import Worker
+from reelgraph.flows.worker import EVENT_PARAM, Worker
 from reelgraph.flows.workspace import Workspace
 
 __all__ = [
+    "EVENT_PARAM",
     "EventLog",
     "Flow",
     "FlowDefinitionError",

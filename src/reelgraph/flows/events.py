@@ -100,6 +100,12 @@ def _like(prefix: str) -> str:
     return escaped + "%"
 
 
+def _change_key(change_id: int, kind: str, uri: str) -> str:
+    # A media asset is named by its content, so it is new once: a later revision (the same
+    # bytes registered from another path, a new tag) is not new media and starts nothing.
+    return f"media_asset:{uri}" if kind == "media_asset" else f"change:{change_id}"
+
+
 class EventLog(MetadataStore):
 
     # --- appending ---------------------------------------------------------------------
@@ -115,6 +121,14 @@ class EventLog(MetadataStore):
         return _event(row)
 
     @staticmethod
+    def append_in(conn: Connection, key: str, kind: str, uri: str | None = None,
+                  flow: str | None = None, payload: dict[str, Any] | None = None) -> bool:
+        """Log an event inside the caller's open write transaction on the metadata database,
+        so a store's rows and the event saying they changed commit together or not at all;
+        False when an event with this key is already logged."""
+        return EventLog._insert(conn, key, kind, uri, flow, payload or {})
+
+    @staticmethod
     def _insert(conn: Connection, key: str, kind: str, uri: str | None, flow: str | None,
                 payload: dict[str, Any]) -> bool:
         done = conn.execute(
@@ -126,8 +140,8 @@ class EventLog(MetadataStore):
         return bool(done.rowcount)
 
     def ingest(self, graph: Graph) -> int:
-        """Log every new revision of a dataset or media asset since the last call; returns
-        how many events were new. The cursor and the events move in one transaction."""
+        """Log every new revision of a dataset, and every new media asset, since the last
+        call; returns how many events were new. The cursor and the events move in one transaction."""
         new = 0
         while True:
             after = self.position(_CHANGES_CURSOR)
@@ -138,7 +152,8 @@ class EventLog(MetadataStore):
                 for change_id, node in changes:
                     if node.deleted:  # a deletion is no new version
                         continue
-                    new += self._insert(conn, f"change:{change_id}", node.kind, node.uri, None,
+                    new += self._insert(conn, _change_key(change_id, node.kind, node.uri),
+                                        node.kind, node.uri, None,
                                         {"change": change_id, "revision": node.revision})
                 self._advance(conn, _CHANGES_CURSOR, changes[-1][0])
             if len(changes) < _PAGE:

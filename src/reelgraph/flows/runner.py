@@ -236,7 +236,7 @@ class _Schedule:
         spec = TaskSpec(
             run.id, self.flow.name, step.name, index, step.fn, inputs, source, run.params,
             step.params, step.wants_context, self.ws.artifacts.url,
-            _task_seed(run.seed, step.name, index), 1,
+            _task_seed(run.seed, step.name, index), 1, self.ws.settings,
         )
         record = TaskRecord(run.id, step.name, index, "pending", 0, cache_key)
         return _Task(step, index, record, spec)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelgraph.artifacts import ArtifactError, ArtifactRef, ArtifactStore
+from reelgraph.core.settings import Settings
 from reelgraph.graph.uri import NodeKey
 
 
@@ -34,6 +35,8 @@ class StepContext:
     seed: int
     attempt: int
     reads: list[str] = field(default_factory=list)
+    # The platform's settings, so a step can open its stores (graph, features, media).
+    settings: Settings | None = None
     _log: io.StringIO = field(default_factory=io.StringIO)
 
     def log(self, message: str) -> None:
@@ -62,6 +65,7 @@ class TaskSpec:
     artifact_url: str
     seed: int
     attempt: int
+    settings: Settings | None = None
 
     @property
     def label(self) -> str:
@@ -98,7 +102,7 @@ def execute(spec: TaskSpec) -> TaskOutcome:
     started = time.time_ns() // 1000
     store = ArtifactStore(spec.artifact_url)
     context = StepContext(spec.run_id, spec.flow, spec.step, spec.index, dict(spec.params),
-                          spec.seed, spec.attempt)
+                          spec.seed, spec.attempt, settings=spec.settings)
     output = io.StringIO()
     try:
         kwargs = {name: _load(store, ref) for name, ref in spec.inputs.items()}
