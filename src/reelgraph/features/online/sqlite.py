@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.core.errors import InvalidInput
-from reelgraph.features.online.codec import Stored, decode, encode, many_decoder, value_type_of
+from reelgraph.features.online.codec import (
+    Stored,
+    decode,
+    decoder,
+    encode,
+    many_decoder,
+    value_type_of,
+)
 from reelgraph.features.ports import FeatureRef
 
 _ROWS_OF_KEY = "SELECT key, feature, value FROM online_by_key WHERE key = ?"
@@ -109,26 +116,28 @@ class SqliteOnlineStore:
     def read(self, features: Sequence[FeatureRef], keys: Sequence[str]
              ) -> list[dict[str, Any]]:
         """Several features of the same keys: each key's rows in one range scan."""
-        slots = self._plan(features).slots
+        plan = self._plan(features)
         found: list[dict[str, Any]] = [{} for _ in features]
         conn = self._conn()
+        if len(keys) == 1:  # the serving hot path: no grouping, one decode per value
+            for key, slug, stored in conn.execute(_ROWS_OF_KEY, (keys[0],)):
+                slot = plan.slots.get(slug)
+                if slot is not None:  # other features of the same key are skipped
+                    found[slot][key] = plan.one[slot](stored)
+            return found
         for chunk in _chunks(keys):
-            if len(chunk) == 1:
-                rows = conn.execute(_ROWS_OF_KEY, chunk)
-            else:
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(_ROWS_OF_KEYS.format(marks), chunk)
+            marks = ",".join("?" * len(chunk))
             grouped: dict[str, tuple[list[str], list[Stored]]] = {}
-            for key, slug, stored in rows:
+            for key, slug, stored in conn.execute(_ROWS_OF_KEYS.format(marks), chunk):
                 group = grouped.get(slug)
                 if group is None:
                     group = grouped[slug] = ([], [])
                 group[0].append(key)
                 group[1].append(stored)
             for slug, (hits, stored_values) in grouped.items():
-                slot = slots.get(slug)
-                if slot is not None:  # other features of the same key are skipped
-                    found[slot[0]].update(zip(hits, slot[1](stored_values), strict=True))
+                slot = plan.slots.get(slug)
+                if slot is not None:
+                    found[slot].update(zip(hits, plan.many[slot](stored_values), strict=True))
         return found
 
     def _plan(self, features: Sequence[FeatureRef]) -> _ReadPlan:
@@ -159,12 +168,16 @@ class SqliteOnlineStore:
 
 
 class _ReadPlan:
+    """Per feature list: each slug's position and its decoders (one value, many values)."""
+
     def __init__(self, features: Sequence[FeatureRef]) -> None:
-        self.slots: dict[str, tuple[int, Callable[[list[Stored]], list[Any]]]] = {
-            f.slug: (i, many_decoder(value_type_of(f))) for i, f in enumerate(features)}
+        self.slots = {f.slug: i for i, f in enumerate(features)}
         if len(self.slots) != len(features):
             raise InvalidInput("the same feature version is asked for twice",
                                "list each feature once")
+        types = [value_type_of(f) for f in features]
+        self.one: list[Callable[[Stored], Any]] = [decoder(t) for t in types]
+        self.many: list[Callable[[list[Stored]], list[Any]]] = [many_decoder(t) for t in types]
 
 
 class _Transaction:
