@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["reelgraph.core", "reelgraph.graph"]
+PACKAGES = ["reelgraph.core", "reelgraph.graph", "reelgraph.media"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
+from reelgraph.api.routers import media as media_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
 from reelgraph.api.state import ApiState
@@ -27,6 +28,8 @@ The reelgraph model lifecycle graph over HTTP.
 * Node URIs look like `rg://model/personalization/unified-ranker@3`; pass them as the `uri`
   query parameter (URL-encoded).
 * `as_of` takes an ISO-8601 time with a zone (`2026-11-23T10:00:00Z`) and answers as of then.
+* Media assets are named by their sha256 in paths (`/api/v1/media/{sha256}`) or by URI
+  (`/api/v1/media/asset?uri=rg://media_asset/studio/...`); times are integer nanoseconds.
 * Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
 * Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status, and a refused
   write stores nothing.
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
         registry_router.close_registry(_app)
         runs_router.close_stores(_app)
         features_router.close_catalog(_app)
+        media_router.close_catalog(_app)
         if state.owns_graph:
             state.graph.close()
 
@@ -66,4 +70,5 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     app.include_router(registry_router.router)
     app.include_router(runs_router.router)
     app.include_router(features_router.router)
+    app.include_router(media_router.router)
     return app

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 
@@ -13,7 +14,10 @@ from reelgraph.cli import render
 from reelgraph.cli.session import session
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from reelgraph.demo import DemoReport
+    from reelgraph.demo.media import MediaReport
 
 
 def demo(
@@ -110,6 +114,8 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         near.add_row(key, title, f"{score:.3f}")
     out.print(near)
 
+    _print_media(out, report.media)
+
     out.print(Rule("where to look next"))
     for command, why in (
         ("reelgraph graph search genre", "find nodes by words"),
@@ -117,8 +123,39 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         (f"reelgraph graph impact {ratings}", "who a data change affects"),
         ("reelgraph runs list", "flow runs, their steps and logs"),
         ("reelgraph models show personalization/puresvd-recommender", "versions and stages"),
+        ("reelgraph media list", "the ingested clips; `media shots|annotations|sheet ASSET`"),
         (f"reelgraph graph export {ranker} --format dot -o ranker.dot", "a Graphviz view"),
         ("reelgraph serve", "the REST API at http://127.0.0.1:8000/docs"),
     ):
         out.print(f"  [bold]{command}[/]  [dim]# {why}[/]", soft_wrap=True)
     out.print("[dim](from a checkout, run them as scripts/reelgraph ...)[/]")
+
+
+def _print_media(out: Console, media: MediaReport) -> None:
+    out.print(Rule("media: the bundled clips, ingested by the pipeline's trigger"))
+    if media.runs:
+        out.print(f"{media.runs} pipeline run(s) started by new media-asset events")
+    else:
+        out.print("[green]no new media: every clip was ingested by an earlier run[/]")
+    clips = Table("clip", "codec", "duration", "shots", "shot embeddings", "contact sheet",
+                  show_edge=False)
+    for clip in media.clips:
+        probe = clip.asset.probe
+        video = probe.video
+        clips.add_row(escape(clip.asset.file_name), video.codec if video else "-",
+                      f"{probe.duration_s:.1f} s", str(len(clip.shots)), str(clip.embeddings),
+                      escape(str(clip.sheet)) if clip.sheet else "-")
+    out.print(clips)
+    for clip in media.clips[:1]:
+        times = ", ".join(f"{a / 1e9:.2f}-{b / 1e9:.2f}" for a, b in clip.shots[:8])
+        more = f" ... ({len(clip.shots)} in all)" if len(clip.shots) > 8 else ""
+        out.print(f"shots of {escape(clip.asset.file_name)} (s): {times}{more}", soft_wrap=True)
+    if media.alike:
+        alike = Table("shot", "most alike in another title", "cosine", show_edge=False,
+                      title="shots alike across titles (framing embedding, vector index)",
+                      title_justify="left")
+        for shot, other, score in media.alike:
+            alike.add_row(escape(shot), escape(other), f"{score:.3f}")
+        out.print(alike)
+    for where, why in media.failed.items():
+        out.print(f"[red]failed[/] {escape(where)}: {escape(why)}", soft_wrap=True)

@@ -294,8 +294,12 @@ def _outcome_line(outcome: Outcome) -> str:
 def worker(
     ctx: typer.Context,
     flows: Annotated[list[Path] | None, typer.Option(
-        "--flows", help="A flow file or a folder of them (repeatable). Default: ./flows.")
+        "--flows", help="A flow file or a folder of them (repeatable). Default: ./flows "
+                        "(with --media, only where it exists).")
     ] = None,
+    media: Annotated[bool, typer.Option(
+        "--media", help="Also run the built-in media pipeline on every new media asset.")
+    ] = False,
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
     executor: Executor = None,
     max_attempts: Annotated[int | None, typer.Option(
@@ -309,7 +313,7 @@ def worker(
     trigger (each event starts a flow once, however many workers run)."""
     from reelgraph.flows import Worker
 
-    paths = flows or [Path("flows")]
+    paths = flows or ([] if media and not Path("flows").exists() else [Path("flows")])
     options: dict[str, Any] = {"executor": executor}
     if max_attempts is not None:
         options["max_attempts"] = max_attempts
@@ -317,15 +321,21 @@ def worker(
         options["backoff_s"] = backoff
     out = render.console()
     with _workspace(ctx) as ws:
-        w = Worker.from_paths(ws, paths, **options)
+        extra: list[Flow] = []
+        if media:
+            from reelgraph.media.pipeline import ingest_flow
+
+            extra.append(ingest_flow())
+        w = Worker.from_paths(ws, paths, extra, **options)
         try:
-            watched = ", ".join(f"{f.id} ({len(f.flow.triggers)} trigger(s))"
-                                for f in w.triggered) or "none"
-            out.print(f"worker {w.name}: watching {escape(watched)}", soft_wrap=True)
+            names = ", ".join(f"{f.id} ({len(f.flow.triggers)} trigger(s))"
+                              for f in w.triggered) or "none"
+            out.print(f"worker {w.name}: watching {escape(names)}", soft_wrap=True)
             if not w.triggered:
                 raise InvalidInput(f"no flow in {[str(p) for p in paths]} declares a trigger",
                                    "call flow.on_dataset(...), flow.on_media_asset() or "
-                                   "flow.every(SECONDS) in the flow file")
+                                   "flow.every(SECONDS) in the flow file, or pass --media "
+                                   "for the media pipeline")
 
             def report(outcome: Outcome) -> None:
                 out.print(_outcome_line(outcome), soft_wrap=True)

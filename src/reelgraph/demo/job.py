@@ -15,6 +15,7 @@ from pathlib import Path
 from reelgraph.core.errors import NotFound
 from reelgraph.demo import catalog
 from reelgraph.demo.features import EmbeddingReport, embed_titles
+from reelgraph.demo.media import MediaReport, ingest_clips
 from reelgraph.demo.model import TrainingReport, train_and_promote
 from reelgraph.flows import Workspace
 from reelgraph.graph import Batch, Graph, Node, ReuseCandidate, Similar, Subgraph
@@ -43,6 +44,7 @@ class DemoReport:
     reuse: list[ReuseCandidate]
     training: TrainingReport  # the real model: trained, registered, promoted
     embeddings: EmbeddingReport  # title embeddings, computed once then memoized
+    media: MediaReport  # the bundled clips, ingested by the media pipeline's trigger
     model_lineage: Subgraph  # upstream of the registered model version
 
 
@@ -72,6 +74,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
     derived = sum(r.added + r.removed for r in graph.derive())
     trained = train_and_promote(ws, data_dir)
     embedded = embed_titles(ws, data_dir)
+    media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets")
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
     return DemoReport(
@@ -87,6 +90,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
         reuse=graph.reuse_candidates(catalog.RANKER_V2),
         training=trained,
         embeddings=embedded,
+        media=media,
         model_lineage=graph.lineage(trained.version.uri),
     )
 

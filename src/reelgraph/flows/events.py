@@ -141,7 +141,8 @@ class EventLog(MetadataStore):
 
     def ingest(self, graph: Graph) -> int:
         """Log every new revision of a dataset, and every new media asset, since the last
-        call; returns how many events were new. The cursor and the events move in one transaction."""
+        call; returns how many events were new. The cursor and the events move in one
+        transaction."""
         new = 0
         while True:
             after = self.position(_CHANGES_CURSOR)

@@ -103,11 +103,13 @@ class Worker:
         self._since: dict[str, int] = {}
 
     @classmethod
-    def from_paths(cls, workspace: Workspace, paths: Iterable[str | Path], **options: Any
-                   ) -> Worker:
+    def from_paths(cls, workspace: Workspace, paths: Iterable[str | Path],
+                   extra: Sequence[Flow] = (), **options: Any) -> Worker:
+        """A worker for the flows in these files or folders, plus ``extra`` flows (built-in
+        ones, like the media pipeline)."""
         files = flow_files(paths)
         flows = [WatchedFlow(load_flow(f), str(f.resolve())) for f in files]
-        return cls(workspace, flows, **options)
+        return cls(workspace, [*flows, *map(WatchedFlow, extra)], **options)
 
     def close(self) -> None:
         if self._owns_events:

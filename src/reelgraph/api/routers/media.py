@@ -1,0 +1,233 @@
+"""``/api/v1/media``: media assets, registering files, and what the media pipeline found:
+shots, annotations, canonical frames (their timestamps, or one frame as a PNG) and the
+contact sheet.
+
+An asset is addressed by its sha256 in the path (in the ``namespace`` query parameter's
+namespace, default studio), or by URI at ``/asset?uri=``. Registering is a write and names
+files on the server's own machine; a worker (``reelgraph worker --media``) then ingests them.
+The catalog is opened at the first request and closed with the app (``close_catalog``).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import PurePath
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
+from fastapi import Path as PathParam
+
+from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.errors import error_body
+from reelgraph.api.schemas.media import (
+    ASSET_URI,
+    SHA256,
+    AnnotationList,
+    AssetDetail,
+    AssetList,
+    FrameList,
+    RegisterIn,
+    RegisterOut,
+    ShotList,
+)
+from reelgraph.api.state import api_state, get_settings
+from reelgraph.core.errors import InvalidInput
+from reelgraph.core.settings import Settings
+from reelgraph.media import MediaAsset
+from reelgraph.media.assets import DEFAULT_NAMESPACE
+from reelgraph.media.catalog import MediaCatalog, png
+from reelgraph.media.pipeline import register
+
+Json = dict[str, Any]
+_lock = threading.Lock()
+MAX_FRAMES = 10_000  # frame timestamps per request
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such asset", "content": {"application/json": {
+        "example": error_body("NotFound", f"no media asset {ASSET_URI} (from {SHA256})",
+                              "register the file first (`reelgraph media add FILE` or POST "
+                              "/api/v1/media)")}}},
+    422: {"description": "a bad sha256, window, frame rate or size", "content": {
+        "application/json": {"example": error_body(
+            "InvalidInput", "the window [2000000000, 1000000000) ns is empty",
+            "pass an end after the start")}}},
+}
+_NOT_INGESTED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the media pipeline has not ingested the asset yet", "content": {
+        "application/json": {"example": error_body(
+            "NotIngested", f"clip.mp4 ({ASSET_URI}) has no shots: the media pipeline has not "
+            "ingested it", "ingest it: `reelgraph media add FILE --ingest`, or run "
+            "`reelgraph worker --media`")}}},
+}
+_PNG: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a PNG image", "content": {"image/png": {}}},
+}
+
+Namespace = Query(DEFAULT_NAMESPACE, description="the asset's namespace",
+                  examples=[DEFAULT_NAMESPACE])
+
+
+def _catalog(request: Request) -> MediaCatalog:
+    app = request.app
+    state = api_state(request)
+    with _lock:
+        catalog: MediaCatalog | None = getattr(app.state, "reelgraph_media", None)
+        if catalog is None:
+            catalog = MediaCatalog(state.settings, state.graph)
+            app.state.reelgraph_media = catalog
+    return catalog
+
+
+def close_catalog(app: FastAPI) -> None:
+    catalog: MediaCatalog | None = getattr(app.state, "reelgraph_media", None)
+    if catalog is not None:
+        catalog.close()  # the graph belongs to the app
+        app.state.reelgraph_media = None
+
+
+def _asset(asset: str = PathParam(description="the asset's sha256 (64 hex digits)",
+                                  examples=[SHA256]),
+           namespace: str = Namespace,
+           catalog: MediaCatalog = Depends(_catalog)) -> MediaAsset:
+    return catalog.resolve(asset, namespace, files=False)
+
+
+router = APIRouter(prefix="/api/v1/media", tags=["media"],
+                   dependencies=[Depends(require_read)], responses=_ERRORS)
+
+
+@router.get("", response_model=AssetList, summary="Registered media assets")
+def list_assets(
+    namespace: str | None = Query(None, description="only this namespace (default: all)"),
+    catalog: MediaCatalog = Depends(_catalog),
+) -> Json:
+    return {"assets": [catalog.summary(a) for a in catalog.assets(namespace)]}
+
+
+def _where_refused(path: str) -> str | None:
+    if "://" in path or PurePath(path).is_absolute():
+        return None
+    return (f"{path!r} is a relative path, and the server resolves paths on its own machine. "
+            "Fix: send an absolute path or a URL")
+
+
+@router.post("", response_model=RegisterOut, status_code=201,
+             dependencies=[Depends(require_write)],
+             summary="Register video files on the server's machine as media assets")
+def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(get_settings),
+                    catalog: MediaCatalog = Depends(_catalog)) -> Json:
+    """Each path is registered on its own (idempotent by content); a path that cannot be
+    read is reported in ``failed`` and the others are still registered. A worker running
+    ``reelgraph worker --media`` then ingests the new assets. Refused (422) when none could
+    be registered."""
+    refused = {p: why for p in body.paths if (why := _where_refused(p)) is not None}
+    done = register(settings, [p for p in body.paths if p not in refused], body.namespace)
+    failed = {p: refused.get(p) or done.failed[p] for p in body.paths
+              if p in refused or p in done.failed}
+    if not done.assets:
+        raise InvalidInput("none of the paths could be registered: " + "; ".join(
+            f"{p}: {why}" for p, why in failed.items()),
+            "send paths of readable video files on the server's machine")
+    return {"assets": [catalog.summary(a) for a in done.assets], "failed": failed}
+
+
+@router.get("/asset", response_model=AssetDetail, summary="One asset by URI")
+def asset_by_uri(uri: str = Query(description="rg://media_asset/NAMESPACE/SHA256",
+                                  examples=[ASSET_URI]),
+                 catalog: MediaCatalog = Depends(_catalog)) -> Json:
+    if not uri.startswith("rg://"):
+        raise InvalidInput(f"{uri!r} is not a media asset URI",
+                           "pass uri=rg://media_asset/NAMESPACE/SHA256")
+    return catalog.describe(catalog.resolve(uri, files=False))
+
+
+@router.get("/{asset}", response_model=AssetDetail,
+            summary="One asset: its probe, annotation sets and shot features")
+def show_asset(found: MediaAsset = Depends(_asset),
+               catalog: MediaCatalog = Depends(_catalog)) -> Json:
+    return catalog.describe(found)
+
+
+@router.get("/{asset}/shots", response_model=ShotList, responses=_NOT_INGESTED,
+            summary="The shots the media pipeline found")
+def shots(found: MediaAsset = Depends(_asset),
+          catalog: MediaCatalog = Depends(_catalog)) -> Json:
+    return catalog.shots(found)
+
+
+@router.get("/{asset}/annotations", response_model=AnnotationList,
+            summary="Annotations overlapping a window and matching every filter")
+def list_annotations(
+    found: MediaAsset = Depends(_asset),
+    types: list[str] | None = Query(None, alias="type", description="only this type "
+                                    "(repeatable): shot, label, detection, embedding, ...",
+                                    examples=["shot"]),
+    start_ns: int | None = Query(None, description="the window's start (default: 0)"),
+    end_ns: int | None = Query(None, description="the window's end, exclusive (default: "
+                               "the end of time)"),
+    label: str | None = Query(None, description="only this label"),
+    min_confidence: float | None = Query(None, description="only with at least this "
+                                         "confidence, 0 to 1"),
+    producer: str | None = Query(None, description="only this producer's",
+                                 examples=["media/shots"]),
+    version: int | None = Query(None, description="that version of the producer's set "
+                                "instead of the current one (needs producer)"),
+    limit: int = Query(1000, ge=0, le=100_000),
+    catalog: MediaCatalog = Depends(_catalog),
+) -> Json:
+    rows = catalog.query(found, types=types, start_ns=start_ns, end_ns=end_ns, label=label,
+                         min_confidence=min_confidence, producer=producer, version=version,
+                         limit=limit)
+    return {"asset": found.uri, "annotations": [a.to_dict() for a in rows]}
+
+
+@router.get("/{asset}/contact-sheet", response_class=Response,
+            responses={**_PNG, **_NOT_INGESTED},
+            summary="The contact sheet: one thumbnail per shot, as a PNG")
+def contact_sheet(found: MediaAsset = Depends(_asset),
+                  catalog: MediaCatalog = Depends(_catalog)) -> Response:
+    """The pipeline's stored sheet, else one drawn now from the stored shots (header
+    ``X-Contact-Sheet``: ``stored`` or ``drawn``)."""
+    data, stored = catalog.contact_sheet(found)
+    return Response(data, media_type="image/png",
+                    headers={"X-Contact-Sheet": "stored" if stored else "drawn"})
+
+
+@router.get("/{asset}/frames", response_model=FrameList,
+            summary="Timestamps of canonical frames sampled at a rate")
+def frames(
+    found: MediaAsset = Depends(_asset),
+    fps: float = Query(2.0, description="samples per second", examples=[2.0]),
+    size: int = Query(224, description="short side of the pictures, in pixels"),
+    start_ns: int | None = Query(None, description="the first sample (default: the first "
+                                 "frame)"),
+    end_ns: int | None = Query(None, description="sample before this (default: the end)"),
+    limit: int = Query(100, ge=1, le=MAX_FRAMES, description="at most this many"),
+    catalog: MediaCatalog = Depends(_catalog),
+) -> Json:
+    rows: list[Json] = []
+    shape: tuple[int, ...] | None = None
+    truncated = False
+    for frame in catalog.frames(found, fps=fps, size=size, start_ns=start_ns, end_ns=end_ns):
+        if len(rows) == limit:
+            truncated = True
+            break
+        shape = shape or frame.image.shape
+        rows.append({"index": frame.index, "sample_ns": frame.sample_ns,
+                     "pts_ns": frame.pts_ns, "duration_ns": frame.duration_ns})
+    return {"asset": found.uri, "fps": fps, "size": size,
+            "width": shape[1] if shape else None, "height": shape[0] if shape else None,
+            "frames": rows, "truncated": truncated}
+
+
+@router.get("/{asset}/frame.png", response_class=Response, responses=_PNG,
+            summary="The frame on screen at a time, as a PNG")
+def frame_png(
+    found: MediaAsset = Depends(_asset),
+    at_ns: int = Query(description="the time, in nanoseconds", examples=[500_000_000]),
+    size: int | None = Query(None, description="short side in pixels (default: as decoded)"),
+    catalog: MediaCatalog = Depends(_catalog),
+) -> Response:
+    frame = catalog.frame_at(found, at_ns, size)
+    return Response(png(frame.image), media_type="image/png",
+                    headers={"X-Frame-Pts-Ns": str(frame.pts_ns)})

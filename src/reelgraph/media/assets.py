@@ -1,0 +1,121 @@
+"""Media assets: video and audio files as ``media_asset`` nodes of the lifecycle graph.
+
+An asset's identity is its content: the node is ``rg://media_asset/NAMESPACE/<sha256>``, so
+registering the same bytes again (from the same path or another one) gives the same asset,
+never a second one. Its properties are the probe (see ``probe``) plus ``location`` (where
+the bytes were last registered from; readers open that) and ``file_name``. Adding a file
+whose asset exists hashes it but does not probe it again; if it comes from a new location
+the node gets a new revision with that location, otherwise nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core.settings import Settings
+from reelgraph.graph import Graph, Node, NodeKey
+from reelgraph.media.probe import MediaProbe, probe
+from reelgraph.media.source import Source, checksum, location
+
+KIND = "media_asset"  # a built-in node kind of the graph
+DEFAULT_NAMESPACE = "studio"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class MediaAsset:
+    uri: str
+    namespace: str
+    checksum: str  # sha256 of the bytes: the asset's identity
+    location: str  # path or URL the bytes were last registered from
+    file_name: str
+    probe: MediaProbe
+
+    @property
+    def key(self) -> NodeKey:
+        return NodeKey.parse(self.uri)
+
+    @classmethod
+    def from_node(cls, node: Node) -> MediaAsset:
+        props = node.properties
+        return cls(node.uri, node.key.namespace, node.key.name, props["location"],
+                   props.get("file_name", ""), MediaProbe.from_dict(props))
+
+
+class MediaLibrary:
+    """Registers and finds media assets in a graph."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._owns_graph = False
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> MediaLibrary:
+        """The library in the settings' metadata database (closed by ``close``)."""
+        library = cls(Graph.open(settings=settings or Settings.load()))
+        library._owns_graph = True
+        return library
+
+    def close(self) -> None:
+        if self._owns_graph:
+            self.graph.close()
+
+    def __enter__(self) -> MediaLibrary:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, source: Source, namespace: str = DEFAULT_NAMESPACE, *, owner: str = "",
+            tags: Iterable[str] = (), author: str = "media") -> MediaAsset:
+        """Register a file (idempotent by content); raises ``MediaError`` if unreadable."""
+        where = location(source)
+        hashed = checksum(where)
+        key = NodeKey(KIND, namespace, hashed[0])
+        existing = self.graph.get(key)
+        if existing is not None:
+            asset = MediaAsset.from_node(existing)
+            if asset.location == where:
+                return asset
+            properties: dict[str, Any] = {**existing.properties, "location": where,
+                                          "file_name": _file_name(where)}
+            fields = {"owner": existing.owner, "tags": existing.tags}
+        else:
+            properties = {**probe(where, hashed=hashed).to_dict(), "location": where,
+                          "file_name": _file_name(where)}
+            fields = {"owner": owner, "tags": tuple(tags)}
+        node = self.graph.add(key, author=author, description=properties["file_name"],
+                              properties=properties, **fields)
+        return MediaAsset.from_node(node)
+
+    def get(self, ref: str | Path, namespace: str = DEFAULT_NAMESPACE) -> MediaAsset:
+        """An asset by URI (``rg://media_asset/...``), sha256, or a file whose bytes it has."""
+        text = str(ref)
+        if text.startswith("rg://"):
+            key = NodeKey.parse(text)
+            if key.kind != KIND:
+                raise InvalidInput(f"{text} is a {key.kind}, not a media asset",
+                                   "pass an rg://media_asset/... URI, a sha256 or a file path")
+        elif _SHA256.match(text):
+            key = NodeKey(KIND, namespace, text)
+        else:
+            key = NodeKey(KIND, namespace, checksum(text)[0])
+        node = self.graph.get(key)
+        if node is None:
+            raise NotFound(f"no media asset {key.uri} (from {text})",
+                           "register the file first with MediaLibrary.add(path, namespace)")
+        return MediaAsset.from_node(node)
+
+    def list(self, namespace: str | None = None, limit: int = 100_000) -> list[MediaAsset]:
+        """Assets in one namespace (every namespace when None), ordered by URI."""
+        nodes = self.graph.find(kind=KIND, namespace=namespace, limit=limit)
+        return [MediaAsset.from_node(n) for n in nodes]
+
+
+def _file_name(where: str) -> str:
+    return PurePosixPath(where.split("?", 1)[0]).name or where

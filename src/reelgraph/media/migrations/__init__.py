@@ -1,0 +1,1 @@
+"""Alembic revisions of the media tables (branch ``media``)."""
