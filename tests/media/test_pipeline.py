@@ -83,3 +83,18 @@ def test_a_registered_asset_is_ingested_once_by_the_worker(
         lineage = {n["uri"] for n in ws.graph.lineage(
             store.definition("media/shot_framing").uri).to_dict()["nodes"]}
         assert any(uri.startswith("rg://run/media/media-ingest/") for uri in lineage)
+
+
+def test_assets_registered_before_any_worker_are_caught_up(
+        settings: Settings, samples: dict[str, Sample]) -> None:
+    from reelgraph.media import MediaLibrary
+
+    with MediaLibrary.open(settings) as library:  # no pipeline subscribed yet
+        asset = library.add(samples["webm-vp9"].path)
+    with Workspace.open(settings) as ws:
+        worker = Worker(ws, [ingest_flow()], backoff_s=0)
+        try:
+            outcomes = worker.run_once()
+        finally:
+            worker.close()
+    assert [(o.event.uri, o.delivery.status) for o in outcomes] == [(asset.uri, "succeeded")]

@@ -72,6 +72,7 @@ class Trigger:
     kind: str  # "dataset", "media_asset" or "schedule"
     uri: str | None = None  # the dataset (or None for any dataset / media asset)
     every_s: float | None = None
+    catch_up: bool = False  # a new flow also reacts to events logged before it was seen
 
 
 def _code_hash(fn: Callable[..., Any], options: Iterable[Any]) -> str:
@@ -217,9 +218,10 @@ class Flow:
         self.triggers.append(Trigger("dataset", uri=uri))
         return self
 
-    def on_media_asset(self) -> Flow:
-        """Run when a new media asset is registered."""
-        self.triggers.append(Trigger("media_asset"))
+    def on_media_asset(self, catch_up: bool = False) -> Flow:
+        """Run when a new media asset is registered; with ``catch_up``, also for every asset
+        registered before a worker first watched this flow (each asset still runs once)."""
+        self.triggers.append(Trigger("media_asset", catch_up=catch_up))
         return self
 
     def every(self, seconds: float) -> Flow:

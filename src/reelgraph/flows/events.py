@@ -187,16 +187,17 @@ class EventLog(MetadataStore):
 
     # --- subscriptions and claims ------------------------------------------------------
 
-    def subscribe(self, flow: str) -> int:
+    def subscribe(self, flow: str, catch_up: bool = False) -> int:
         """The id after which ``flow`` reacts to events: the newest event when a worker first
-        saw the flow (a new flow does not replay history)."""
+        saw the flow (a new flow does not replay history), or 0 with ``catch_up``."""
         with write_connection(self.engine) as conn, conn.begin():
             since = conn.execute(
                 text("SELECT since_event FROM rg_event_subscription WHERE flow = :f"),
                 {"f": flow}).scalar()
             if since is not None:
                 return int(since)
-            since = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM rg_event")).scalar()
+            since = 0 if catch_up else conn.execute(
+                text("SELECT COALESCE(MAX(id), 0) FROM rg_event")).scalar()
             conn.execute(
                 text("INSERT INTO rg_event_subscription (flow, since_event, created_at) "
                      "VALUES (:f, :s, :at)"), {"f": flow, "s": since, "at": now_us()})

@@ -124,7 +124,8 @@ class Worker:
         self.events.ingest(self.ws.graph)
         for watched in self.triggered:
             if watched.id not in self._since:
-                self._since[watched.id] = self.events.subscribe(watched.id)
+                catch_up = any(t.catch_up for t in watched.flow.triggers)
+                self._since[watched.id] = self.events.subscribe(watched.id, catch_up)
         at_s = self.clock()
         for watched in self.triggered:
             for every_s in schedules(watched.flow):

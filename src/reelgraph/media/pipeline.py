@@ -8,9 +8,9 @@ annotations (producer ``media/shots``: a ``shot`` annotation per shot and an ``e
 reference per shot and embedder, replacing the producer's previous set atomically) -> a
 contact sheet PNG in the artifact store.
 
-``ingest_flow()`` is that pipeline as a flow with an ``on_media_asset`` trigger; ``register``
-adds files and makes sure the pipeline is subscribed first, so ``reelgraph worker --media``
-(one run per new asset, however many workers) picks them up. The same file twice is one
+``ingest_flow()`` is that pipeline as a flow with an ``on_media_asset`` trigger that catches
+up on assets registered before a worker first watched it; ``reelgraph worker --media`` (one
+run per new asset, however many workers) picks up what ``register`` adds. The same file twice is one
 asset and one run; a file that cannot be read fails alone, with its reason.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 from reelgraph.core.errors import InvalidInput, ReelgraphError
 from reelgraph.core.settings import Settings
 from reelgraph.features import EntityType, FeatureSet, FeatureStore, Vector
-from reelgraph.flows import EVENT_PARAM, EventLog, Flow, StepContext, Workspace
+from reelgraph.flows import EVENT_PARAM, Flow, StepContext, Workspace
 from reelgraph.graph import NodeKey
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary
@@ -105,7 +105,7 @@ def ingest_flow() -> Flow:
     is its URI); one platform flow, so every worker and ``register`` agree on its name."""
     flow = Flow("media-ingest", namespace=PIPELINE_NAMESPACE, params={EVENT_PARAM: ""},
                 description="probe, shots, canonical frames, shot embeddings, annotations")
-    flow.on_media_asset()
+    flow.on_media_asset(catch_up=True)  # assets registered before any worker ran too
 
     @flow.step
     def asset(event_uri: str, ctx: StepContext) -> MediaAsset:
@@ -195,14 +195,8 @@ class Registered:
 
 def register(settings: Settings, paths: Iterable[str | Path],
              namespace: str = DEFAULT_NAMESPACE) -> Registered:
-    """Register files as media assets, each on its own (one unreadable file fails alone),
-    after subscribing the standard pipeline so a worker ingests every one of them."""
-    events = EventLog(settings.metadata_url)
-    try:
-        flow = ingest_flow()
-        events.subscribe(f"{flow.namespace}/{flow.name}")
-    finally:
-        events.close()
+    """Register files as media assets, each on its own (one unreadable file fails alone);
+    a worker watching ``ingest_flow()`` then ingests every new one."""
     done = Registered([], {})
     with MediaLibrary.open(settings) as library:
         for path in paths:
