@@ -25,15 +25,11 @@ PostgreSQL database (created and dropped here), and times:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
-import platform
 import random
-import sqlite3
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -44,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from machine import machine
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer, Region
 from reelgraph.media.annotations.timebins import bin_ranges
 
@@ -244,22 +241,6 @@ def run_postgres(catalogue: list[tuple[str, Producer, list[Annotation]]],
 
 
 # --- report --------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    mem_gb = None
-    with contextlib.suppress(ValueError, OSError):
-        mem_gb = round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "memory_gb": mem_gb,
-        # Other work on the machine skews every figure: keep the load next to them.
-        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-        "python": sys.version.split()[0],
-        "sqlite": sqlite3.sqlite_version,
-    }
 
 
 def table(results: dict[str, dict[str, Any]]) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
 import sqlite3
@@ -45,6 +44,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from machine import machine
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import FeatureRef, FeatureRows, OnlineStore
@@ -335,19 +335,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"platform": platform.platform(), "cpu": model, "cpus": os.cpu_count(),
-            "memory_gib": round(memory, 1), "load_average": list(os.getloadavg())}
 
 
 def print_table(figures: dict[str, Any]) -> None:

@@ -28,12 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
-import sys
 import time
 import uuid
 from array import array
@@ -44,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from machine import machine
 from reelgraph.graph import Graph, GraphStore, KindRegistry, NodeKey, NodeSpec
 from reelgraph.graph.kinds import Flow
 
@@ -390,25 +388,6 @@ def run_networkx(g: Synthetic, work: Workload) -> dict[str, Any]:
 
 
 # --- report ----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    mem_gb = None
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        mem_gb = round(pages / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "memory_gb": mem_gb,
-        # Other work on the machine skews every figure: keep the load next to them.
-        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-        "python": sys.version.split()[0],
-        "sqlite": sqlite3.sqlite_version,
-    }
 
 
 def table(results: dict[str, dict[str, Any]]) -> None:
