@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import av
-import numpy as np
 import pytest
+from clips import CUT, FRAMES, RATE, write_clip
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -27,24 +26,7 @@ from reelgraph.media.pipeline import PRODUCER, ingest_flow
 TOKEN = "media-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "/api/v1/media"
-RATE, FRAMES, CUT = 25, 40, 20  # two shots: [0, 0.8 s) and [0.8 s, 1.6 s)
 NS = 1_000_000_000
-
-
-def write_clip(path: Path, shade: int = 0) -> Path:
-    """A 160x96 H.264 clip: a solid colour per shot and a moving square in every frame."""
-    colours = ((220, 40, 40), (20, 40, 110), (40, 170, 60))
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=RATE)
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        stream.options = {"crf": "18", "preset": "ultrafast"}
-        for i in range(FRAMES):
-            image = np.zeros((96, 160, 3), np.uint8)
-            image[:] = colours[(shade + (i >= CUT)) % len(colours)]
-            image[8:24, i * 3 % 144:i * 3 % 144 + 16] = 255
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode(None))
-    return path
 
 
 @pytest.fixture(scope="module")

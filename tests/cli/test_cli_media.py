@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
-import numpy as np
 import pytest
+from clips import CUT, FRAMES, RATE, write_clip
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -20,25 +19,6 @@ from reelgraph.cli import app
 from reelgraph.core import Settings
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.pipeline import PRODUCER
-
-RATE, FRAMES, CUT = 25, 40, 20  # two shots: [0, 0.8 s) and [0.8 s, 1.6 s)
-COLOURS = ((220, 40, 40), (20, 40, 110), (40, 170, 60))
-
-
-def write_clip(path: Path, cut: int = CUT, frames: int = FRAMES, shade: int = 0) -> Path:
-    """A 160x96 H.264 clip: a solid colour per shot and a moving square in every frame."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=RATE)
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        stream.options = {"crf": "18", "preset": "ultrafast"}
-        for i in range(frames):
-            image = np.zeros((96, 160, 3), np.uint8)
-            image[:] = COLOURS[(shade + (i >= cut)) % len(COLOURS)]
-            image[8:24, i * 3 % 144:i * 3 % 144 + 16] = 255
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
 
 
 @dataclass
