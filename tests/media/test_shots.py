@@ -19,7 +19,8 @@ from reelgraph.media import (
     score_cuts,
     shots_from_frames,
 )
-from reelgraph.media.shots import cut_frames
+from reelgraph.media.probe import NS
+from reelgraph.media.shots import cut_frames, plan_segments
 
 MS = 1_000_000
 # The floor the content detector must keep on the labelled clips (pooled over all of them).
@@ -109,3 +110,23 @@ def test_labelled_clips_adaptive_detector(video_dir: Path, labelled_cuts: dict[s
                                           ) -> None:
     score = _score(video_dir, labelled_cuts, ShotConfig(detector="adaptive"))
     assert score.f1 >= ADAPTIVE_F1_FLOOR, score.to_dict()
+
+
+@pytest.mark.parametrize("detector", ["content", "adaptive"])
+def test_parallel_segments_find_exactly_what_one_pass_finds(video_dir: Path,
+                                                            detector: str) -> None:
+    clip = video_dir / "tears-of-steel-battle-clip-medium.webm"  # 70 s: several segments
+    config = ShotConfig(detector=detector, workers=3)  # type: ignore[arg-type]
+    assert len(plan_segments(str(clip), config)) == 3
+    split = detect_shots(clip, config)
+    whole = detect_shots(clip, ShotConfig(detector=detector, workers=1))  # type: ignore[arg-type]
+    assert split == whole and len(whole) > 10
+    start, end = 20 * NS, 60 * NS  # a range splits too, and keeps to itself
+    ranged = detect_shots(clip, ShotConfig(detector=detector, workers=2),  # type: ignore[arg-type]
+                          start_ns=start, end_ns=end)
+    assert ranged[0].start_ns >= start and ranged[-1].end_ns <= end + NS
+
+    def inner(shots: list[Any]) -> list[int]:  # away from the range's edges
+        return [s.start_ns for s in shots if start + 2 * NS < s.start_ns < end - 2 * NS]
+
+    assert inner(ranged) == inner(whole) and inner(whole)

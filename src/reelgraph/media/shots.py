@@ -21,7 +21,10 @@ Rules:
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
@@ -31,7 +34,7 @@ from reelgraph.core.errors import InvalidInput, MissingDependency
 from reelgraph.media.frames import Frame, read_frames
 from reelgraph.media.prefetch import prefetched
 from reelgraph.media.probe import NS
-from reelgraph.media.source import Source
+from reelgraph.media.source import Source, location, open_media
 
 Detector = Literal["content", "adaptive"]
 
@@ -47,16 +50,20 @@ class ShotConfig:
     luma_only: bool = False
     size: int = 96  # short side, in pixels, of the frames the detector sees
     decoder_threads: int | None = None  # None: FFmpeg's automatic threading (see read_frames)
+    # Processes for a long video, each decoding one time segment (None: one per CPU when the
+    # video is long enough; 1: never split).
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if self.detector not in ("content", "adaptive"):
             raise InvalidInput(f"unknown shot detector {self.detector!r}",
                                "use detector='content' or detector='adaptive'")
-        if self.size < 16 or self.window_width < 1 or self.min_shot_s < 0:
+        if (self.size < 16 or self.window_width < 1 or self.min_shot_s < 0
+                or (self.workers is not None and self.workers < 1)):
             raise InvalidInput(
                 f"shot settings out of range (size={self.size}, window_width="
-                f"{self.window_width}, min_shot_s={self.min_shot_s})",
-                "use size >= 16, window_width >= 1 and min_shot_s >= 0")
+                f"{self.window_width}, min_shot_s={self.min_shot_s}, workers={self.workers})",
+                "use size >= 16, window_width >= 1, min_shot_s >= 0 and workers >= 1")
 
     def build(self) -> Any:
         """A fresh PySceneDetect detector for these settings."""
@@ -97,20 +104,80 @@ class Shot:
 
 def detect_shots(source: Source, config: ShotConfig | None = None, *,
                  start_ns: int | None = None, end_ns: int | None = None) -> list[Shot]:
-    """Segment a video (or the part ``[start_ns, end_ns)`` of it) into shots."""
+    """Segment a video (or the part ``[start_ns, end_ns)`` of it) into shots.
+
+    A long video is cut into time segments decoded and scanned by separate processes (one
+    per CPU); each also reads a margin before and after its segment, so the detector sees
+    every cut with the context an uninterrupted run gives it, and keeps the cuts inside."""
     config = config or ShotConfig()
-    frames = read_frames(source, size=config.size, start_ns=start_ns, end_ns=end_ns,
-                         threads=config.decoder_threads)
-    return shots_from_frames(prefetched(frames), config)
+    where = location(source)
+    segments = plan_segments(where, config, start_ns, end_ns)
+    if len(segments) == 1:
+        frames = read_frames(where, size=config.size, start_ns=start_ns, end_ns=end_ns,
+                             threads=config.decoder_threads)
+        return _shots(*_scan(prefetched(frames), config))
+    context = multiprocessing.get_context("fork")  # children inherit the loaded decoders
+    with ProcessPoolExecutor(len(segments), mp_context=context) as pool:
+        parts = list(pool.map(_scan_segment, [(where, config, a, b) for a, b in segments]))
+    starts = [pts for part in parts for pts in part[0]]
+    cuts = set().union(*(part[2] for part in parts))
+    return _shots(starts, parts[-1][1], cuts)
 
 
 def shots_from_frames(frames: Iterable[Frame], config: ShotConfig | None = None
                       ) -> list[Shot]:
     """Shots of a run of consecutive canonical RGB frames (every frame, not sampled)."""
+    return _shots(*_scan(frames, config or ShotConfig()))
+
+
+def plan_segments(where: str, config: ShotConfig, start_ns: int | None = None,
+                  end_ns: int | None = None) -> list[tuple[int | None, int | None]]:
+    """The time segments to scan in parallel: the whole range when short or when one
+    worker is asked for (or this process may not start others)."""
+    workers = config.workers or os.cpu_count() or 1
+    if workers == 1 or multiprocessing.current_process().daemon:
+        return [(start_ns, end_ns)]
+    with open_media(where) as container:
+        duration = container.duration  # microseconds, from the header; None if unknown
+    if not duration:
+        return [(start_ns, end_ns)]
+    first = start_ns or 0
+    last = min(end_ns, duration * 1000) if end_ns is not None else duration * 1000
+    count = min(workers, int((last - first) // _MIN_SEGMENT_NS))
+    if count < 2:
+        return [(start_ns, end_ns)]
+    edges = [first + (last - first) * i // count for i in range(count + 1)]
+    bounds: list[tuple[int | None, int | None]] = list(pairwise(edges))
+    bounds[0] = (start_ns, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], end_ns)  # the last segment runs to the real end
+    return bounds
+
+
+_MIN_SEGMENT_NS = 15 * NS  # shorter segments cost more in start-up than they save
+_MARGIN_NS = 2 * NS  # context read around a segment: > min_shot_s and the adaptive window
+
+
+def _scan_segment(job: tuple[str, ShotConfig, int | None, int | None]
+                  ) -> tuple[list[int], int, set[int]]:
+    """One segment's frame times, end and cuts (only those inside the segment)."""
+    where, config, start, end = job
+    lead = None if start is None else max(start - _MARGIN_NS, 0)
+    tail = None if end is None else end + _MARGIN_NS
+    frames = read_frames(where, size=config.size, start_ns=lead, end_ns=tail,
+                         threads=config.decoder_threads)
+    starts, last_end, cuts = _scan(prefetched(frames), config)
+    low, high = start or 0, end if end is not None else last_end + 1
+    own = [pts for pts in starts if low <= pts < high]
+    finish = last_end if end is None else min(last_end, high)
+    return own, finish, {pts for pts in cuts if low <= pts < high}
+
+
+def _scan(frames: Iterable[Frame], config: ShotConfig) -> tuple[list[int], int, set[int]]:
+    """Feed the frames to a fresh detector: (every frame's pts, where the last ends, the pts
+    of every frame the detector starts a new shot at)."""
     import cv2
     from scenedetect.common import FrameTimecode, Timecode
 
-    config = config or ShotConfig()
     detector = config.build()
     nanoseconds = Fraction(1, NS)
     starts: list[int] = []  # pts of every frame, by index
@@ -126,11 +193,16 @@ def shots_from_frames(frames: Iterable[Frame], config: ShotConfig | None = None
         cuts.extend(detector.process_frame(timecode, picture))
         starts.append(frame.pts_ns)
         end = frame.pts_ns + frame.duration_ns
-    if timecode is None:
+    if timecode is not None:
+        cuts.extend(detector.post_process(timecode))
+    return starts, end, {int(c.pts) for c in cuts}
+
+
+def _shots(starts: list[int], end: int, cuts: set[int]) -> list[Shot]:
+    if not starts:
         return []
-    cuts.extend(detector.post_process(timecode))
     index_of = {pts: i for i, pts in enumerate(starts)}
-    firsts = sorted({index_of[c.pts] for c in cuts if c.pts in index_of} - {0})
+    firsts = sorted({index_of[c] for c in cuts if c in index_of} - {0})
     bounds = [0, *firsts, len(starts)]
     return [Shot(n, a, b, starts[a], starts[b] if b < len(starts) else end)
             for n, (a, b) in enumerate(pairwise(bounds))]
