@@ -1,0 +1,189 @@
+"""Does one unified model serve every canvas as well as one model per canvas?
+
+For MovieLens ml-latest-small (bundled) and ml-100k (../shared/data), on a global time split
+(the last 20% of interactions by time held out), per canvas (related, category, search,
+notifications): Recall@10, Recall@20 and NDCG@10 with full ranking over every item the
+canvas allows, for
+
+- ``unified``: one network trained on all four canvases' examples at once;
+- ``single_task``: the same architecture trained on that canvas's examples only;
+- ``popularity``; ``ease`` (EASE, Steck 2019; related, category and notifications);
+  ``fuzzy`` (rapidfuzz title matching; search).
+
+Also the unified model's parameters and training time against the sum of the four
+single-task models'. See ``reelgraph.recsys`` for how examples are made (no future leakage)
+and ``reelgraph.recsys.queries`` for the search queries' noise model.
+
+    python benchmarks/recsys_quality.py                 # ~5 minutes on 2 idle cores
+    python benchmarks/recsys_quality.py --seeds 1 --datasets ml-100k
+
+Goal (issue 6): the unified model at least matches each single-task model on every canvas
+and beats popularity and EASE on the personalized canvases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from reelgraph.recsys import ExperimentConfig, load_movielens, run_experiment
+from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.metrics import METRICS
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "recsys_quality.json"
+DATASETS = {
+    "ml-latest-small": HERE.parent / "examples" / "data" / "ml-latest-small",
+    "ml-100k": HERE.parent.parent / "shared" / "data" / "movielens" / "ml-100k",
+}
+MODELS = ("unified", "single_task", "popularity", "ease", "fuzzy")
+PERSONALIZED = ("category", "notifications")
+
+
+def verdicts(metrics: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, bool]]:
+    """Per canvas, by NDCG@10: does unified match single-task (within 2% relative), and
+    beat popularity and EASE (personalized canvases)?"""
+    found: dict[str, dict[str, bool]] = {}
+    for canvas, by_model in metrics.items():
+        unified = by_model["unified"]["ndcg@10"]
+        found[canvas] = {"matches_single_task":
+                         unified >= 0.98 * by_model["single_task"]["ndcg@10"]}
+        if canvas in PERSONALIZED:
+            for baseline in ("popularity", "ease"):
+                found[canvas][f"beats_{baseline}"] = unified > by_model[baseline]["ndcg@10"]
+    return found
+
+
+def averaged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics and costs as the mean over runs (model seeds), with each metric's std."""
+    metrics: dict[str, Any] = {}
+    spread: dict[str, Any] = {}
+    for canvas, by_model in runs[0]["metrics"].items():
+        metrics[canvas], spread[canvas] = {}, {}
+        for model, values in by_model.items():
+            per_run = {m: [r["metrics"][canvas][model][m] for r in runs] for m in values}
+            metrics[canvas][model] = {m: float(np.mean(v)) for m, v in per_run.items()}
+            spread[canvas][model] = {m: float(np.std(v)) for m, v in per_run.items()
+                                     if m in METRICS}
+
+    def mean_of(key: str, field: str) -> float:
+        return float(np.mean([sum(v[field] for k, v in r["models"].items()
+                                  if k == key or k.startswith(f"{key}:")) for r in runs]))
+
+    cost = {"unified_parameters": runs[0]["models"]["unified"]["parameters"],
+            "unified_train_s": round(mean_of("unified", "train_seconds"), 2),
+            "single_task_parameters": sum(v["parameters"] for k, v in runs[0]["models"].items()
+                                          if k.startswith("single_task:")),
+            "single_task_train_s": round(mean_of("single_task", "train_seconds"), 2)}
+    return {"metrics": metrics, "metrics_std": spread, "cost": cost,
+            "runs_models": [r["models"] for r in runs]}
+
+
+def table(name: str, result: dict[str, Any]) -> None:
+    print(f"\n{name}: {result['split']}")
+    print(f"{'canvas':<15}{'requests':>9}  {'model':<13}"
+          + "".join(f"{m + ' ±std':>16}" for m in METRICS))
+    for canvas in CANVAS_NAMES:
+        by_model = result["metrics"][canvas]
+        requests = int(by_model["unified"]["requests"])
+        for i, model in enumerate(m for m in MODELS if m in by_model):
+            label = canvas if i == 0 else ""
+            count = f"{requests:>9}" if i == 0 else " " * 9
+            spread = result["metrics_std"][canvas][model]
+            print(f"{label:<15}{count}  {model:<13}"
+                  + "".join(f"{by_model[model][m]:>9.4f}±{spread[m]:<6.4f}" for m in METRICS))
+    cost = result["cost"]
+    print(f"unified: {cost['unified_parameters']:,} parameters, "
+          f"{cost['unified_train_s']:.1f} s training; the four single-task models: "
+          f"{cost['single_task_parameters']:,} parameters, "
+          f"{cost['single_task_train_s']:.1f} s")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("reelgraph", "torch", "numpy", "rapidfuzz"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--epochs", type=int, default=ExperimentConfig().train.epochs)
+    parser.add_argument("--dim", type=int, default=ExperimentConfig().dim)
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="model seeds to average over (same test requests)")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    base = ExperimentConfig()
+    config = replace(base, dim=args.dim, train=replace(base.train, epochs=args.epochs))
+
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    for name in args.datasets:
+        began = time.perf_counter()
+        dataset = load_movielens(DATASETS[name])
+        runs = [run_experiment(dataset, replace(config, train=replace(config.train, seed=seed)))
+                .to_dict()
+                for seed in range(args.seeds)]
+        result = {**runs[0], **averaged(runs), "seeds": args.seeds}
+        result["verdicts"] = verdicts(result["metrics"])
+        result["wall_s"] = round(time.perf_counter() - began, 1)
+        results[name] = result
+        table(name, result)
+    total = time.perf_counter() - started
+    print(f"\nverdicts by NDCG@10 (unified vs single-task within 2%, vs baselines on "
+          f"{', '.join(PERSONALIZED)}):")
+    for name, result in results.items():
+        for canvas, checks in result["verdicts"].items():
+            shown = ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in checks.items())
+            print(f"  {name:<16}{canvas:<15}{shown}")
+    print(f"total {total:.0f} s")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "recsys_quality",
+        "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "question": "per canvas, does one unified multi-task model match one model per "
+                    "canvas, and beat popularity, EASE and fuzzy title matching?",
+        "method": "metrics are means over --seeds model seeds (metrics_std: their "
+                  "standard deviation; the test requests stay the same); global time "
+                  "split (last 20% of interactions held out); test requests "
+                  "use only what happened before their own time; full ranking over every "
+                  "item the canvas allows (seen items excluded for category and "
+                  "notifications, the source for related); Recall@K = hits / min(K, "
+                  "relevant); NDCG@10 binary; single-task models share the unified "
+                  "architecture and training settings",
+        "config": {"epochs": config.train.epochs, "dim": config.dim, "lr": config.train.lr,
+                   "batch_size": config.train.batch_size,
+                   "negatives": config.train.negatives, "history": config.history,
+                   "buckets": config.buckets, "max_train_per_canvas":
+                   config.tasks.max_train, "max_test_requests": config.tasks.max_eval,
+                   "ease_l2": config.ease_l2, "ease_max_items": config.ease_max_items,
+                   "seeds": args.seeds, "torch_threads": args.threads},
+        "datasets": results,
+        "total_s": round(total, 1),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpus": os.cpu_count()},
+        "versions": versions(),
+    }, indent=2) + "\n")
+    print(f"saved {RESULTS.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

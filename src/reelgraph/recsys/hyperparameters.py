@@ -1,0 +1,24 @@
+"""How the network is trained: the one place its training defaults are written.
+
+Kept apart from ``training`` so that configuring a run does not import PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 1024
+    lr: float = 1e-2
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    negatives: int = 2048  # N uniform negatives per batch; 0 (or >= items): every item
+    user_dropout: float = 0.1
+    canvas_weights: Mapping[str, float] = field(default_factory=dict)  # default 1.0
+    seed: int = 0
+
+    def weight(self, canvas: str) -> float:
+        return float(self.canvas_weights.get(canvas, 1.0))

@@ -1,0 +1,133 @@
+"""The unified model: one engagement score for any canvas's request and any item.
+
+In the spirit of Netflix's UniCoRn (RecSys 2024): every canvas's request goes through the
+same encoders, and the canvas itself is an input.
+
+- item tower (shared): item id, categories, tags, title character n-grams (and optionally a
+  precomputed title vector) -> one vector per item;
+- request tower: canvas embedding; user (id embedding + the mean item-tower vector of their
+  recent history); source item (through the item tower); query (the same n-gram encoder as
+  titles); category (the same embedding the item tower uses); canvas-specific context
+  features. Whatever a request lacks is replaced by a learned default: one vector per
+  missing input, one value per missing context feature;
+- score(request, item) = request_vector . item_vector + item_bias
+  + text_weight[canvas] * cos(query n-grams, title n-grams) (only for requests with a query).
+
+The score is one inner product, so every item can be ranked at once (and put in an
+approximate nearest-neighbour index for serving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reelgraph.recsys.batch import ItemInputs, RequestInputs, mean_of
+from reelgraph.recsys.canvases import CANVASES, DENSE_FEATURES
+
+INITIAL_TEXT_WEIGHT = 4.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    n_items: int
+    n_users: int
+    n_categories: int
+    n_tags: int
+    dim: int
+    buckets: int  # n-gram hash buckets (TextEncoder)
+    history: int  # most recent history items per user
+    vector_dim: int = 0  # size of precomputed item vectors, 0 for none
+    n_canvases: int = len(CANVASES)
+    n_dense: int = len(DENSE_FEATURES)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _mlp(width_in: int, dim: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(width_in, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
+
+
+def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
+    return torch.where(has.unsqueeze(1), value, default.unsqueeze(0))
+
+
+class UnifiedNet(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.dim
+        self.item_id = nn.Embedding(config.n_items, d)
+        self.category = nn.Embedding(max(config.n_categories, 1), d)
+        self.tag = nn.Embedding(max(config.n_tags, 1), d)
+        self.grams = nn.Embedding(config.buckets, d)  # n-grams of titles and of queries
+        self.vector = nn.Linear(config.vector_dim, d) if config.vector_dim else None
+        self.item_tower = _mlp((5 if config.vector_dim else 4) * d, d)
+        self.item_bias = nn.Parameter(torch.zeros(config.n_items))
+        self.user = nn.Embedding(config.n_users + 1, d)  # row 0: a user the model lacks
+        self.canvas = nn.Embedding(config.n_canvases, d)
+        self.no_user = nn.Parameter(torch.zeros(d))
+        self.no_history = nn.Parameter(torch.zeros(d))
+        self.no_source = nn.Parameter(torch.zeros(d))
+        self.no_query = nn.Parameter(torch.zeros(d))
+        self.no_category = nn.Parameter(torch.zeros(d))
+        self.dense_default = nn.Parameter(torch.zeros(config.n_dense))
+        self.dense = nn.Linear(config.n_dense, d)
+        self.request_tower = _mlp(6 * d, d)
+        self.text_weight = nn.Parameter(torch.full((config.n_canvases,), INITIAL_TEXT_WEIGHT))
+        for table in (self.item_id, self.user, self.canvas):
+            nn.init.normal_(table.weight, std=0.05)
+        for table in (self.category, self.tag, self.grams):
+            nn.init.normal_(table.weight, std=0.1)
+
+    def items(self, x: ItemInputs) -> tuple[torch.Tensor, torch.Tensor]:
+        """(item vectors, unit title n-gram vectors), one row per item."""
+        title = mean_of(x.title, self.grams.weight)
+        parts = [self.item_id.weight, mean_of(x.categories, self.category.weight),
+                 mean_of(x.tags, self.tag.weight), title]
+        if self.vector is not None and x.vectors is not None:
+            parts.append(self.vector(x.vectors))
+        return self.item_tower(torch.cat(parts, dim=1)), F.normalize(title, dim=1)
+
+    def requests(self, r: RequestInputs, item_vectors: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(request vectors, unit query n-gram vectors, text weights) for a batch."""
+        history = mean_of(r.history, item_vectors)
+        user = self.user(r.user) + _fill(r.has_history, history, self.no_history)
+        query = mean_of(r.query, self.grams.weight)
+        dense = torch.where(r.dense_mask, r.dense, self.dense_default.unsqueeze(0))
+        parts = [
+            self.canvas(r.canvas),
+            _fill(r.has_user, user, self.no_user),
+            _fill(r.has_source, item_vectors[r.source], self.no_source),
+            _fill(r.has_query, query, self.no_query),
+            _fill(r.has_category, self.category.weight[r.category], self.no_category),
+            self.dense(dense),
+        ]
+        weight = self.text_weight[r.canvas] * r.has_query.float()
+        return self.request_tower(torch.cat(parts, dim=1)), F.normalize(query, dim=1), weight
+
+    def forward(self, r: RequestInputs, x: ItemInputs, columns: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        """Scores (B, items), or (B, len(columns)) for the items ``columns`` only."""
+        item_vectors, titles = self.items(x)
+        return self.score(r, item_vectors, titles, columns)
+
+    def score(self, r: RequestInputs, item_vectors: torch.Tensor, titles: torch.Tensor,
+              columns: torch.Tensor | None = None) -> torch.Tensor:
+        request, query, weight = self.requests(r, item_vectors)
+        # One matrix product: [request, w * query, 1] . [item, title, bias].
+        left = torch.cat([request, weight.unsqueeze(1) * query,
+                          torch.ones(len(request), 1)], dim=1)
+        right = torch.cat([item_vectors, titles, self.item_bias.unsqueeze(1)], dim=1)
+        if columns is not None:
+            right = right[columns]
+        return left @ right.T
+
+    def size(self) -> int:
+        return sum(p.numel() for p in self.parameters())

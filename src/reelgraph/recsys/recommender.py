@@ -1,0 +1,212 @@
+"""The canvas-agnostic front of the unified model: one ``recommend`` for every canvas.
+
+    recommender = UnifiedRecommender.from_registry(registry, "personalization/unified-recommender")
+    recommender.recommend("search", query="termnator", user="42", k=5)
+    recommender.recommend("related", item="1")
+    recommender.recommend("category", user="42", category="Comedy")
+    recommender.recommend("notifications", user="42", context={"time": 1537000000})
+
+Each canvas takes the inputs it uses (``canvases.Canvas``) and ignores the others. A user
+the model has no learned state for (absent from its vocabulary, or with no interactions
+before its cut-off) gets a cold-start answer, flagged ``cold_start``; so does a request of a
+personalised canvas made without a user. Errors name the problem and the fix:
+``InvalidInput`` for an unknown canvas or category, missing required input, ``k`` out of
+range, an empty query, unknown context keys; ``NotFound`` for an unknown item.
+
+A recommender is saved as one bundle (state dict, configuration, vocabularies, item
+features and the timeline of histories it serves from) through the artifact store, which
+is also the value the training flow registers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.recsys.canvases import CANVAS_NAMES, Canvas, canvas
+from reelgraph.recsys.evaluation import rank
+from reelgraph.recsys.items import ItemFeatures
+from reelgraph.recsys.requests import Requests
+from reelgraph.recsys.text import TextEncoder
+from reelgraph.recsys.timeline import Timeline
+
+if TYPE_CHECKING:
+    from reelgraph.artifacts import ArtifactRef, ArtifactStore
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys.model import UnifiedNet
+    from reelgraph.recsys.scoring import NetScorer
+
+FORMAT = "reelgraph.recsys.unified/1"
+MAX_K = 100
+CONTEXT_KEYS = ("time",)
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    canvas: str
+    items: tuple[tuple[str, float], ...]  # (external item id, score), best first
+    model_version: str
+    cold_start: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"canvas": self.canvas, "model_version": self.model_version,
+                "cold_start": self.cold_start,
+                "items": [{"item": i, "score": s} for i, s in self.items]}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    item_ids: tuple[str, ...]
+    user_ids: tuple[str, ...]
+    categories: tuple[str, ...]
+    titles: tuple[str, ...]
+
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        return {item: i for i, item in enumerate(self.item_ids)}
+
+    @cached_property
+    def user_index(self) -> dict[str, int]:
+        return {user: i for i, user in enumerate(self.user_ids)}
+
+
+class UnifiedRecommender:
+    def __init__(self, net: UnifiedNet, vocabulary: Vocabulary, items: ItemFeatures,
+                 timeline: Timeline, known_users: np.ndarray, encoder: TextEncoder,
+                 model_version: str = "unregistered",
+                 metrics: Mapping[str, Any] | None = None) -> None:
+        self.net = net
+        self.vocabulary = vocabulary
+        self.items = items
+        self.timeline = timeline
+        self.known_users = known_users
+        self.encoder = encoder
+        self.model_version = model_version
+        self.metrics = dict(metrics or {})
+        self.now = int(timeline.times.max()) + 1 if len(timeline.times) else 0
+
+    @cached_property
+    def scorer(self) -> NetScorer:
+        from reelgraph.recsys.batch import Featurizer, ItemInputs
+        from reelgraph.recsys.scoring import NetScorer
+
+        featurize = Featurizer(self.timeline, self.known_users, self.encoder,
+                               self.net.config.history, self.net.config.n_items)
+        return NetScorer(self.net, featurize, ItemInputs.of(self.items))
+
+    # --- answering ------------------------------------------------------------------------
+
+    def recommend(self, canvas_name: str, *, user: str | int | None = None,
+                  item: str | int | None = None, query: str | None = None,
+                  category: str | None = None, k: int = 10,
+                  context: Mapping[str, Any] | None = None) -> Recommendations:
+        spec = canvas(canvas_name)
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise InvalidInput(f"k={k!r} is out of range", f"ask for 1 to {MAX_K} items")
+        time = self._time(context)
+        given = {"user": user, "item": item, "query": query, "category": category}
+        for name in spec.requires:
+            if given[name] is None:
+                raise InvalidInput(f"canvas {spec.name!r} needs a {name}",
+                                   f"pass {name}=... ({spec.name}: {spec.description})")
+        if "query" in spec.requires and not (query or "").strip():
+            raise InvalidInput("the query is empty", "type at least one letter to search for")
+        dense_user, cold_start = self._user(spec, user)
+        requests = Requests.build(
+            spec, self.timeline, np.array([time]),
+            user=None if dense_user is None else np.array([dense_user]),
+            source=np.array([self._item(item)]) if "item" in spec.requires else None,
+            category=np.array([self._category(category)]) if category is not None
+            and spec.within_category else None,
+            query=[query or ""] if "query" in spec.requires else None)
+        top, scores = rank(self.scorer, requests, self.timeline, self.items.category_matrix, k)
+        ids = self.vocabulary.item_ids
+        found = tuple((ids[i], float(s)) for i, s in zip(top[0], scores[0], strict=True)
+                      if np.isfinite(s))
+        return Recommendations(spec.name, found, self.model_version, cold_start)
+
+    def _time(self, context: Mapping[str, Any] | None) -> int:
+        extra = sorted(set(context or {}) - set(CONTEXT_KEYS))
+        if extra:
+            raise InvalidInput(f"unknown context key(s) {', '.join(extra)}",
+                               f"use only {', '.join(CONTEXT_KEYS)}")
+        time = (context or {}).get("time", self.now)
+        if isinstance(time, bool) or not isinstance(time, int | float):
+            raise InvalidInput(f"context time {time!r} is not a number",
+                               "give the request's time as unix seconds")
+        return int(time)
+
+    def _user(self, spec: Canvas, user: str | int | None) -> tuple[int | None, bool]:
+        """(dense user id for the request, whether the answer is a cold start)."""
+        if not spec.takes_user:
+            return None, False
+        if user is None:
+            return None, True
+        dense = self.vocabulary.user_index.get(str(user))
+        if dense is None:  # outside the vocabulary: stands for "a user we never saw"
+            return self.timeline.n_users, True
+        return dense, not bool(self.known_users[dense])
+
+    def _item(self, item: str | int | None) -> int:
+        dense = self.vocabulary.item_index.get(str(item))
+        if dense is None:
+            raise NotFound(f"item {item!r} is not in the model's catalog",
+                           "pass an item id the model was trained with (its catalog has "
+                           f"{len(self.vocabulary.item_ids):,} items)")
+        return dense
+
+    def _category(self, category: str) -> int:
+        try:
+            return self.vocabulary.categories.index(category)
+        except ValueError:
+            raise InvalidInput(f"unknown category {category!r}",
+                               f"use one of {', '.join(self.vocabulary.categories)}") from None
+
+    # --- storing --------------------------------------------------------------------------
+
+    def to_bundle(self) -> dict[str, Any]:
+        return {"format": FORMAT, "config": self.net.config.to_dict(),
+                "state": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+                "vocabulary": self.vocabulary, "items": self.items, "timeline": self.timeline,
+                "known_users": self.known_users, "encoder": self.encoder,
+                "metrics": self.metrics}
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, Any], model_version: str = "unregistered"
+                    ) -> UnifiedRecommender:
+        from reelgraph.recsys.model import ModelConfig, UnifiedNet
+
+        if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
+            raise InvalidInput("the stored value is not a unified recommender bundle",
+                               f"load a value saved by UnifiedRecommender.save ({FORMAT})")
+        net = UnifiedNet(ModelConfig(**bundle["config"]))
+        net.load_state_dict(bundle["state"])
+        return cls(net.eval(), bundle["vocabulary"], bundle["items"], bundle["timeline"],
+                   bundle["known_users"], bundle["encoder"], model_version,
+                   bundle.get("metrics"))
+
+    def save(self, store: ArtifactStore) -> ArtifactRef:
+        return store.put(self.to_bundle(), label="unified recommender")
+
+    @classmethod
+    def load(cls, store: ArtifactStore, ref: ArtifactRef, model_version: str = "unregistered"
+             ) -> UnifiedRecommender:
+        return cls.from_bundle(store.get(ref), model_version)
+
+    @classmethod
+    def from_registry(cls, registry: ModelRegistry, name: str, stage: str | None = None,
+                      version: int | None = None) -> UnifiedRecommender:
+        """The registered version (by number, or the newest in ``stage``, default
+        production)."""
+        chosen = registry.version(name, version, stage)
+        return cls.from_bundle(registry.ws.artifacts.get(chosen.artifact),
+                               f"{name}@{chosen.version}")
+
+    @property
+    def canvases(self) -> tuple[str, ...]:
+        return CANVAS_NAMES

@@ -1,0 +1,110 @@
+"""Training: softmax over items, all canvases' examples in the same shuffled batches.
+
+Each example is (request, the item engaged with). Its loss is the cross-entropy of the
+target among the negatives: every item (``negatives=0``, exact for catalogs of MovieLens's
+size) or the batch's targets plus ``negatives`` items drawn uniformly for the whole batch
+(sampled softmax). A category request only competes with its category's items, as it is
+ranked at serving time. The batch loss is the per-canvas mean loss averaged with the
+canvases' weights (default 1 each), so a canvas with fewer examples is not drowned out.
+During training a known user is replaced by the unknown-user row with probability
+``user_dropout``, which is what teaches the model its cold-start answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from reelgraph.core.errors import InvalidInput
+from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
+from reelgraph.recsys.canvases import CANVASES, CATEGORY
+from reelgraph.recsys.hyperparameters import TrainConfig
+from reelgraph.recsys.model import UnifiedNet
+from reelgraph.recsys.requests import TrainingExamples
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    losses: list[float]  # mean batch loss per epoch
+    canvas_losses: list[dict[str, float]]  # mean per-canvas loss per epoch
+    seconds: float
+
+
+def _drop_users(r: RequestInputs, rate: float, generator: torch.Generator) -> RequestInputs:
+    if rate <= 0:
+        return r
+    drop = torch.rand(len(r), generator=generator) < rate
+    return RequestInputs(**{**r.__dict__, "user": torch.where(drop, 0, r.user)})
+
+
+def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: torch.Tensor,
+               config: TrainConfig, generator: torch.Generator
+               ) -> tuple[torch.Tensor, dict[str, float]]:
+    """The weighted loss of one batch, and each canvas's mean loss in it."""
+    n_items = net.config.n_items
+    columns = None
+    labels = target
+    if 0 < config.negatives < n_items:
+        sampled = torch.randint(n_items, (config.negatives,), generator=generator)
+        columns = torch.unique(torch.cat([target, sampled]))
+        labels = torch.searchsorted(columns, target)
+    logits = net(r, items, columns)
+    in_category = r.has_category & (r.canvas == CATEGORY.index)
+    if bool(in_category.any()):
+        allowed = items.category_matrix[r.category]
+        if columns is not None:
+            allowed = allowed[:, columns]
+        logits = logits.masked_fill(~(allowed | ~in_category.unsqueeze(1)), float("-inf"))
+    losses = F.cross_entropy(logits, labels, reduction="none")
+    total = torch.zeros(())
+    weights = 0.0
+    per_canvas: dict[str, float] = {}
+    for canvas in CANVASES:
+        rows = r.canvas == canvas.index
+        if bool(rows.any()):
+            mean = losses[rows].mean()
+            total = total + config.weight(canvas.name) * mean
+            weights += config.weight(canvas.name)
+            per_canvas[canvas.name] = float(mean.detach())
+    return total / max(weights, 1e-12), per_canvas
+
+
+def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
+          items: ItemInputs, config: TrainConfig) -> TrainResult:
+    """Fit ``net`` in place on ``examples``."""
+    if len(examples) == 0:
+        raise InvalidInput("there are no training examples",
+                           "check the dataset and the time split: the canvases found no "
+                           "example before the cut-off")
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    losses: list[float] = []
+    canvas_losses: list[dict[str, float]] = []
+    started = time.perf_counter()
+    net.train()
+    for _ in range(config.epochs):
+        order = rng.permutation(len(examples))
+        epoch: list[float] = []
+        sums: dict[str, list[float]] = {}
+        for first in range(0, len(order), config.batch_size):
+            batch = examples.take(order[first: first + config.batch_size])
+            r = _drop_users(featurize(batch.requests), config.user_dropout, generator)
+            target = torch.from_numpy(batch.target.astype(np.int64))
+            loss, per_canvas = batch_loss(net, r, items, target, config, generator)
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            epoch.append(float(loss.detach()))
+            for name, value in per_canvas.items():
+                sums.setdefault(name, []).append(value)
+        losses.append(float(np.mean(epoch)))
+        canvas_losses.append({name: float(np.mean(v)) for name, v in sums.items()})
+    net.eval()
+    return TrainResult(losses, canvas_losses, time.perf_counter() - started)
