@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from machine import machine
+from machine import versions as package_versions
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import FeatureRef, FeatureRows, OnlineStore
@@ -328,13 +326,7 @@ def _missing(value: Any) -> bool:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for package in ("reelgraph", "feast", "duckdb", "pyarrow", "numpy", "pandas", "dask"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
+    return package_versions("feast", "duckdb", "pyarrow", "numpy", "pandas", "dask")
 
 
 def print_table(figures: dict[str, Any]) -> None:

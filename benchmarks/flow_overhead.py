@@ -34,10 +34,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from machine import versions as package_versions
 from reelgraph.core import Settings
 from reelgraph.flows import Flow, Runner, Workspace
 
@@ -166,13 +166,7 @@ def run_reelgraph(ws: Workspace, flow: Flow, executor: str) -> None:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in ("reelgraph", "ray", "metaflow"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return package_versions("ray", "metaflow")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import os
 import platform
 import sqlite3
 import sys
+from importlib import metadata
 from typing import Any
 
 
@@ -24,3 +25,14 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
     }
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """Python, SQLite and the installed version of each package (or "not installed")."""
+    found = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for package in ("reelgraph", *packages):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found

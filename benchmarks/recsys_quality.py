@@ -30,13 +30,13 @@ import platform
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from machine import versions as package_versions
 from reelgraph.recsys import ExperimentConfig, load_movielens, run_experiment
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.metrics import METRICS
@@ -111,13 +111,7 @@ def table(name: str, result: dict[str, Any]) -> None:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in ("reelgraph", "torch", "numpy", "rapidfuzz"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return package_versions("torch", "numpy", "rapidfuzz")
 
 
 def main() -> None:

@@ -51,10 +51,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from machine import versions as package_versions
 from reelgraph.media import CutScore, MediaProbe, ShotConfig, detect_shots, probe, score_cuts
 from reelgraph.media.shots import cut_frames
 
@@ -167,14 +167,9 @@ def describe(found: MediaProbe, label: dict[str, Any]) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in ("reelgraph", "av", "scenedetect", "opencv-python-headless", "numpy"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
     import av
 
+    found = package_versions("av", "scenedetect", "opencv-python-headless", "numpy")
     found["libavcodec"] = ".".join(map(str, av.library_versions["libavcodec"]))
     return found
 
