@@ -227,3 +227,29 @@ def test_unknown_executor(sqlite_workspace: Workspace, executor: str) -> None:
     with pytest.raises(InvalidInput, match="unknown executor"):
         Runner(sqlite_workspace).run(counted, {"marker": "x"}, executor=executor)
     assert sqlite_workspace.runs.list() == []
+
+
+@pytest.mark.timeout(120)  # the failure this guards against is a hang
+def test_steps_use_torch_after_the_parent_did(sqlite_workspace: Workspace) -> None:
+    torch = pytest.importorskip("torch")
+    x = torch.randn(512, 512)
+    for _ in range(3):  # the parent starts its OpenMP thread pool
+        (x @ x).sum()
+        torch.relu(x).sum()
+        x.sum(dim=0)
+    flow = Flow("torch-after-parent")
+
+    @flow.step
+    def sums() -> list[int]:
+        return [1, 2]
+
+    @flow.step(foreach="sums")
+    def train(item: int) -> float:
+        layer = torch.nn.Embedding(1000, 16)
+        loss = layer(torch.randint(0, 1000, (2048,))).pow(2).mean() * item
+        loss.backward()
+        big = torch.randn(512, 512)  # large enough for a parallel region
+        return float(loss) + float(torch.relu(big).sum() * 0)
+
+    run = Runner(sqlite_workspace).run(flow)
+    assert run.status == "succeeded", run.error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
@@ -23,6 +24,15 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {}  # inherited by the forked worker
 
 def _key(fn: Callable[..., Any]) -> str:
     return f"{fn.__module__}.{fn.__qualname__}@{id(fn)}"
+
+
+def _after_fork() -> None:
+    # A forked child cannot use the OpenMP thread pool its parent started: its next parallel
+    # region hangs (reproduced with torch). So a worker of a parent that loaded torch runs
+    # torch on one thread; parallelism here comes from the worker processes.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _run(key: str, spec: TaskSpec) -> TaskOutcome:
@@ -39,7 +49,8 @@ class LocalExecutor:
             _FUNCTIONS[_key(fn)] = fn
         # fork (not spawn): the children start with _FUNCTIONS and every loaded module.
         context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                         initializer=_after_fork)
 
     def admit(self, steps: Iterable[Step]) -> None:
         """Every step fits: locally, resources only bound parallelism."""
