@@ -4,16 +4,13 @@ MovieLens titles defined in a temporary file; errors are one red line and exit c
 
 from __future__ import annotations
 
-import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from cli_harness import Cli
 
-from reelgraph.cli import app
 from reelgraph.core import Settings
 from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import FeatureRef
@@ -40,41 +37,18 @@ def main_genre(keys, genres):
 
 
 @dataclass
-class Cli:
-    home: Path
-    database_url: str
-    file: Path
-    runner: CliRunner
-
-    def __call__(self, *args: str) -> Any:
-        return self.runner.invoke(app, ["--home", str(self.home), "--database-url",
-                                        self.database_url, "features", *args])
-
-    def ok(self, *args: str) -> Any:
-        result = self(*args)
-        assert result.exit_code == 0, result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def fails(self, *args: str) -> str:
-        """The one red error line (exit code 1)."""
-        result = self(*args)
-        assert result.exit_code == 1, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: ") and "Fix: " in lines[0]
-        return lines[0]
+class FeaturesCli(Cli):
+    file: Path = Path("features.py")  # the feature definitions the tests register
 
 
 @pytest.fixture
-def cli(tmp_path: Path, graph_url: str) -> Cli:
+def cli(tmp_path: Path, graph_url: str) -> FeaturesCli:
     file = tmp_path / "movielens_features.py"
     file.write_text(textwrap.dedent(FEATURES))
-    return Cli(tmp_path / "home", graph_url, file, CliRunner(env={"COLUMNS": "200"}))
+    return FeaturesCli(tmp_path / "home", graph_url, ("features",), file=file)
 
 
-def test_list_registers_the_file_and_show_reads_the_graph(cli: Cli) -> None:
+def test_list_registers_the_file_and_show_reads_the_graph(cli: FeaturesCli) -> None:
     assert "no features registered yet" in cli.ok("list").stdout
     table = cli.ok("list", "--file", str(cli.file)).stdout
     assert "movielens/genres" in table and "movielens/main_genre" in table
@@ -89,7 +63,7 @@ def test_list_registers_the_file_and_show_reads_the_graph(cli: Cli) -> None:
     assert "depends on" in text and "genres" in text and "versions" in text
 
 
-def test_compute_get_and_neighbors(cli: Cli) -> None:
+def test_compute_get_and_neighbors(cli: FeaturesCli) -> None:
     out = cli.ok("compute", "movielens/main_genre", "1", "2", "3", "--file", str(cli.file))
     assert "3 computed" in out.stdout and "0 reused" in out.stdout
     again = cli.json("compute", "movielens/main_genre", "1", "2", "3", "4",
@@ -109,7 +83,7 @@ def test_compute_get_and_neighbors(cli: Cli) -> None:
     assert "rank" in cli.ok("neighbors", "movielens/genres", "--key", "1").stdout
 
 
-def test_requests_are_queued_then_served_by_a_worker_pass(cli: Cli) -> None:
+def test_requests_are_queued_then_served_by_a_worker_pass(cli: FeaturesCli) -> None:
     cli.ok("compute", "movielens/genres", "1", "--file", str(cli.file))
     queued = cli.json("request", "movielens/genres", "1", "2", "3")
     assert queued["queued"] == ["2", "3"]  # 1 is stored already
@@ -121,7 +95,7 @@ def test_requests_are_queued_then_served_by_a_worker_pass(cli: Cli) -> None:
     assert "computed" not in cli.ok("serve", "--once", "--file", str(cli.file)).stdout
 
 
-def test_verify_and_sync(cli: Cli) -> None:
+def test_verify_and_sync(cli: FeaturesCli) -> None:
     cli.ok("compute", "movielens/genres", "1", "2", "--file", str(cli.file))
     assert "in sync" in cli.ok("verify", "movielens/genres").stdout
     version = cli.json("show", "movielens/genres")["version"]
@@ -140,7 +114,7 @@ def test_verify_and_sync(cli: Cli) -> None:
     assert "in sync" in cli.ok("sync", "movielens/genres").stdout
 
 
-def test_errors_are_one_red_line(cli: Cli) -> None:
+def test_errors_are_one_red_line(cli: FeaturesCli) -> None:
     cli.ok("compute", "movielens/genres", "1", "--file", str(cli.file))
     assert "no feature movielens/genre is registered" in cli.fails("show", "movielens/genre")
     assert "does not name a feature" in cli.fails("show", "genres")

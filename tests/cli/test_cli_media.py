@@ -5,46 +5,17 @@ one red line and exit code 1."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_harness import Cli
 from clips import CUT, FRAMES, RATE, write_clip
 from PIL import Image
-from typer.testing import CliRunner
 
-from reelgraph.cli import app
 from reelgraph.core import Settings
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.pipeline import PRODUCER
-
-
-@dataclass
-class Cli:
-    home: Path
-    runner: CliRunner
-
-    def __call__(self, *args: str) -> Any:
-        return self.runner.invoke(app, ["--home", str(self.home), "--database-url",
-                                        f"sqlite:///{self.home / 'reelgraph.db'}", *args])
-
-    def ok(self, *args: str) -> Any:
-        result = self(*args)
-        assert result.exit_code == 0, result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json").stdout)
-
-    def fails(self, *args: str) -> str:
-        """The one red error line (exit code 1)."""
-        result = self(*args)
-        assert result.exit_code == 1, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: ") and "Fix: " in lines[0]
-        return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +29,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def make_cli(home: Path) -> Cli:
-    return Cli(home, CliRunner(env={"COLUMNS": "200"}))
+    return Cli(home, f"sqlite:///{home / 'reelgraph.db'}")
 
 
 @pytest.fixture(scope="module")
