@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import random
 import statistics
@@ -40,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from machine import machine
+from machine import machine, save
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer, Region
 from reelgraph.media.annotations.timebins import bin_ranges
 
@@ -323,9 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": results,
         "total_s": round(time.perf_counter() - start, 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    save(report, args.out)
     return 0
 
 

@@ -28,7 +28,6 @@ version pinned in requirements.lock.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -41,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from machine import machine
+from machine import machine, save
 from machine import versions as package_versions
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.online import open_online_store
@@ -451,9 +450,7 @@ def main() -> None:
         "machine": machine(),
         "versions": versions(),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"\nwrote {args.output}")
+    save(result, args.output)
 
 
 if __name__ == "__main__":

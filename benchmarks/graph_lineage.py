@@ -26,7 +26,6 @@ features; consumers, monitors, experiments and incidents hang off those. A small
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -41,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import machine
+from machine import machine, save
 from reelgraph.graph import Graph, GraphStore, KindRegistry, NodeKey, NodeSpec
 from reelgraph.graph.kinds import Flow
 
@@ -488,9 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "answers_differing_from_networkx": agreement,
         "total_s": round(time.perf_counter() - start, 1),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    save(report, args.out)
     return 0
 
 

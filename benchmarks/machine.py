@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import sqlite3
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 
@@ -36,3 +38,10 @@ def versions(*packages: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def save(report: dict[str, Any], path: Path) -> None:
+    """Write a benchmark's figures as JSON (the folder made if missing) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
