@@ -120,14 +120,21 @@ class UnifiedNet(nn.Module):
 
     def score(self, r: RequestInputs, item_vectors: torch.Tensor, titles: torch.Tensor,
               columns: torch.Tensor | None = None) -> torch.Tensor:
-        request, query, weight = self.requests(r, item_vectors)
-        # One matrix product: [request, w * query, 1] . [item, title, bias].
-        left = torch.cat([request, weight.unsqueeze(1) * query,
-                          torch.ones(len(request), 1)], dim=1)
-        right = torch.cat([item_vectors, titles, self.item_bias.unsqueeze(1)], dim=1)
+        right = self.item_side(item_vectors, titles)
         if columns is not None:
             right = right[columns]
-        return left @ right.T
+        return self.request_side(r, item_vectors) @ right.T
+
+    def request_side(self, r: RequestInputs, item_vectors: torch.Tensor) -> torch.Tensor:
+        """(B, width): a score is this row's inner product with ``item_side``'s row, so a
+        nearest-neighbour index over ``item_side`` ranks items for a request."""
+        request, query, weight = self.requests(r, item_vectors)
+        return torch.cat([request, weight.unsqueeze(1) * query,
+                          torch.ones(len(request), 1)], dim=1)
+
+    def item_side(self, item_vectors: torch.Tensor, titles: torch.Tensor) -> torch.Tensor:
+        """(items, width): [item vector, unit title n-grams, bias]."""
+        return torch.cat([item_vectors, titles, self.item_bias.unsqueeze(1)], dim=1)
 
     def size(self) -> int:
         return sum(p.numel() for p in self.parameters())
