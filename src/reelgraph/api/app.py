@@ -16,11 +16,13 @@ from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
 from reelgraph.api.routers import media as media_router
+from reelgraph.api.routers import recommend as recommend_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
 from reelgraph.api.state import ApiState
 from reelgraph.core.settings import Settings
 from reelgraph.graph import Graph
+from reelgraph.serving import ServingConfig
 
 DESCRIPTION = """\
 The reelgraph model lifecycle graph over HTTP.
@@ -30,6 +32,8 @@ The reelgraph model lifecycle graph over HTTP.
 * `as_of` takes an ISO-8601 time with a zone (`2026-11-23T10:00:00Z`) and answers as of then.
 * Media assets are named by their sha256 in paths (`/api/v1/media/{sha256}`) or by URI
   (`/api/v1/media/asset?uri=rg://media_asset/studio/...`); times are integer nanoseconds.
+* `POST /api/v1/recommend` answers every canvas (related, category, search, notifications)
+  from the production version of the unified recommender, online or precomputed (nearline).
 * Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
 * Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status, and a refused
   write stores nothing.
@@ -37,8 +41,10 @@ The reelgraph model lifecycle graph over HTTP.
 
 
 def create_app(settings: Settings | None = None, graph: Graph | None = None,
-               feature_files: Sequence[str | Path] | None = None) -> FastAPI:
-    """``feature_files``: the feature definitions to serve (default: REELGRAPH_FEATURE_FILES)."""
+               feature_files: Sequence[str | Path] | None = None,
+               serving: ServingConfig | None = None) -> FastAPI:
+    """``feature_files``: the feature definitions to serve (default: REELGRAPH_FEATURE_FILES);
+    ``serving``: how recommendations are hosted (default: ``$REELGRAPH_HOME/serving.toml``)."""
     settings = settings or Settings.load()
     state = ApiState(
         settings=settings,
@@ -49,6 +55,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        recommend_router.close_service(_app)
         registry_router.close_registry(_app)
         runs_router.close_stores(_app)
         features_router.close_catalog(_app)
@@ -65,10 +72,12 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     app.state.reelgraph = state
     app.state.reelgraph_feature_files = (list(feature_files) if feature_files is not None
                                          else None)
+    app.state.reelgraph_serving_config = serving
     install_error_handlers(app)
     app.include_router(graph_router.router)
     app.include_router(registry_router.router)
     app.include_router(runs_router.router)
     app.include_router(features_router.router)
     app.include_router(media_router.router)
+    app.include_router(recommend_router.router)
     return app

@@ -41,6 +41,12 @@ class Unauthorized(ReelgraphError):
     status_code = 401
 
 
+class Unavailable(ReelgraphError):
+    """Nothing is ready to answer yet (no model deployed, a server down): try later."""
+
+    status_code = 503
+
+
 class MissingDependency(ReelgraphError):
     """An optional extra is not installed."""
 

@@ -208,22 +208,27 @@ class FaissVectorIndex:
         return "flat" if size < self.exact_below else self.approximate
 
     def _build(self, kind: str, vectors: np.ndarray) -> Any:
-        dim = vectors.shape[1]
-        normalised = _normalised(vectors)
-        index: Any
-        if kind == "flat":
-            index = faiss.IndexFlatIP(dim)
-        elif kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 200
-        else:
-            lists = max(1, min(int(math.sqrt(len(vectors))), len(vectors) // 39))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
-                                       faiss.METRIC_INNER_PRODUCT)
-            index.train(normalised)
-            index.nprobe = max(1, math.ceil(lists * self.ivf_probe_share))
-        index.add(normalised)
-        return index
+        return build_index(kind, _normalised(vectors), self.hnsw_m, self.ivf_probe_share)
+
+
+def build_index(kind: str, vectors: np.ndarray, hnsw_m: int = 32,
+                ivf_probe_share: float = 0.1) -> Any:
+    """A FAISS inner-product index of ``kind`` (flat, hnsw or ivf) holding ``vectors``."""
+    dim = vectors.shape[1]
+    index: Any
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 200
+    else:
+        lists = max(1, min(int(math.sqrt(len(vectors))), len(vectors) // 39))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = max(1, math.ceil(lists * ivf_probe_share))
+    index.add(vectors)
+    return index
 
 
 def _dim(feature: FeatureRef) -> int:

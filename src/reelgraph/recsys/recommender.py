@@ -60,6 +60,28 @@ class Recommendations:
 
 
 @dataclass(frozen=True)
+class Request:
+    """One checked request, ready to score."""
+
+    canvas: Canvas
+    requests: Requests  # one row
+    k: int
+    cold_start: bool
+    key: str  # names the request's inputs for precomputed answers (``serving_key``)
+
+
+def serving_key(spec: Canvas, *, user: str | int | None = None, item: str | int | None = None,
+                category: str | None = None) -> str:
+    """What a precomputed answer of this canvas is stored under: the inputs it depends
+    on (``42``, ``42/Comedy``, ``item:1``); search's free text is never precomputed."""
+    if spec.name == "related":
+        return f"item:{item}"
+    if category is not None:
+        return f"{user}/{category}"
+    return str(user)
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     item_ids: tuple[str, ...]
     user_ids: tuple[str, ...]
@@ -105,6 +127,14 @@ class UnifiedRecommender:
                   item: str | int | None = None, query: str | None = None,
                   category: str | None = None, k: int = 10,
                   context: Mapping[str, Any] | None = None) -> Recommendations:
+        return self.answer(self.request(canvas_name, user=user, item=item, query=query,
+                                        category=category, k=k, context=context))
+
+    def request(self, canvas_name: str, *, user: str | int | None = None,
+                item: str | int | None = None, query: str | None = None,
+                category: str | None = None, k: int = 10,
+                context: Mapping[str, Any] | None = None) -> Request:
+        """A checked request (every error raised here), not yet scored."""
         spec = canvas(canvas_name)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise InvalidInput(f"k={k!r} is out of range", f"ask for 1 to {MAX_K} items")
@@ -117,18 +147,31 @@ class UnifiedRecommender:
         if "query" in spec.requires and not (query or "").strip():
             raise InvalidInput("the query is empty", "type at least one letter to search for")
         dense_user, cold_start = self._user(spec, user)
+        within = category is not None and spec.within_category
         requests = Requests.build(
             spec, self.timeline, np.array([time]),
             user=None if dense_user is None else np.array([dense_user]),
             source=np.array([self._item(item)]) if "item" in spec.requires else None,
-            category=np.array([self._category(category)]) if category is not None
-            and spec.within_category else None,
+            category=np.array([self._category(category)])
+            if category is not None and within else None,
             query=[query or ""] if "query" in spec.requires else None)
-        top, scores = rank(self.scorer, requests, self.timeline, self.items.category_matrix, k)
+        key = serving_key(spec, user=user, item=item, category=category if within else None)
+        return Request(spec, requests, k, cold_start, key)
+
+    def answer(self, request: Request) -> Recommendations:
+        """The request's top items by full ranking over every item its canvas allows."""
+        top, scores = rank(self.scorer, request.requests, self.timeline,
+                           self.items.category_matrix, request.k)
+        return self.answered(request, top[0], scores[0])
+
+    def answered(self, request: Request, items: np.ndarray, scores: np.ndarray
+                 ) -> Recommendations:
+        """Dense item ids and scores (best first; ``-inf`` for none) as the answer."""
         ids = self.vocabulary.item_ids
-        found = tuple((ids[i], float(s)) for i, s in zip(top[0], scores[0], strict=True)
+        found = tuple((ids[i], float(s)) for i, s in zip(items, scores, strict=True)
                       if np.isfinite(s))
-        return Recommendations(spec.name, found, self.model_version, cold_start)
+        return Recommendations(request.canvas.name, found[:request.k], self.model_version,
+                               request.cold_start)
 
     def _time(self, context: Mapping[str, Any] | None) -> int:
         extra = sorted(set(context or {}) - set(CONTEXT_KEYS))

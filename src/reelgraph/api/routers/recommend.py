@@ -1,0 +1,78 @@
+"""``/api/v1/recommend``: every canvas through one endpoint, hosted as configured.
+
+``POST /api/v1/recommend`` takes a canvas name and whatever that canvas uses; the answer
+names the model version and where it came from (online or nearline). An unknown canvas or
+category, missing context, ``k`` out of range or an empty query is a 422 naming the
+problem; an unknown item a 404; no deployed model a 503. The first request starts the
+service, which then watches the registry and swaps in promoted versions.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from reelgraph.api.auth import require_read
+from reelgraph.api.errors import error_body
+from reelgraph.api.routers.registry import get_registry
+from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut
+from reelgraph.serving import RecommendationService, ServingConfig
+
+_lock = threading.Lock()
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "the item is not in the model's catalog"},
+    422: {"description": "unknown canvas or category, missing context, k out of range, an "
+                         "empty query, a canvas hosted offline",
+          "content": {"application/json": {"example": error_body(
+              "InvalidInput", "canvas 'category' needs a category",
+              "pass category=... (category: a user's ranking of the items in a category)")}}},
+    503: {"description": "no model version is deployed yet"},
+}
+
+
+def get_service(request: Request) -> RecommendationService:
+    """One service per application; it looks for a deployable version until it has one."""
+    app = request.app
+    with _lock:
+        service: RecommendationService | None = getattr(app.state, "reelgraph_serving", None)
+        if service is None:
+            config: ServingConfig | None = getattr(app.state, "reelgraph_serving_config", None)
+            workspace = get_registry(request).ws
+            service = app.state.reelgraph_serving = RecommendationService(workspace, config)
+            service.start()
+    if service.deployed is None:
+        service.refresh(precompute=False)  # the watcher precomputes; answer online meanwhile
+    return service
+
+
+def close_service(app: FastAPI) -> None:
+    service: RecommendationService | None = getattr(app.state, "reelgraph_serving", None)
+    if service is not None:
+        service.close()
+
+
+router = APIRouter(prefix="/api/v1", tags=["recommend"],
+                   dependencies=[Depends(require_read)], responses=_ERRORS)
+
+
+@router.post("/recommend", response_model=RecommendOut,
+             summary="Recommendations for any canvas (related, category, search, notifications)")
+def recommend(body: RecommendIn, service: RecommendationService = Depends(get_service)
+              ) -> dict[str, Any]:
+    served = service.recommend(body.canvas, user=body.user, item=body.item, query=body.query,
+                               category=body.category, k=body.k, context=body.context)
+    return served.to_dict()
+
+
+@router.get("/recommend/deployment", response_model=DeploymentOut,
+            summary="Which model version serves, and where each canvas is hosted")
+def deployment(service: RecommendationService = Depends(get_service)) -> dict[str, Any]:
+    config = service.config
+    deployed = service.deployed
+    return {"model": config.model, "stage": config.stage,
+            "version": deployed.version if deployed else None,
+            "environments": {c: config.environment(c) for c in service.canvases},
+            "swaps": len(service.swaps), "precomputed_at": service.precomputed_at}

@@ -1,0 +1,50 @@
+"""Bodies of the recommendation API: one request shape for every canvas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RecommendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"canvas": "search", "query": "termnator", "user": "42", "k": 5},
+        {"canvas": "related", "item": "1"},
+        {"canvas": "category", "user": "42", "category": "Comedy", "k": 10},
+        {"canvas": "notifications", "user": "42", "context": {"time": 1537000000}},
+    ]})
+
+    canvas: str = Field(description="related, category, search or notifications")
+    user: str | int | None = Field(None, description="the user asking (category, search, "
+                                   "notifications); an unknown one gets a cold-start answer")
+    item: str | int | None = Field(None, description="the source item (related)")
+    query: str | None = Field(None, description="what was typed (search); typos are fine")
+    category: str | None = Field(None, description="the category (genre) of a category row")
+    k: int = Field(10, description="how many items, 1 to 100")
+    context: dict[str, Any] | None = Field(
+        None, description="extra context: time (unix seconds; default the model's now)")
+
+
+class ScoredItem(BaseModel):
+    item: str
+    score: float
+
+
+class RecommendOut(BaseModel):
+    canvas: str
+    model_version: str = Field(examples=["personalization/unified-recommender@3"])
+    cold_start: bool = Field(description="the user is new to the model: a generic answer")
+    environment: str = Field(description="online or nearline: where the answer came from")
+    computed_at: float | None = Field(description="nearline: when it was precomputed")
+    fallback: str | None = Field(description="why a nearline canvas was scored online")
+    items: list[ScoredItem]
+
+
+class DeploymentOut(BaseModel):
+    model: str
+    stage: str
+    version: int | None = Field(description="the version serving now; null before any")
+    environments: dict[str, str] = Field(description="canvas -> online, nearline or batch")
+    swaps: int = Field(description="versions swapped in since the server started")
+    precomputed_at: float | None

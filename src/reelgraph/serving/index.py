@@ -1,0 +1,53 @@
+"""The item side of a model in a FAISS maximum-inner-product index.
+
+A request's score for an item is ``request_side . item_side`` (``recsys.model``), so the
+top items are the request vector's nearest neighbours by inner product. Exact
+(``IndexFlatIP``) below ``exact_below`` items, HNSW above. Items a canvas does not allow are
+handled two ways: a small allowed set (a category) restricts the search with an ID
+selector; a few excluded items (what the user saw) are over-fetched and dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faiss
+import numpy as np
+
+from reelgraph.features.vector import EXACT_BELOW, build_index
+
+
+class ItemIndex:
+    def __init__(self, item_side: np.ndarray, exact_below: int = EXACT_BELOW) -> None:
+        self.vectors = np.ascontiguousarray(item_side, dtype=np.float32)
+        kind = "flat" if len(self.vectors) < exact_below else "hnsw"
+        self.index: Any = build_index(kind, self.vectors)
+        self.kind = kind
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(items, scores) best first among ``allowed`` (bool per item); fewer than ``k``
+        when fewer are allowed."""
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        n_allowed = int(allowed.sum())
+        k = min(k, n_allowed)
+        if k == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        if n_allowed < len(self) // 2:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            params = self._params(faiss.IDSelectorBatch(ids))
+            scores, items = self.index.search(query, k, params=params)
+        else:
+            fetch = min(len(self), k + len(self) - n_allowed)
+            scores, items = self.index.search(query, fetch)
+        keep = (items[0] >= 0) & allowed[np.maximum(items[0], 0)]
+        return items[0][keep][:k], scores[0][keep][:k]
+
+    def _params(self, selector: Any) -> Any:
+        api: Any = faiss  # its type stubs lack the search-parameter classes
+        if self.kind == "hnsw":
+            return api.SearchParametersHNSW(sel=selector, efSearch=128)
+        return api.SearchParameters(sel=selector)
