@@ -1,0 +1,106 @@
+"""``POST /api/v1/recommend`` over a real registry: every canvas, and every error path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import register
+from fastapi.testclient import TestClient
+
+from reelgraph.api import create_app
+from reelgraph.flows import Workspace
+from reelgraph.recsys import MODEL, UnifiedRecommender
+from reelgraph.serving import ServingConfig
+
+URL = "/api/v1/recommend"
+
+
+@pytest.fixture
+def client(workspace: Workspace, tmp_path: Path) -> Iterator[TestClient]:
+    config = ServingConfig(online_store=f"sqlite:///{tmp_path / 'online.db'}")
+    with TestClient(create_app(workspace.settings, workspace.graph, serving=config)) as client:
+        yield client
+
+
+@pytest.fixture
+def deployed(client: TestClient, workspace: Workspace, tmp_path: Path,
+             recommenders: tuple[UnifiedRecommender, UnifiedRecommender]
+             ) -> UnifiedRecommender:
+    register(workspace, recommenders[0], tmp_path / "bundles")
+    return recommenders[0]
+
+
+def test_no_model_is_a_503_naming_the_fix(client: TestClient) -> None:
+    answer = client.post(URL, json={"canvas": "related", "item": "1"})
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "Unavailable"
+    assert "recsys train" in answer.json()["fix"]
+
+
+def test_every_canvas_answers_through_one_endpoint(client: TestClient,
+                                                   deployed: UnifiedRecommender) -> None:
+    user = deployed.vocabulary.user_ids[int(deployed.known_users.argmax())]
+    item = deployed.vocabulary.item_ids[0]
+    bodies: list[dict[str, Any]] = [
+        {"canvas": "related", "item": item, "k": 4},
+        {"canvas": "search", "query": "termnator", "user": user, "k": 4},
+        {"canvas": "category", "user": user, "category": "Comedy", "k": 4},
+        {"canvas": "notifications", "user": int(user), "k": 4},
+    ]
+    for body in bodies:
+        answer = client.post(URL, json=body)
+        assert answer.status_code == 200, answer.json()
+        found = answer.json()
+        assert found["canvas"] == body["canvas"]
+        assert found["model_version"] == f"{MODEL}@1"
+        assert len(found["items"]) == 4 and not found["cold_start"]
+        scores = [i["score"] for i in found["items"]]
+        assert scores == sorted(scores, reverse=True)
+        expected = deployed.recommend(body["canvas"], **{k: v for k, v in body.items()
+                                                         if k != "canvas"})
+        assert [i["item"] for i in found["items"]] == [i for i, _ in expected.items]
+    related = client.post(URL, json=bodies[0]).json()
+    assert item not in [i["item"] for i in related["items"]]
+    status = client.get(URL + "/deployment").json()
+    assert status["version"] == 1 and status["environments"]["category"] == "nearline"
+
+
+def test_a_new_user_gets_a_flagged_cold_start_answer(client: TestClient,
+                                                     deployed: UnifiedRecommender) -> None:
+    answer = client.post(URL, json={"canvas": "notifications", "user": "brand-new", "k": 3})
+    assert answer.status_code == 200
+    assert answer.json()["cold_start"] is True and len(answer.json()["items"]) == 3
+
+
+@pytest.mark.parametrize(("body", "status", "named"), [
+    ({"canvas": "homepage", "user": "1"}, 422, "unknown canvas 'homepage'"),
+    ({"canvas": "category", "user": "1"}, 422, "needs a category"),
+    ({"canvas": "related"}, 422, "needs a item"),
+    ({"canvas": "search", "query": "   "}, 422, "the query is empty"),
+    ({"canvas": "search", "query": "alien", "k": 0}, 422, "k=0 is out of range"),
+    ({"canvas": "search", "query": "alien", "k": 101}, 422, "k=101 is out of range"),
+    ({"canvas": "category", "user": "1", "category": "Cartoons"}, 422,
+     "unknown category 'Cartoons'"),
+    ({"canvas": "notifications", "user": "1", "context": {"mood": "happy"}}, 422,
+     "unknown context key(s) mood"),
+    ({"canvas": "related", "item": "no-such-item"}, 404, "not in the model's catalog"),
+    ({"canvas": "related", "item": "1", "colour": "red"}, 422, "colour"),
+    ({"item": "1"}, 422, "canvas"),
+])
+def test_bad_requests_are_4xx_naming_the_problem(client: TestClient,
+                                                 deployed: UnifiedRecommender,
+                                                 body: dict[str, Any], status: int,
+                                                 named: str) -> None:
+    answer = client.post(URL, json=body)
+    assert answer.status_code == status
+    error = answer.json()
+    assert named in error["problem"] and error["fix"]
+
+
+def test_openapi_documents_the_endpoint(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"][URL]["post"]
+    assert {"404", "422", "503"} <= set(operation["responses"])
