@@ -1,6 +1,8 @@
 """Training the unified recommender on the paved road, and registering it with its metrics.
 
-The flow's steps: load the dataset, build every canvas's examples and the item features,
+The flow's steps: load the dataset (recorded in the graph as the run's input), read item
+vectors from the feature store when ``item_vectors`` names a vector feature (the run reads
+that feature version too), build every canvas's examples and the item features,
 train the unified model, one single-task model per canvas (a foreach, so they run in
 parallel), fit the classical baselines, put every model's metrics in one table, and hand
 the unified model's bundle (with its metrics) to the registry. ``train_and_register`` runs
@@ -13,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reelgraph.core.errors import ReelgraphError
-from reelgraph.flows import Flow, Runner, RunRecord, Workspace
+from reelgraph.flows import Flow, Runner, RunRecord, StepContext, Workspace
 from reelgraph.flows.registry import ModelRegistry, ModelVersion
+from reelgraph.flows.runner import Progress
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.data import Dataset, load_movielens
+from reelgraph.recsys.data.lineage import register_dataset
 from reelgraph.recsys.experiment import (
     BASELINES,
     ExperimentConfig,
@@ -37,8 +43,8 @@ STEP = "model"
 training = Flow(
     "train-unified-recommender",
     namespace="personalization",
-    params={"data_dir": "", "holdout": 0.2, "epochs": 3, "dim": 32, "max_train": 25_000,
-            "max_eval": 2_000, "seed": 0},
+    params={"data_dir": "", "item_vectors": "", "holdout": 0.2, "epochs": 3, "dim": 32,
+            "max_train": 25_000, "max_eval": 2_000, "seed": 0},
     description="the unified multi-task recommender, its single-task twins and baselines, "
                 "evaluated per canvas on a global time split",
     owner="personalization",
@@ -53,14 +59,32 @@ def _config(holdout: float, epochs: int, dim: int, max_train: int, max_eval: int
 
 
 @training.step
-def dataset(data_dir: str) -> Dataset:
-    return load_movielens(data_dir)
+def dataset(data_dir: str, ctx: StepContext) -> Dataset:
+    loaded = load_movielens(data_dir)
+    if ctx.settings is not None:
+        with Workspace.open(ctx.settings) as ws:
+            ctx.read(register_dataset(ws.graph, loaded, Path(data_dir)))
+    return loaded
 
 
 @training.step
-def prepared(dataset: Dataset, holdout: float, epochs: int, dim: int, max_train: int,
-             max_eval: int, seed: int) -> Prepared:
-    return prepare(dataset, _config(holdout, epochs, dim, max_train, max_eval, seed))
+def vectors(dataset: Dataset, item_vectors: str, ctx: StepContext) -> np.ndarray | None:
+    """The items' vectors from the feature store, or None without ``item_vectors``."""
+    if not item_vectors or ctx.settings is None:
+        return None
+    from reelgraph.recsys.vectors import read_item_vectors
+
+    with Workspace.open(ctx.settings) as ws:
+        found = read_item_vectors(ws, item_vectors, dataset.item_ids)
+    ctx.read(found.uri)
+    ctx.log(f"{found.covered:,} of {len(dataset.item_ids):,} items have {found.uri}")
+    return found.matrix
+
+
+@training.step
+def prepared(dataset: Dataset, vectors: np.ndarray | None, holdout: float, epochs: int,
+             dim: int, max_train: int, max_eval: int, seed: int) -> Prepared:
+    return prepare(dataset, _config(holdout, epochs, dim, max_train, max_eval, seed), vectors)
 
 
 @training.step
@@ -123,14 +147,15 @@ class TrainingOutcome:
 
 def train_and_register(ws: Workspace, data_dir: str | Path, *, executor: str | None = None,
                        use_cache: bool = True, who: str = "reelgraph recsys",
-                       **params: Any) -> TrainingOutcome:
+                       progress: Progress | None = None, **params: Any) -> TrainingOutcome:
     """Run the training flow and register its model (params: the flow's, e.g. epochs=2).
 
     A run whose model is already registered (every step reused from the cache) returns
     that version instead of registering it twice.
     """
     run = Runner(ws).run(training, {"data_dir": str(data_dir), **params}, executor,
-                         use_cache=use_cache, seed=int(params.get("seed", 0)))
+                         use_cache=use_cache, seed=int(params.get("seed", 0)),
+                         progress=progress)
     if run.status != "succeeded":
         raise ReelgraphError(f"the unified recommender's training run {run.id} {run.status}: "
                              f"{run.error}",
