@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from reelgraph.cli import render
@@ -221,8 +220,7 @@ def compute(
         wanted = (feature.keys(keys or []) if keys
                   else sorted(catalog.store.known_entities(definition.entity.name)))
         total = ComputeReport(definition.uri)
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=render.console(), transient=True)
+        progress = render.progress()
         with progress:
             bar = progress.add_task(f"computing {definition.name}", total=len(wanted))
             for start in range(0, len(wanted), batch_size):

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -45,6 +46,12 @@ def console() -> Console:
         # Piped or captured output: Rich's 80 columns would fold every URI.
         out = Console(highlight=False, width=PIPE_WIDTH)
     return out
+
+
+def progress() -> Progress:
+    """The bar long work shows: what it is doing, done of total, time so far."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console(), transient=True)
 
 
 def error(exc: ReelgraphError) -> None:

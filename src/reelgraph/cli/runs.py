@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
@@ -101,9 +101,8 @@ class _Bar:
 
 
 @contextmanager
-def _progress(flow: Flow) -> Iterator[_Bar]:
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=render.console(), transient=True)
+def flow_progress(flow: Flow) -> Iterator[_Bar]:
+    progress = render.progress()
     with progress:
         yield _Bar(flow, progress)
 
@@ -166,7 +165,7 @@ def run(
     params = parse_params(param or [])
     flow = load_flow(file, flow_name)
     with _workspace(ctx) as ws:
-        with _progress(flow) as bar:
+        with flow_progress(flow) as bar:
             record = Runner(ws).run(flow, params, executor, use_cache=cache, seed=seed,
                                     progress=bar, source=str(file.resolve()))
         _report(ws, record)
@@ -271,7 +270,7 @@ def resume(
             raise NotFound(f"run {run_id} does not record the file of flow {old.flow!r}",
                            f"pass it: `reelgraph runs resume {run_id} --file FLOW.py`")
         flow = load_flow(source, old.flow)
-        with _progress(flow) as bar:
+        with flow_progress(flow) as bar:
             record = Runner(ws).resume(run_id, flow, executor, progress=bar)
         _report(ws, record)
 

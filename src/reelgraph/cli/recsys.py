@@ -1,0 +1,222 @@
+"""``reelgraph recsys ...``: train, evaluate and ask the unified recommender.
+
+``train`` runs the training flow (progress per step) and registers the model, optionally
+promoting it; ``evaluate`` prints a version's per-canvas comparison with its single-task
+twins and the baselines; ``recommend`` answers any canvas the way the API does (same
+environments); ``precompute`` fills the nearline store; ``batch`` scores a canvas to Parquet.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reelgraph.cli import render
+from reelgraph.cli.runs import flow_progress
+from reelgraph.cli.session import session
+
+if TYPE_CHECKING:
+    from reelgraph.flows import Workspace
+    from reelgraph.serving import RecommendationService
+
+app = typer.Typer(no_args_is_help=True,
+                  help="The unified recommender: train, evaluate, recommend, precompute, batch.")
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+Version = Annotated[int | None, typer.Option(help="A version number (default: production).")]
+MODELS = ("unified", "single_task", "popularity", "ease", "fuzzy")
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@contextmanager
+def _workspace(ctx: typer.Context) -> Iterator[Workspace]:
+    from reelgraph.flows import Workspace
+
+    with Workspace.open(session(ctx).settings()) as ws:
+        yield ws
+
+
+@contextmanager
+def _service(ctx: typer.Context) -> Iterator[RecommendationService]:
+    from reelgraph.serving import RecommendationService
+
+    with _workspace(ctx) as ws:
+        service = RecommendationService(ws)
+        try:
+            service.refresh(precompute=False)
+            yield service
+        finally:
+            service.close()
+
+
+def _default_data() -> Path:
+    from reelgraph.demo.job import default_data_dir
+
+    return default_data_dir() / "ml-latest-small"
+
+
+def comparison_table(evaluation: dict[str, dict[str, dict[str, float]]]) -> Table:
+    """Canvas x model: NDCG@10 (Recall@10 / Recall@20 under it)."""
+    models = [m for m in MODELS if any(m in by_model for by_model in evaluation.values())]
+    table = Table("canvas", *models, title="NDCG@10 (Recall@10, Recall@20)", show_edge=False)
+    for canvas, by_model in evaluation.items():
+        cells = []
+        for model in models:
+            found = by_model.get(model)
+            cells.append("-" if found is None else
+                         f"{found['ndcg@10']:.3f} ({found['recall@10']:.2f}, "
+                         f"{found['recall@20']:.2f})")
+        table.add_row(canvas, *cells)
+    return table
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option(
+        help="A MovieLens folder (ml-latest-small or ml-100k files). Default: the bundled "
+             "ml-latest-small.")] = None,
+    item_vectors: Annotated[str, typer.Option(
+        help="A vector feature of the items to feed the item tower, e.g. "
+             "movielens/title_embedding.")] = "",
+    epochs: Annotated[int, typer.Option(min=1)] = 3,
+    dim: Annotated[int, typer.Option(min=2)] = 32,
+    seed: int = 0,
+    executor: Annotated[str | None, typer.Option(help="local or ray.")] = None,
+    promote: Annotated[bool, typer.Option(
+        help="Promote the new version to staging, then production (its gates apply).")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Train the unified model, its single-task twins and the baselines; register it."""
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys import MODEL, train_and_register
+    from reelgraph.recsys.flow import training
+
+    with _workspace(ctx) as ws:
+        with flow_progress(training) as bar:
+            outcome = train_and_register(
+                ws, data or _default_data(), executor=executor, who=_who(), progress=bar,
+                item_vectors=item_vectors, epochs=epochs, dim=dim, seed=seed)
+        version = outcome.version
+        if promote:
+            registry = ModelRegistry(ws)
+            for stage in ("staging", "production"):
+                if registry.version(MODEL, version.version).stage not in (stage, "production"):
+                    registry.promote(MODEL, version.version, stage, who=_who(),
+                                     why="trained and evaluated by `reelgraph recsys train`")
+            version = registry.version(MODEL, version.version)
+    if as_json:
+        render.echo_json({"run": outcome.run.id, "version": version.to_dict(),
+                          "evaluation": outcome.evaluation})
+        return
+    out = render.console()
+    out.print(comparison_table(outcome.evaluation))
+    out.print(f"registered [bold]{escape(version.uri)}[/] (stage {version.stage}) from run "
+              f"{outcome.run.id}")
+
+
+@app.command()
+def evaluate(ctx: typer.Context, version: Version = None, as_json: AsJson = False) -> None:
+    """A registered version's per-canvas comparison (time split of its training run)."""
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys import MODEL
+
+    with _workspace(ctx) as ws:
+        chosen = ModelRegistry(ws).version(MODEL, version)
+        evaluation = ws.load(chosen.run_id, "evaluation")
+    if as_json:
+        render.echo_json({"version": chosen.to_dict(), "evaluation": evaluation})
+        return
+    render.console().print(comparison_table(evaluation))
+    render.console().print(f"{escape(chosen.uri)} (stage {chosen.stage}), run {chosen.run_id}")
+
+
+@app.command()
+def recommend(
+    ctx: typer.Context,
+    canvas: Annotated[str, typer.Argument(help="related, category, search or notifications.")],
+    user: Annotated[str | None, typer.Option(help="The user asking.")] = None,
+    item: Annotated[str | None, typer.Option(help="The source item (related).")] = None,
+    query: Annotated[str | None, typer.Option(help="What was typed (search).")] = None,
+    category: Annotated[str | None, typer.Option(help="The category row (category).")] = None,
+    k: int = 10,
+    time: Annotated[int | None, typer.Option(help="Request time, unix seconds.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ask any canvas, hosted as the API hosts it (online or nearline)."""
+    with _service(ctx) as service:
+        served = service.recommend(canvas, user=user, item=item, query=query,
+                                   category=category, k=k,
+                                   context=None if time is None else {"time": time})
+        titles = dict(zip(service.current.recommender.vocabulary.item_ids,
+                          service.current.recommender.vocabulary.titles, strict=True))
+    if as_json:
+        render.echo_json(served.to_dict())
+        return
+    answer = served.recommendations
+    where = served.environment + (f" ({served.fallback})" if served.fallback else "")
+    table = Table("#", "item", "title", "score", show_edge=False,
+                  title=f"{answer.canvas} from {answer.model_version}, {where}"
+                        + (", cold start" if answer.cold_start else ""))
+    for rank, (found, score) in enumerate(answer.items, 1):
+        table.add_row(str(rank), escape(found), escape(titles.get(found, "")), f"{score:.3f}")
+    render.console().print(table)
+
+
+@app.command()
+def precompute(
+    ctx: typer.Context,
+    canvas: Annotated[list[str] | None, typer.Option(
+        help="Only these canvases (default: every nearline one).")] = None,
+) -> None:
+    """Recompute the nearline answers of the serving version, with a progress bar."""
+    with _service(ctx) as service:
+        version = service.current.model_version
+        progress = render.progress()
+        bars: dict[str, Any] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in bars:
+                bars[name] = progress.add_task(f"precomputing {name}", total=total)
+            progress.update(bars[name], completed=done)
+
+        with progress:
+            stored = service.precompute(canvas, progress=advance)
+    for name, count in stored.items():
+        render.console().print(f"{name}: {count:,} answers of {escape(version)} stored")
+
+
+@app.command()
+def batch(
+    ctx: typer.Context,
+    canvas: Annotated[str, typer.Argument(help="related, category or notifications.")],
+    out: Annotated[Path, typer.Option(help="The Parquet file to write.")],
+    k: int = 10,
+) -> None:
+    """Score every known user (every item for related) offline to a Parquet file."""
+    from reelgraph.serving import score_to_parquet
+
+    with _service(ctx) as service:
+        progress = render.progress()
+        with progress:
+            bar = progress.add_task(f"scoring {canvas}", total=None)
+            report = score_to_parquet(
+                service.current.recommender, canvas, out, k,
+                progress=lambda done, total: progress.update(bar, completed=done, total=total))
+    render.console().print(
+        f"{report.requests:,} {canvas} requests ({report.rows:,} rows) of "
+        f"{escape(report.model_version)} -> {escape(str(report.path))} in "
+        f"{report.seconds:.1f} s ({report.requests_per_s:,.0f} requests/s)")
