@@ -90,6 +90,9 @@ def test_lineage_impact_and_derived_links(graph: Graph) -> None:
         catalog.EXPERIMENT,
         # subscribed to the trained model, whose production version was trained on ratings
         "rg://consumer/personalization/homepage-row-service",
+        # where the unified recommender, trained on ratings, is served
+        "rg://deployment/personalization/unified-recommender-online",
+        "rg://deployment/personalization/unified-recommender-nearline",
     }
     # derive() turned run -> cell -> experiment into model -> experiment, for both versions.
     for version in (catalog.RANKER_V1, catalog.RANKER_V2):
@@ -116,7 +119,7 @@ def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, 
     # Every catalog and dataset node has exactly one revision: the second run rewrote nothing.
     declared = [n for n in graph.find(limit=10_000)
                 if n.kind == "dataset" or n.properties.get("declared_by")]
-    assert len(declared) == 24
+    assert len(declared) == 25  # 24 declared or measured, and the recommender's log
     for node in declared:
         assert [r.revision for r in graph.history(node.uri)] == [1], node.uri
     # What the demo prints, both times: the tree, the impact and the cross-domain answer.
@@ -151,6 +154,34 @@ def test_a_real_model_is_trained_registered_and_promoted_once(
     kinds = {(n.kind, n.uri) for n in upstream.nodes.values()}
     assert ("dataset", catalog.RATINGS) in kinds
     assert ("job", "rg://job/personalization/train-puresvd") in kinds
+
+
+def test_one_recommender_serves_every_canvas(demo_home: tuple[Path, str, str],
+                                            graph: Graph) -> None:
+    from reelgraph.demo.features import EMBEDDING, feature_set
+    from reelgraph.features import FeatureStore
+    from reelgraph.flows import Workspace
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys import MODEL
+
+    _, first, second = demo_home
+    assert "one recommender for every canvas" in first
+    assert "promoted none -> staging" in first and "nearline answers precomputed" in first
+    assert "already registered, stage production" in second
+    assert "nearline answers already precomputed and fresh" in second
+    for out in (first, second):
+        assert "search(query='termnator', user='1')" in out and "Terminator" in out
+        assert "notifications(user='1') nearline" in out
+        assert "category(user='1', category='Sci-Fi') nearline" in out
+    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+        versions = ModelRegistry(ws).model(MODEL).versions
+        assert [(v.version, v.stage) for v in versions] == [(1, "production")]
+        embedding = FeatureStore(ws, [feature_set(default_data_dir())])
+        title_embedding = embedding.definition(EMBEDDING).uri
+        embedding.close()
+    upstream = {n.uri for n in graph.lineage(f"rg://model/{MODEL}@1").nodes.values()}
+    assert {catalog.RATINGS, "rg://dataset/recsys/ml-latest-small",
+            title_embedding} <= upstream
 
 
 def test_title_embeddings_are_memoized(demo_home: tuple[Path, str, str]) -> None:

@@ -75,6 +75,7 @@ def test_nearline_serves_precomputed_answers_while_fresh(
     stored = service.precompute()
     assert stored["notifications"] == int(model.known_users.sum())
     assert stored["category"] == stored["notifications"] * len(model.vocabulary.categories)
+    assert service.precompute(skip_fresh=True) == {"category": 0, "notifications": 0}
     after = service.recommend("notifications", user=user, k=5)
     assert after.environment == NEARLINE and after.computed_at is not None
     assert [i for i, _ in after.recommendations.items] == [

@@ -35,8 +35,8 @@ The reelgraph model lifecycle graph over HTTP.
 * `POST /api/v1/recommend` answers every canvas (related, category, search, notifications)
   from the production version of the unified recommender, online or precomputed (nearline).
 * Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
-* Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status, and a refused
-  write stores nothing.
+* Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status (503 while no
+  model is deployed to answer), and a refused write stores nothing.
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
     from reelgraph.demo import DemoReport
     from reelgraph.demo.media import MediaReport
+    from reelgraph.demo.recommender import RecommenderReport
+    from reelgraph.flows import RunRecord
+    from reelgraph.flows.registry import ModelVersion, Transition
 
 
 def demo(
@@ -75,14 +79,7 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
 
     out.print(Rule("a real model on the paved road"))
     trained = report.training
-    run = trained.run
-    steps = len(run.tasks)
-    if trained.reused_steps == steps:
-        out.print(f"training run {run.id}: [green]all {steps} steps reused[/] from earlier "
-                  "runs (memoized: nothing recomputed)")
-    else:
-        out.print(f"training run {run.id}: {steps - trained.reused_steps} steps computed, "
-                  f"{trained.reused_steps} reused")
+    _print_run(out, trained.run, trained.reused_steps)
     scores = Table("model", "recall@10", "recall@20", "ndcg@10", "test users", show_edge=False,
                    title="time-split evaluation (ml-latest-small, last 10% of time held out)",
                    title_justify="left")
@@ -90,13 +87,7 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         scores.add_row(name, f"{m['recall@10']:.3f}", f"{m['recall@20']:.3f}",
                        f"{m['ndcg@10']:.3f}", f"{m['test_users']:.0f}")
     out.print(scores)
-    version = trained.version
-    state = "registered" if trained.newly_registered else "already registered"
-    out.print(f"{version.uri}: {state}, stage [bold]{version.stage}[/]", soft_wrap=True)
-    for move in trained.promotions:
-        gates = "; ".join(r.detail for r in move.gates) or "no gates"
-        out.print(f"  promoted {move.from_stage} -> {move.to_stage} ({gates})", markup=False,
-                  soft_wrap=True)
+    _print_version(out, trained.version, trained.newly_registered, trained.promotions)
     out.print(render.lineage_tree(report.model_lineage))
 
     out.print(Rule("memoized features: a text embedding of every title"))
@@ -114,6 +105,7 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         near.add_row(key, title, f"{score:.3f}")
     out.print(near)
 
+    _print_recommender(out, report.recommender)
     _print_media(out, report.media)
 
     out.print(Rule("where to look next"))
@@ -123,12 +115,51 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
         (f"reelgraph graph impact {ratings}", "who a data change affects"),
         ("reelgraph runs list", "flow runs, their steps and logs"),
         ("reelgraph models show personalization/puresvd-recommender", "versions and stages"),
+        ("reelgraph recsys recommend search --query 'termnator'", "any canvas, as served"),
         ("reelgraph media list", "the ingested clips; `media shots|annotations|sheet ASSET`"),
         (f"reelgraph graph export {ranker} --format dot -o ranker.dot", "a Graphviz view"),
         ("reelgraph serve", "the REST API at http://127.0.0.1:8000/docs"),
     ):
         out.print(f"  [bold]{command}[/]  [dim]# {why}[/]", soft_wrap=True)
     out.print("[dim](from a checkout, run them as scripts/reelgraph ...)[/]")
+
+
+def _print_run(out: Console, run: RunRecord, reused: int) -> None:
+    steps = len(run.tasks)
+    if reused == steps:
+        out.print(f"training run {run.id}: [green]all {steps} steps reused[/] from earlier "
+                  "runs (memoized: nothing recomputed)")
+    else:
+        out.print(f"training run {run.id}: {steps - reused} steps computed, {reused} reused")
+
+
+def _print_version(out: Console, version: ModelVersion, newly: bool,
+                   promotions: Sequence[Transition]) -> None:
+    state = "registered" if newly else "already registered"
+    out.print(f"{version.uri}: {state}, stage [bold]{version.stage}[/]", soft_wrap=True)
+    for move in promotions:
+        gates = "; ".join(r.detail for r in move.gates) or "no gates"
+        out.print(f"  promoted {move.from_stage} -> {move.to_stage} ({gates})", markup=False,
+                  soft_wrap=True)
+
+
+def _print_recommender(out: Console, report: RecommenderReport) -> None:
+    from reelgraph.cli.recsys import comparison_table
+
+    out.print(Rule("one recommender for every canvas"))
+    _print_run(out, report.run, report.reused_steps)
+    out.print(comparison_table(report.evaluation))
+    _print_version(out, report.version, report.newly_registered, report.promotions)
+    stored = ", ".join(f"{n:,} {c}" for c, n in report.precomputed.items())
+    out.print(f"nearline answers precomputed: {stored}" if any(report.precomputed.values())
+              else "[green]nearline answers already precomputed and fresh[/]")
+    for canvas, asked, served in report.answers:
+        question = ", ".join(f"{k}={v!r}" for k, v in asked.items())
+        answer = served.recommendations
+        where = served.environment + (", cold start" if answer.cold_start else "")
+        titles = "; ".join(report.titles.get(i, i) for i, _ in answer.items)
+        out.print(f"[bold]{canvas}[/]({escape(question)}) [dim]{where}[/]: {escape(titles)}",
+                  soft_wrap=True)
 
 
 def _print_media(out: Console, media: MediaReport) -> None:

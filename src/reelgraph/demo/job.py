@@ -17,6 +17,7 @@ from reelgraph.demo import catalog
 from reelgraph.demo.features import EmbeddingReport, embed_titles
 from reelgraph.demo.media import MediaReport, ingest_clips
 from reelgraph.demo.model import TrainingReport, train_and_promote
+from reelgraph.demo.recommender import RecommenderReport, train_and_serve
 from reelgraph.flows import Workspace
 from reelgraph.graph import Batch, Graph, Node, ReuseCandidate, Similar, Subgraph
 from reelgraph.graph.adapters import FileDatasetSource, Ingestor, ThinEvent
@@ -44,6 +45,7 @@ class DemoReport:
     reuse: list[ReuseCandidate]
     training: TrainingReport  # the real model: trained, registered, promoted
     embeddings: EmbeddingReport  # title embeddings, computed once then memoized
+    recommender: RecommenderReport  # the unified model: trained, promoted, served
     media: MediaReport  # the bundled clips, ingested by the media pipeline's trigger
     model_lineage: Subgraph  # upstream of the registered model version
 
@@ -74,6 +76,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
     derived = sum(r.added + r.removed for r in graph.derive())
     trained = train_and_promote(ws, data_dir)
     embedded = embed_titles(ws, data_dir)
+    recommender = train_and_serve(ws, data_dir)  # reads the title embeddings
     media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets")
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
@@ -90,6 +93,7 @@ def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
         reuse=graph.reuse_candidates(catalog.RANKER_V2),
         training=trained,
         embeddings=embedded,
+        recommender=recommender,
         media=media,
         model_lineage=graph.lineage(trained.version.uri),
     )

@@ -56,5 +56,9 @@ class NearlineStore:
             return None
         return Precomputed([(r["item"], float(r["score"])) for r in rows], float(at))
 
-    def count(self, version: int, canvas: str) -> int:
-        return len(self.store.keys(_refs(self.model, version, canvas)[1]))
+    def freshness(self, version: int, canvas: str) -> tuple[int, float | None]:
+        """(answers stored, the oldest one's time) for a version's canvas."""
+        stamps = _refs(self.model, version, canvas)[1]
+        keys = sorted(self.store.keys(stamps))
+        found = self.store.get(stamps, keys) if keys else {}
+        return len(found), min(found.values(), default=None)

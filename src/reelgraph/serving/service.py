@@ -162,9 +162,11 @@ class RecommendationService:
 
     def precompute(self, canvases: Sequence[str] | None = None,
                    users: Sequence[str] | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+                   progress: Callable[[str, int, int], None] | None = None,
+                   skip_fresh: bool = False) -> dict[str, int]:
         """Recompute the nearline canvases' answers for the serving version (``users``:
-        only theirs). Returns how many answers each canvas stored."""
+        only theirs; ``skip_fresh``: not a canvas whose every answer is stored and fresh).
+        Returns how many answers each canvas stored."""
         deployed = self.current
         if deployed.version is None:
             raise InvalidInput("an unregistered model cannot be precomputed",
@@ -174,6 +176,8 @@ class RecommendationService:
         for canvas in chosen:
             found = targets(deployed.recommender, canvas, users)
             stored[canvas] = 0
+            if skip_fresh and self._all_fresh(deployed.version, canvas, len(found)):
+                continue
             for batch in score_targets(deployed.recommender, found, self.config.nearline_k):
                 self.nearline.write(deployed.version, canvas, batch)
                 stored[canvas] += len(batch.keys)
@@ -181,6 +185,11 @@ class RecommendationService:
                     progress(canvas, stored[canvas], len(found))
         self.precomputed_at = time.time()
         return stored
+
+    def _all_fresh(self, version: int, canvas: str, wanted: int) -> bool:
+        count, oldest = self.nearline.freshness(version, canvas)
+        return count >= wanted and oldest is not None and (
+            time.time() - oldest <= self.config.max_age_s)
 
     # --- watching -------------------------------------------------------------------------
 
