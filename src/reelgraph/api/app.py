@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if state.owns_graph:  # a real server: load the recommender before any request
+            recommend_router.service_of(_app)
         yield
         recommend_router.close_service(_app)
         registry_router.close_registry(_app)

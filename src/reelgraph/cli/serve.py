@@ -16,7 +16,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the REST API at /api/v1/graph, with OpenAPI docs at /docs."""
+    """Serve the REST API (/api/v1/graph, /api/v1/recommend, ...), with docs at /docs."""
     import uvicorn  # deferred: a server stack is not needed by the other commands
 
     current = session(ctx)
@@ -28,7 +28,8 @@ def serve(
     settings = current.settings()  # fail here, in one red line, if the settings are wrong
     render.console().print(
         f"serving {render.hide_password(settings.metadata_url)} at "
-        f"http://{host}:{port}/api/v1/graph (docs: http://{host}:{port}/docs)",
+        f"http://{host}:{port}/api/v1 (recommendations: POST /api/v1/recommend; docs: "
+        f"http://{host}:{port}/docs)",
         markup=False,
     )
     uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from reelgraph.api.auth import require_read
 from reelgraph.api.errors import error_body
-from reelgraph.api.routers.registry import get_registry
+from reelgraph.api.routers.registry import registry_of
 from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut
 from reelgraph.serving import RecommendationService, ServingConfig
 
@@ -34,17 +34,22 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def get_service(request: Request) -> RecommendationService:
-    """One service per application; it looks for a deployable version until it has one."""
-    app = request.app
+    service = service_of(request.app)
+    if service.deployed is None:  # nothing yet: look now rather than at the next watch
+        service.refresh(precompute=False)  # the watcher precomputes; answer online meanwhile
+    return service
+
+
+def service_of(app: FastAPI) -> RecommendationService:
+    """One service per application, watching the registry from its first use (a server
+    starts it at startup, so the model is loaded before the first request)."""
     with _lock:
         service: RecommendationService | None = getattr(app.state, "reelgraph_serving", None)
         if service is None:
             config: ServingConfig | None = getattr(app.state, "reelgraph_serving_config", None)
-            workspace = get_registry(request).ws
-            service = app.state.reelgraph_serving = RecommendationService(workspace, config)
+            service = RecommendationService(registry_of(app).ws, config)
+            app.state.reelgraph_serving = service
             service.start()
-    if service.deployed is None:
-        service.refresh(precompute=False)  # the watcher precomputes; answer online meanwhile
     return service
 
 

@@ -30,7 +30,7 @@ from reelgraph.api.schemas.registry import (
     TransitionOut,
     VersionOut,
 )
-from reelgraph.api.state import api_state
+from reelgraph.api.state import ApiState
 from reelgraph.artifacts import ArtifactStore
 from reelgraph.flows import RunStore, Workspace
 from reelgraph.flows.registry import ModelRegistry, gate_from_dict
@@ -56,12 +56,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def get_registry(request: Request) -> ModelRegistry:
+    return registry_of(request.app)
+
+
+def registry_of(app: FastAPI) -> ModelRegistry:
     """One registry per application, over the graph the application serves."""
-    app = request.app
     with _lock:
         registry: ModelRegistry | None = getattr(app.state, "reelgraph_registry", None)
         if registry is None:
-            state = api_state(request)
+            state: ApiState = app.state.reelgraph
             # Run records live in the graph's database (tests inject a graph of their own).
             url = getattr(state.graph.store, "url", None) or state.settings.metadata_url
             workspace = Workspace(state.settings, state.graph, RunStore(url),
