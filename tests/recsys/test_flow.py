@@ -18,7 +18,6 @@ from reelgraph.recsys import MODEL, UnifiedRecommender, train_and_register
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.metrics import METRICS
 
-
 TITLE = EntityType("title", int)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import register
 from fastapi.testclient import TestClient
+from serving_samples import register
 
 from reelgraph.api import create_app
 from reelgraph.flows import Workspace

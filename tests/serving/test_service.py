@@ -9,9 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import register
+from serving_samples import register
 
 from reelgraph.core.errors import InvalidInput, NotFound, Unavailable
+from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import OnlineStore
 from reelgraph.flows import Workspace
 from reelgraph.flows.registry import ModelRegistry
@@ -189,3 +190,21 @@ def test_the_watcher_swaps_in_a_promotion(workspace: Workspace, online: OnlineSt
         assert ModelRegistry(workspace).version(MODEL, 1).stage == "archived"
     finally:
         service.close()
+
+
+def test_nearline_answers_live_in_redis_too(workspace: Workspace, recommenders: Models,
+                                            tmp_path: Path, redis_url: str) -> None:
+    register(workspace, recommenders[0], tmp_path / "bundles")
+    store = open_online_store(redis_url)
+    service = served_by(workspace, store, ServingConfig(online_store=redis_url))
+    try:
+        service.refresh(precompute=False)
+        user = known_user(service.current.recommender)
+        stored = service.precompute(canvases=["notifications"], users=[user])
+        assert stored == {"notifications": 1}
+        served = service.recommend("notifications", user=user, k=4)
+        assert served.environment == NEARLINE
+        online = service.current.recommender.recommend("notifications", user=user, k=4)
+        assert [i for i, _ in served.recommendations.items] == [i for i, _ in online.items]
+    finally:
+        store.close()
