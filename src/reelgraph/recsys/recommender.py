@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core.errors import Conflict, InvalidInput, NotFound
 from reelgraph.recsys.canvases import CANVAS_NAMES, Canvas, canvas
 from reelgraph.recsys.evaluation import rank
 from reelgraph.recsys.items import ItemFeatures
@@ -227,8 +227,15 @@ class UnifiedRecommender:
         if not isinstance(bundle, Mapping) or bundle.get("format") != FORMAT:
             raise InvalidInput("the stored value is not a unified recommender bundle",
                                f"load a value saved by UnifiedRecommender.save ({FORMAT})")
-        net = UnifiedNet(ModelConfig(**bundle["config"]))
-        net.load_state_dict(bundle["state"])
+        try:
+            net = UnifiedNet(ModelConfig(**bundle["config"]))
+            net.load_state_dict(bundle["state"])
+        except (TypeError, RuntimeError) as exc:  # another version of the network's code
+            detail = " ".join(str(exc).split())[:300]
+            raise Conflict(f"the stored recommender ({model_version}) does not fit this "
+                           f"version of the model code: {detail}",
+                           "retrain it with this code (`reelgraph recsys train`), or load it "
+                           "with the reelgraph version that trained it") from None
         return cls(net.eval(), bundle["vocabulary"], bundle["items"], bundle["timeline"],
                    bundle["known_users"], bundle["encoder"], model_version,
                    bundle.get("metrics"))
