@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reelgraph.core.errors import InvalidInput
@@ -84,3 +86,33 @@ def test_bad_names_and_options() -> None:
         flow.step(reads=["not-a-uri"])(lambda: 1)
     with pytest.raises(FlowDefinitionError, match="no steps"):
         flow.validate()
+
+
+def test_a_step_depending_on_code_changes_hash_when_that_code_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "modelcode"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "net.py").write_text("WIDTH = 8\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def declare() -> Flow:
+        flow = Flow("uses-model-code")
+
+        @flow.step(code=["modelcode"])
+        def train() -> int:
+            return 1
+
+        @flow.step
+        def report(train: int) -> int:
+            return train
+
+        return flow
+
+    before = declare()
+    (package / "net.py").write_text("WIDTH = 16\n")
+    after = declare()
+    assert before.steps["train"].code_hash != after.steps["train"].code_hash
+    assert before.steps["report"].code_hash == after.steps["report"].code_hash
+    with pytest.raises(FlowDefinitionError, match="not importable"):
+        Flow("broken").step(code=["no_such_module_here"])(lambda: 1)

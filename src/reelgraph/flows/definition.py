@@ -22,9 +22,11 @@ construction; anything else is refused when the step is defined, before anything
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, overload
 
 from reelgraph.core.errors import InvalidInput
@@ -83,6 +85,24 @@ def _code_hash(fn: Callable[..., Any], options: Iterable[Any]) -> str:
     return hashlib.sha256((code + repr(tuple(options))).encode()).hexdigest()[:16]
 
 
+def _source_hash(module: str, where: str) -> str:
+    """The hash of a module's source, or of every ``.py`` file of a package."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        raise FlowDefinitionError(f"{where} depends on code {module!r}, which is not importable",
+                                  "name an importable module or package, e.g. 'mypkg.model'")
+    origin = Path(spec.origin)
+    files = sorted(origin.parent.rglob("*.py")) if spec.submodule_search_locations else [origin]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(origin.parent).as_posix().encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class Flow:
     name: str
@@ -129,6 +149,7 @@ class Flow:
         retries: int = 0,
         backoff_s: float = 1.0,
         reads: Iterable[str] = (),
+        code: Iterable[str] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
     def step(
@@ -142,18 +163,23 @@ class Flow:
         retries: int = 0,
         backoff_s: float = 1.0,
         reads: Iterable[str] = (),
+        code: Iterable[str] = (),
     ) -> Any:
-        """Declare a step (usable bare, ``@flow.step``, or with options)."""
+        """Declare a step (usable bare, ``@flow.step``, or with options). ``code`` names
+        modules or packages the step's result depends on beyond its own source (e.g. the
+        model's code): their source is part of its code hash, so editing them invalidates
+        cached results."""
 
         def declare(function: Callable[..., Any]) -> Callable[..., Any]:
             self._add(function, foreach, Resources(cpus, gpus, memory_mb), retries, backoff_s,
-                      tuple(reads))
+                      tuple(reads), tuple(code))
             return function
 
         return declare(fn) if fn is not None else declare
 
     def _add(self, fn: Callable[..., Any], foreach: str | None, resources: Resources,
-             retries: int, backoff_s: float, reads: tuple[str, ...]) -> None:
+             retries: int, backoff_s: float, reads: tuple[str, ...],
+             code: tuple[str, ...] = ()) -> None:
         name = fn.__name__
         where = f"step {name!r} of flow {self.name!r}"
         if name in self.steps:
@@ -205,7 +231,8 @@ class Flow:
                     "step comes later)",
                     f"define step {arg.name!r} before {name!r} or add it to the flow's params",
                 )
-        options = (foreach, resources, retries, backoff_s, reads, tuple(inputs), tuple(params))
+        options = (foreach, resources, retries, backoff_s, reads, tuple(inputs), tuple(params),
+                   *(_source_hash(module, where) for module in code))
         self.steps[name] = Step(name, fn, tuple(inputs), tuple(params), foreach, resources,
                                 retries, backoff_s, reads, _code_hash(fn, options), wants_context)
 

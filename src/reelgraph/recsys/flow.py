@@ -38,6 +38,9 @@ from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.tasks import TaskConfig
 
 MODEL = "personalization/unified-recommender"
+# What a trained model depends on beyond the steps' own source: editing the recommender's
+# code invalidates cached training results (and with them stale registered bundles).
+CODE = ("reelgraph.recsys",)
 STEP = "model"
 
 training = Flow(
@@ -81,13 +84,13 @@ def vectors(dataset: Dataset, item_vectors: str, ctx: StepContext) -> np.ndarray
     return found.matrix
 
 
-@training.step
+@training.step(code=CODE)
 def prepared(dataset: Dataset, vectors: np.ndarray | None, holdout: float, epochs: int,
              dim: int, max_train: int, max_eval: int, seed: int) -> Prepared:
     return prepare(dataset, _config(holdout, epochs, dim, max_train, max_eval, seed), vectors)
 
 
-@training.step
+@training.step(code=CODE)
 def unified(prepared: Prepared, holdout: float, epochs: int, dim: int, max_train: int,
             max_eval: int, seed: int) -> dict[str, Any]:
     fitted = fit(prepared, _config(holdout, epochs, dim, max_train, max_eval, seed))
@@ -101,7 +104,7 @@ def canvases() -> list[str]:
     return list(CANVAS_NAMES)
 
 
-@training.step(foreach="canvases")
+@training.step(foreach="canvases", code=CODE)
 def single_task(item: str, prepared: Prepared, holdout: float, epochs: int, dim: int,
                 max_train: int, max_eval: int, seed: int) -> dict[str, Any]:
     fitted = fit(prepared, _config(holdout, epochs, dim, max_train, max_eval, seed), (item,))
@@ -110,7 +113,7 @@ def single_task(item: str, prepared: Prepared, holdout: float, epochs: int, dim:
             "metrics": evaluate_on(prepared, fitted.recommender.scorer, (item,))[item]}
 
 
-@training.step
+@training.step(code=CODE)
 def baselines(prepared: Prepared) -> dict[str, dict[str, dict[str, float]]]:
     fitted, _ = fit_baselines(prepared, ExperimentConfig())
     found: dict[str, dict[str, dict[str, float]]] = {c: {} for c in CANVAS_NAMES}
