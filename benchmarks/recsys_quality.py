@@ -39,6 +39,7 @@ import torch
 from machine import versions as package_versions
 from reelgraph.recsys import ExperimentConfig, load_movielens, run_experiment
 from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.items import HALF_LIVES_DAYS
 from reelgraph.recsys.metrics import METRICS
 
 HERE = Path(__file__).resolve().parent
@@ -166,7 +167,8 @@ def main() -> None:
         "config": {"epochs": config.train.epochs, "dim": config.dim, "lr": config.train.lr,
                    "batch_size": config.train.batch_size,
                    "negatives": config.train.negatives, "history": config.history,
-                   "buckets": config.buckets, "max_train_per_canvas":
+                   "buckets": config.buckets,
+                   "popularity_half_lives_days": list(HALF_LIVES_DAYS), "max_train_per_canvas":
                    config.tasks.max_train, "max_test_requests": config.tasks.max_eval,
                    "ease_l2": config.ease_l2, "ease_max_items": config.ease_max_items,
                    "seeds": args.seeds, "torch_threads": args.threads},

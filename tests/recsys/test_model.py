@@ -14,14 +14,15 @@ from reelgraph.recsys.experiment import Prepared
 from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.model import ModelConfig, UnifiedNet
 from reelgraph.recsys.requests import Requests
-from reelgraph.recsys.training import train
+from reelgraph.recsys.training import batch_loss, train
 
 
-def _net(prepared: Prepared, vector_dim: int = 0) -> tuple[UnifiedNet, Featurizer]:
+def _net(prepared: Prepared, vector_dim: int = 0, popularity_dim: int = 0
+         ) -> tuple[UnifiedNet, Featurizer]:
     tasks, items = prepared.tasks, prepared.items
     config = ModelConfig(tasks.dataset.n_items, tasks.dataset.n_users, items.n_categories,
                          items.n_tags, dim=8, buckets=prepared.encoder.buckets, history=10,
-                         vector_dim=vector_dim)
+                         vector_dim=vector_dim, popularity_dim=popularity_dim)
     torch.manual_seed(0)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder, 10,
                            tasks.dataset.n_items)
@@ -92,6 +93,40 @@ def test_precomputed_item_vectors_enter_the_item_tower(prepared: Prepared) -> No
     net, featurize = _net(with_vectors, vector_dim=6)
     scores = _scores(net, featurize, with_vectors, "search")
     assert scores.shape[1] == prepared.tasks.dataset.n_items
+
+
+def test_item_popularity_enters_the_item_tower(prepared: Prepared) -> None:
+    assert prepared.items.popularity is not None
+    net, _ = _net(prepared, popularity_dim=prepared.items.popularity.shape[1])
+    items = ItemInputs.of(prepared.items)
+    flipped = ItemInputs.of(replace(prepared.items,
+                                    popularity=1.0 - prepared.items.popularity))
+    plain, _ = _net(prepared)  # a model made without the feature ignores it
+    with torch.no_grad():
+        assert not torch.allclose(net.items(items)[0], net.items(flipped)[0])
+        assert torch.equal(plain.items(items)[0], plain.items(flipped)[0])
+
+
+def test_sampled_negatives_are_the_uniform_draws_not_other_rows_targets(
+        prepared: Prepared) -> None:
+    """Each row's loss is the same alone as in a batch: the other rows' targets, which
+    are drawn by popularity, do not compete with it."""
+    net, featurize = _net(prepared)
+    examples = prepared.tasks.by_canvas["notifications"].train.take(np.arange(8))
+    items = ItemInputs.of(prepared.items)
+    config = TrainConfig(negatives=16, user_dropout=0.0)
+
+    def loss(rows: np.ndarray) -> float:
+        batch = examples.take(rows)
+        target = torch.from_numpy(batch.target.astype(np.int64))
+        with torch.no_grad():
+            value, _ = batch_loss(net, featurize(batch.requests), items, target, config,
+                                  torch.Generator().manual_seed(3))
+        return float(value)
+
+    alone = [loss(np.array([i])) for i in range(len(examples))]
+    assert len(set(examples.target.tolist())) > 1
+    assert loss(np.arange(len(examples))) == pytest.approx(float(np.mean(alone)), rel=1e-5)
 
 
 @pytest.mark.parametrize("negatives", [0, 256])

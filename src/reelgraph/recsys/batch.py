@@ -82,14 +82,18 @@ class ItemInputs:
     title: Bag
     category_matrix: torch.Tensor  # bool (categories, items)
     vectors: torch.Tensor | None
+    popularity: torch.Tensor | None = None
 
     @classmethod
     def of(cls, features: ItemFeatures) -> ItemInputs:
-        vectors = None if features.vectors is None else torch.from_numpy(features.vectors)
+        def tensor(array: np.ndarray | None) -> torch.Tensor | None:
+            return None if array is None else torch.from_numpy(array)
+
         return cls(Bag.of(features.categories, max(features.n_categories, 1)),
                    Bag.of(features.tags, max(features.n_tags, 1)),
                    Bag.of(features.title_grams, features.buckets),
-                   torch.from_numpy(features.category_matrix), vectors)
+                   torch.from_numpy(features.category_matrix), tensor(features.vectors),
+                   tensor(features.popularity))
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
     tasks = build_tasks(dataset, split, config.tasks)
     encoder = TextEncoder(config.buckets)
     return Prepared(tasks, ItemFeatures.build(dataset.catalog, split.cutoff, encoder,
-                                              item_vectors), encoder)
+                                              item_vectors, tasks.timeline), encoder)
 
 
 def fit(prepared: Prepared, config: ExperimentConfig,
@@ -85,7 +85,8 @@ def fit(prepared: Prepared, config: ExperimentConfig,
     model_config = ModelConfig(
         n_items=dataset.n_items, n_users=dataset.n_users, n_categories=items.n_categories,
         n_tags=items.n_tags, dim=config.dim, buckets=config.buckets, history=config.history,
-        vector_dim=0 if items.vectors is None else items.vectors.shape[1])
+        vector_dim=0 if items.vectors is None else items.vectors.shape[1],
+        popularity_dim=0 if items.popularity is None else items.popularity.shape[1])
     net = UnifiedNet(model_config)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
                            config.history, dataset.n_items)

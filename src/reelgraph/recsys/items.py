@@ -1,8 +1,13 @@
 """The item tower's inputs: content features of every item, as known at a time.
 
 Categories, the tags assigned before ``as_of`` (point-in-time correct), the title's hashed
-character n-grams, and optionally a precomputed vector per item (e.g. the demo's sentence
-embedding of titles, ``movielens/title_embedding`` in the feature store).
+character n-grams, optionally a precomputed vector per item (e.g. the demo's sentence
+embedding of titles, ``movielens/title_embedding`` in the feature store) and, given the
+timeline, the item's popularity before ``as_of``: log1p of its interaction count, all-time
+and with each of ``HALF_LIVES_DAYS``' exponential decay. The decayed counts say what is
+popular lately, which predicts the weeks after ``as_of`` far better than the all-time count
+in a catalog that spans decades. They are fixed at ``as_of`` (the split's cut-off), so the
+item side stays one static matrix per model.
 """
 
 from __future__ import annotations
@@ -15,6 +20,24 @@ from reelgraph.core.errors import InvalidInput
 from reelgraph.recsys.data import Catalog
 from reelgraph.recsys.ragged import Ragged
 from reelgraph.recsys.text import TextEncoder, plain_title
+from reelgraph.recsys.timeline import Timeline
+
+DAY = 86_400
+HALF_LIVES_DAYS = (90.0, 365.0)
+
+
+def popularity(timeline: Timeline, as_of: int, n_items: int,
+               half_lives_days: tuple[float, ...] = HALF_LIVES_DAYS) -> np.ndarray:
+    """float32 (items, 1 + half-lives): log1p of the all-time and of each decayed count of
+    the item's interactions strictly before ``as_of``, each column scaled to 0..1 (raw
+    log counts next to small embeddings made training unstable)."""
+    before = timeline.times < as_of
+    items, age = timeline.items[before], (as_of - timeline.times[before]) / DAY
+    weights = [np.ones(len(items))] + [0.5 ** (age / h) for h in half_lives_days]
+    logs: np.ndarray = np.log1p(np.stack([np.bincount(items, weights=w, minlength=n_items)
+                                          for w in weights], axis=1))
+    scaled: np.ndarray = logs / np.maximum(logs.max(axis=0, initial=0.0), 1e-12)
+    return scaled.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -26,6 +49,7 @@ class ItemFeatures:
     n_tags: int
     buckets: int  # the n-gram encoder's
     vectors: np.ndarray | None = None  # float32 (items, k)
+    popularity: np.ndarray | None = None  # float32 (items, features), see ``popularity``
 
     @property
     def n_items(self) -> int:
@@ -37,7 +61,8 @@ class ItemFeatures:
 
     @classmethod
     def build(cls, catalog: Catalog, as_of: int, encoder: TextEncoder,
-              vectors: np.ndarray | None = None) -> ItemFeatures:
+              vectors: np.ndarray | None = None, timeline: Timeline | None = None
+              ) -> ItemFeatures:
         n_items = len(catalog.titles)
         if vectors is not None and (vectors.ndim != 2 or len(vectors) != n_items):
             raise InvalidInput(f"item vectors have shape {vectors.shape}, not ({n_items}, k)",
@@ -45,4 +70,5 @@ class ItemFeatures:
         return cls(catalog.categories, catalog.tags_before(as_of),
                    encoder.encode([plain_title(t) for t in catalog.titles]),
                    catalog.category_matrix, len(catalog.tag_names), encoder.buckets,
-                   None if vectors is None else vectors.astype(np.float32))
+                   None if vectors is None else vectors.astype(np.float32),
+                   None if timeline is None else popularity(timeline, as_of, n_items))

@@ -4,7 +4,8 @@ In the spirit of Netflix's UniCoRn (RecSys 2024): every canvas's request goes th
 same encoders, and the canvas itself is an input.
 
 - item tower (shared): item id, categories, tags, title character n-grams (and optionally a
-  precomputed title vector) -> one vector per item;
+  precomputed title vector and the item's popularity as of the cut-off) -> one vector per
+  item;
 - request tower: canvas embedding; user (id embedding + the mean item-tower vector of their
   recent history); source item (through the item tower); query (the same n-gram encoder as
   titles); category (the same embedding the item tower uses); canvas-specific context
@@ -42,6 +43,7 @@ class ModelConfig:
     buckets: int  # n-gram hash buckets (TextEncoder)
     history: int  # most recent history items per user
     vector_dim: int = 0  # size of precomputed item vectors, 0 for none
+    popularity_dim: int = 0  # popularity features per item (items.popularity), 0 for none
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -67,7 +69,10 @@ class UnifiedNet(nn.Module):
         self.tag = nn.Embedding(max(config.n_tags, 1), d)
         self.grams = nn.Embedding(config.buckets, d)  # n-grams of titles and of queries
         self.vector = nn.Linear(config.vector_dim, d) if config.vector_dim else None
-        self.item_tower = _mlp((5 if config.vector_dim else 4) * d, d)
+        self.item_tower = _mlp((5 if config.vector_dim else 4) * d + config.popularity_dim, d)
+        # popularity also gets a linear path past the MLP: a request can then weigh it
+        # directly (e.g. notifications more than related) without the MLP's nonlinearity
+        self.popularity = nn.Linear(config.popularity_dim, d) if config.popularity_dim else None
         self.item_bias = nn.Parameter(torch.zeros(config.n_items))
         self.user = nn.Embedding(config.n_users + 1, d)  # row 0: a user the model lacks
         self.canvas = nn.Embedding(config.n_canvases, d)
@@ -92,7 +97,11 @@ class UnifiedNet(nn.Module):
                  mean_of(x.tags, self.tag.weight), title]
         if self.vector is not None and x.vectors is not None:
             parts.append(self.vector(x.vectors))
-        return self.item_tower(torch.cat(parts, dim=1)), F.normalize(title, dim=1)
+        linear = torch.zeros(())
+        if self.popularity is not None and x.popularity is not None:
+            parts.append(x.popularity)
+            linear = self.popularity(x.popularity)
+        return self.item_tower(torch.cat(parts, dim=1)) + linear, F.normalize(title, dim=1)
 
     def requests(self, r: RequestInputs, item_vectors: torch.Tensor
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -3,11 +3,14 @@
 Each example is (request, the item engaged with). Its loss is the cross-entropy of the
 target among the negatives: every item (``negatives=0``, exact for catalogs of MovieLens's
 size) or the batch's targets plus ``negatives`` items drawn uniformly for the whole batch
-(sampled softmax). A category request only competes with its category's items, as it is
-ranked at serving time. The batch loss is the per-canvas mean loss averaged with the
-canvases' weights (default 1 each), so a canvas with fewer examples is not drowned out.
-During training a known user is replaced by the unknown-user row with probability
-``user_dropout``, which is what teaches the model its cold-start answer.
+(sampled softmax). In the sampled case a row's negatives are the uniform draws only, not
+the other rows' targets: those are drawn by popularity, and letting them compete would push
+popular items down (the in-batch negatives bias) where the full softmax does not. A
+category request only competes with its category's items, as it is ranked at serving time.
+The batch loss is the per-canvas mean loss averaged with the canvases' weights (default 1
+each), so a canvas with fewer examples is not drowned out. During training a known user
+is replaced by the unknown-user row with probability ``user_dropout``, which is
+what teaches the model its cold-start answer.
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
         sampled = torch.randint(n_items, (config.negatives,), generator=generator)
         columns = torch.unique(torch.cat([target, sampled]))
         labels = torch.searchsorted(columns, target)
-    logits = net(r, items, columns)
+        negative = torch.isin(columns, sampled).unsqueeze(0)
+        own = columns.unsqueeze(0) == target.unsqueeze(1)
+        logits = net(r, items, columns).masked_fill(~(negative | own), float("-inf"))
+    else:
+        logits = net(r, items)
     in_category = r.has_category & (r.canvas == CATEGORY.index)
     if bool(in_category.any()):
         allowed = items.category_matrix[r.category]
