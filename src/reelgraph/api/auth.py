@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from reelgraph.api.state import get_settings
+from reelgraph.api.state import api_state
 from reelgraph.core.errors import ReelgraphError, Unauthorized
 from reelgraph.core.settings import Settings
 
@@ -51,16 +51,19 @@ def _check(settings: Settings, credentials: HTTPAuthorizationCredentials | None,
         )
 
 
-def require_write(
-    settings: Settings = Depends(get_settings),
+# Async on purpose: FastAPI runs a sync dependency on its thread pool, a hop that costs
+# more than the check itself on every request.
+async def require_write(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    _check(settings, credentials, "writes")
+    _check(api_state(request).settings, credentials, "writes")
 
 
-def require_read(
-    settings: Settings = Depends(get_settings),
+async def require_read(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
+    settings = api_state(request).settings
     if not settings.open_reads:
         _check(settings, credentials, "reads")

@@ -60,6 +60,9 @@ class RecommendationService:
                  online: OnlineStore | None = None) -> None:
         self.ws = ws
         self.config = config or ServingConfig.load(ws.settings)
+        import torch  # the process serves: size PyTorch's pool for requests, not training
+
+        torch.set_num_threads(self.config.torch_threads)
         self.registry = ModelRegistry(ws)
         self._owns_online = online is None
         self.online = online or open_online_store(self.config.online_store, ws.settings)

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
 from reelgraph.api.auth import require_read
 from reelgraph.api.errors import error_body
@@ -33,10 +34,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_service(request: Request) -> RecommendationService:
+async def get_service(request: Request) -> RecommendationService:
     service = service_of(request.app)
     if service.deployed is None:  # nothing yet: look now rather than at the next watch
-        service.refresh(precompute=False)  # the watcher precomputes; answer online meanwhile
+        # (loading takes seconds: off the event loop; the watcher precomputes)
+        await run_in_threadpool(service.refresh, False)
     return service
 
 
@@ -65,8 +67,10 @@ router = APIRouter(prefix="/api/v1", tags=["recommend"],
 
 @router.post("/recommend", response_model=RecommendOut,
              summary="Recommendations for any canvas (related, category, search, notifications)")
-def recommend(body: RecommendIn, service: RecommendationService = Depends(get_service)
-              ) -> dict[str, Any]:
+async def recommend(body: RecommendIn,
+                    service: RecommendationService = Depends(get_service)) -> dict[str, Any]:
+    # Scored on the event loop: a millisecond of CPU-bound work gains nothing from the
+    # thread pool (the GIL) and would pay a thread hop.
     served = service.recommend(body.canvas, user=body.user, item=body.item, query=body.query,
                                category=body.category, k=body.k, context=body.context)
     return served.to_dict()
@@ -74,7 +78,8 @@ def recommend(body: RecommendIn, service: RecommendationService = Depends(get_se
 
 @router.get("/recommend/deployment", response_model=DeploymentOut,
             summary="Which model version serves, and where each canvas is hosted")
-def deployment(service: RecommendationService = Depends(get_service)) -> dict[str, Any]:
+async def deployment(service: RecommendationService = Depends(get_service)
+                     ) -> dict[str, Any]:
     config = service.config
     deployed = service.deployed
     return {"model": config.model, "stage": config.stage,
