@@ -20,7 +20,7 @@ def test_exact_index_matches_brute_force(share: float) -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(2000, 24)).astype(np.float32)
     index = ItemIndex(vectors)
-    assert index.kind == "flat"
+    assert index.kind == "exact"
     for _ in range(5):
         query = rng.normal(size=24).astype(np.float32)
         allowed = rng.random(2000) < share

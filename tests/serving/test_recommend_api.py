@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from serving_samples import register
 
 from reelgraph.api import create_app
+from reelgraph.api.schemas.recommend import RecommendOut
 from reelgraph.flows import Workspace
 from reelgraph.recsys import MODEL, UnifiedRecommender
 from reelgraph.serving import ServingConfig
@@ -54,6 +55,7 @@ def test_every_canvas_answers_through_one_endpoint(client: TestClient,
         answer = client.post(URL, json=body)
         assert answer.status_code == 200, answer.json()
         found = answer.json()
+        RecommendOut.model_validate(found)  # what /docs promises is what is sent
         assert found["canvas"] == body["canvas"]
         assert found["model_version"] == f"{MODEL}@1"
         assert len(found["items"]) == 4 and not found["cold_start"]
