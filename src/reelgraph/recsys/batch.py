@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,14 @@ from reelgraph.recsys.timeline import Timeline
 def _csr(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
          ) -> torch.Tensor:
     """A sparse CSR tensor from (row, column, weight) triples, duplicates summed."""
-    keys, inverse = np.unique(rows.astype(np.int64) * shape[1] + columns, return_inverse=True)
-    values = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(keys))
+    keys: np.ndarray
+    values: np.ndarray
+    if len(rows) == 0:  # a request without a history or a query: nothing to sort
+        keys, values = np.empty(0, np.int64), np.empty(0, np.float64)
+    else:
+        keys, inverse = np.unique(rows.astype(np.int64) * shape[1] + columns,
+                                  return_inverse=True)
+        values = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(keys))
     crow = np.zeros(shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(keys // shape[1], minlength=shape[0]), out=crow[1:])
     with warnings.catch_warnings():  # "sparse CSR support is in beta": we use only @
@@ -36,15 +43,23 @@ def _csr(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, shape: tupl
             torch.from_numpy(values.astype(np.float32)), shape, check_invariants=False)
 
 
-@dataclass(frozen=True)
 class Bag:
-    """A ragged array of table rows as a sparse averaging matrix (rows x table) and its
-    transpose. The mean of each row's embeddings is then one sparse-dense product and so is
-    its gradient, far cheaper on CPU than ``nn.EmbeddingBag``'s sort-based backward pass.
-    An empty row gives a zero vector."""
+    """A ragged array of table rows as a sparse averaging matrix (rows x table); its
+    transpose is built only when a gradient needs it (never when serving). The mean of each
+    row's embeddings is then one sparse-dense product and so is its gradient, far cheaper
+    on CPU than ``nn.EmbeddingBag``'s sort-based backward pass. An empty row gives a zero
+    vector."""
 
-    matrix: torch.Tensor  # sparse CSR (rows, width)
-    transpose: torch.Tensor  # sparse CSR (width, rows)
+    def __init__(self, rows: np.ndarray, values: np.ndarray, weights: np.ndarray,
+                 shape: tuple[int, int]) -> None:
+        self._triples = (rows, values, weights)
+        self.shape = shape
+        self.matrix = _csr(rows, values, weights, shape)  # (rows, width)
+
+    @cached_property
+    def transpose(self) -> torch.Tensor:  # (width, rows)
+        rows, values, weights = self._triples
+        return _csr(values, rows, weights, (self.shape[1], self.shape[0]))
 
     @classmethod
     def of(cls, ragged: Ragged, width: int) -> Bag:
@@ -52,26 +67,23 @@ class Bag:
         rows = ragged.row_ids
         values = np.asarray(ragged.values, dtype=np.int64)
         weights = 1.0 / np.maximum(lengths[rows], 1)
-        return cls(_csr(rows, values, weights, (len(ragged), width)),
-                   _csr(values, rows, weights, (width, len(ragged))))
+        return cls(rows, values, weights, (len(ragged), width))
 
 
 class _SparseMean(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, matrix: torch.Tensor, transpose: torch.Tensor,
-                table: torch.Tensor) -> torch.Tensor:
-        ctx.transpose = transpose
-        return matrix @ table
+    def forward(ctx: Any, bag: Bag, table: torch.Tensor) -> torch.Tensor:
+        ctx.bag = bag
+        return bag.matrix @ table
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, None, torch.Tensor]:
-        return None, None, ctx.transpose @ grad
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, torch.Tensor]:
+        return None, ctx.bag.transpose @ grad
 
 
 def mean_of(bag: Bag, table: torch.Tensor) -> torch.Tensor:
     """(rows, dim): the mean of each row's rows of ``table``."""
-    result: torch.Tensor = _SparseMean.apply(  # type: ignore[no-untyped-call]
-        bag.matrix, bag.transpose, table)
+    result: torch.Tensor = _SparseMean.apply(bag, table)  # type: ignore[no-untyped-call]
     return result
 
 

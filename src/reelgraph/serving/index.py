@@ -3,9 +3,9 @@
 A request's score for an item is ``request_side . item_side`` (``recsys.model``), so the
 top items are the request vector's nearest neighbours by inner product. Below
 ``exact_below`` items the search is exact: one matrix-vector product and a partial sort in
-NumPy, several times faster for one query than FAISS's flat index (whose per-query set-up
-dominates at this size). Above it, a FAISS HNSW index; items a canvas does not allow are
-then handled two ways: a small allowed set (a category) restricts the search with an ID
+NumPy (as fast as FAISS's flat index for one query, ~60 us at 10k items, and it filters
+with the canvas's mask directly). Above it, a FAISS HNSW index; items a canvas does not
+allow are then handled two ways: a small allowed set (a category) restricts the search with an ID
 selector; a few excluded items (what the user saw) are over-fetched and dropped.
 """
 
