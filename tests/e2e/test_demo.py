@@ -103,7 +103,10 @@ def test_lineage_impact_and_derived_links(graph: Graph) -> None:
 def test_models_like_the_ranker_cross_domains(graph: Graph) -> None:
     similar = graph.similar(catalog.RANKER_V2)
     assert [s.model.uri for s in similar] == [
-        catalog.TAGGER_V1, "rg://model/personalization/puresvd-recommender@1"]
+        catalog.TAGGER_V1, "rg://model/personalization/puresvd-recommender@1",
+        "rg://model/personalization/unified-recommender@1"]
+    # the unified recommender shares the ranker's data through its dataset node
+    assert catalog.RATINGS in {n.uri for n in similar[2].shared}
     assert {n.uri for n in similar[0].shared} == {catalog.TAG_EMBEDDING, catalog.MOVIES,
                                                   catalog.TAGS}
     reuse = graph.reuse_candidates(catalog.RANKER_V2)
