@@ -14,7 +14,7 @@ Also the unified model's parameters and training time against the sum of the fou
 single-task models'. See ``reelgraph.recsys`` for how examples are made (no future leakage)
 and ``reelgraph.recsys.queries`` for the search queries' noise model.
 
-    python benchmarks/recsys_quality.py                 # ~5 minutes on 2 idle cores
+    python benchmarks/recsys_quality.py                 # ~15 minutes on 2 busy cores
     python benchmarks/recsys_quality.py --seeds 1 --datasets ml-100k
 
 Goal (issue 6): the unified model at least matches each single-task model on every canvas
@@ -163,8 +163,13 @@ def main() -> None:
                   "item the canvas allows (seen items excluded for category and "
                   "notifications, the source for related); Recall@K = hits / min(K, "
                   "relevant); NDCG@10 binary; single-task models share the unified "
-                  "architecture and training settings",
-        "config": {"epochs": config.train.epochs, "dim": config.dim, "lr": config.train.lr,
+                  "architecture and training settings; each network's epoch count (at "
+                  "most config.epochs) is the best on a validation split of the training "
+                  "period (its last config.validation share), then it is retrained on the "
+                  "whole training period (models.*.validation_ndcg@10: per epoch)",
+        "config": {"epochs": config.train.epochs, "validation": config.validation,
+                   "dim": config.dim, "text_dim": config.text_dim, "lr": config.train.lr,
+                   "lr_decay": config.train.lr_decay,
                    "batch_size": config.train.batch_size,
                    "negatives": config.train.negatives, "history": config.history,
                    "buckets": config.buckets,

@@ -4,14 +4,24 @@
 canvases' examples (all four: the unified model; one: a single-task model of the same
 architecture); ``fit_baselines`` fits popularity, EASE and fuzzy titles; ``evaluate_on``
 scores any of them per canvas on the same test requests. ``run_experiment`` does it all.
+
+Early stopping without peeking at the test period: with ``validation > 0``, ``prepare`` also
+builds a validation experiment inside the training period (its last ``validation`` share of
+interactions held out, tasks and item features as of that inner cut-off). ``fit`` first
+trains there, scoring every epoch on the validation requests, then retrains on the whole
+training period with the same learning-rate schedule and stops after the best epoch. An
+epoch's score is the mean over the canvases trained of its NDCG@10 as a fraction of that
+canvas's best epoch, so search's large NDCG does not outweigh the personalized canvases.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
 
 from reelgraph.recsys.baselines import Ease, FuzzyTitles, Popularity
 from reelgraph.recsys.canvases import CANVAS_NAMES
@@ -23,9 +33,6 @@ from reelgraph.recsys.recommender import UnifiedRecommender, Vocabulary
 from reelgraph.recsys.split import TimeSplit
 from reelgraph.recsys.tasks import TaskConfig, Tasks, build_tasks
 from reelgraph.recsys.text import BUCKETS, TextEncoder
-
-if TYPE_CHECKING:
-    import numpy as np
 
 # Which baselines apply to which canvas: EASE needs a user history or a source item, fuzzy
 # matching a query; popularity answers everything.
@@ -41,6 +48,8 @@ class ExperimentConfig:
     history: int = 50
     buckets: int = BUCKETS
     train: TrainConfig = field(default_factory=TrainConfig)
+    text_dim: int = 128  # see ModelConfig.text_dim
+    validation: float = 0.2  # the training period's last share that picks the epoch; 0: off
     ease_l2: float = 200.0
     ease_max_items: int = 5000
 
@@ -50,6 +59,7 @@ class Prepared:
     tasks: Tasks
     items: ItemFeatures
     encoder: TextEncoder
+    validation: Prepared | None = None  # the same, split inside the training period
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,9 @@ class Fitted:
     recommender: UnifiedRecommender
     canvases: tuple[str, ...]
     parameters: int
-    train_seconds: float
+    train_seconds: float  # the validation run's included
     losses: list[float]
+    validation: list[dict[str, float]] = field(default_factory=list)  # NDCG@10 per epoch
 
 
 def prepare(dataset: Dataset, config: ExperimentConfig,
@@ -68,35 +79,88 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
     split = TimeSplit.at_quantile(dataset.interactions, config.holdout)
     tasks = build_tasks(dataset, split, config.tasks)
     encoder = TextEncoder(config.buckets)
+    validation = None
+    if config.validation > 0:
+        validation = prepare(before(dataset, split.cutoff),
+                             replace(config, holdout=config.validation, validation=0.0),
+                             item_vectors)
     return Prepared(tasks, ItemFeatures.build(dataset.catalog, split.cutoff, encoder,
-                                              item_vectors, tasks.timeline), encoder)
+                                              item_vectors, tasks.timeline), encoder,
+                    validation)
+
+
+def before(dataset: Dataset, cutoff: int) -> Dataset:
+    """The dataset as it stood at ``cutoff``: its interactions strictly before it (the
+    catalog's tags are cut by time wherever they are used)."""
+    it = dataset.interactions
+    keep = it.time < cutoff
+    return replace(dataset, interactions=replace(
+        it, user=it.user[keep], item=it.item[keep], time=it.time[keep], event=it.event[keep],
+        value=it.value[keep]))
 
 
 def fit(prepared: Prepared, config: ExperimentConfig,
         canvases: Iterable[str] = CANVAS_NAMES) -> Fitted:
-    """Train the network on the given canvases' examples (jointly when several)."""
+    """Train the network on the given canvases' examples (jointly when several), for the
+    epoch count the validation run picks if ``prepared`` has one."""
+    chosen = tuple(canvases)
+    seconds = 0.0
+    scores: list[dict[str, float]] = []
+    stop = config.train.epochs
+    inner = prepared.validation
+    if inner is not None and len(inner.tasks.training(chosen)) > 0:
+        def validate(recommender: UnifiedRecommender) -> bool:
+            found = evaluate_on(inner, recommender.scorer, chosen)
+            scores.append({c: found[c]["ndcg@10"] for c in chosen})
+            return False
+
+        seconds = _fit(inner, config, chosen, validate).train_seconds
+        stop = best_epoch(scores)
+    fitted = _fit(prepared, config, chosen, lambda _: False, stop)
+    return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
+
+
+def best_epoch(scores: list[dict[str, float]]) -> int:
+    """1-based: the epoch whose NDCG@10, as a fraction of each canvas's best, is highest on
+    average over the canvases."""
+    best = {c: max(max(s[c] for s in scores), 1e-12) for c in scores[0]}
+    relative = [sum(s[c] / best[c] for c in best) for s in scores]
+    return int(np.argmax(relative)) + 1
+
+
+def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
+         after_epoch: Callable[[UnifiedRecommender], bool], stop: int | None = None
+         ) -> Fitted:
+    """Train on ``prepared``'s tasks; ``after_epoch`` sees the recommender after each epoch;
+    training ends after epoch ``stop`` (the schedule stays that of ``config.train``)."""
     from reelgraph.recsys.batch import Featurizer, ItemInputs
     from reelgraph.recsys.model import ModelConfig, UnifiedNet
     from reelgraph.recsys.training import train
 
-    chosen = tuple(canvases)
     tasks, items = prepared.tasks, prepared.items
     dataset = tasks.dataset
     model_config = ModelConfig(
         n_items=dataset.n_items, n_users=dataset.n_users, n_categories=items.n_categories,
         n_tags=items.n_tags, dim=config.dim, buckets=config.buckets, history=config.history,
         vector_dim=0 if items.vectors is None else items.vectors.shape[1],
-        popularity_dim=0 if items.popularity is None else items.popularity.shape[1])
+        popularity_dim=0 if items.popularity is None else items.popularity.shape[1],
+        text_dim=config.text_dim)
     net = UnifiedNet(model_config)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
                            config.history, dataset.n_items)
-    result = train(net, tasks.training(chosen), featurize, ItemInputs.of(items),
-                   config.train)
     vocabulary = Vocabulary(dataset.item_ids, dataset.user_ids,
                             dataset.catalog.category_names, dataset.catalog.titles)
-    recommender = UnifiedRecommender(net, vocabulary, items, tasks.timeline,
-                                     tasks.known_users, prepared.encoder)
-    return Fitted(recommender, chosen, net.size(), result.seconds, result.losses)
+
+    def recommender() -> UnifiedRecommender:
+        return UnifiedRecommender(net, vocabulary, items, tasks.timeline, tasks.known_users,
+                                  prepared.encoder)
+
+    def after(epoch: int) -> bool:
+        return after_epoch(recommender()) or (stop is not None and epoch >= stop)
+
+    result = train(net, tasks.training(chosen), featurize, ItemInputs.of(items),
+                   config.train, after)
+    return Fitted(recommender(), chosen, net.size(), result.seconds, result.losses)
 
 
 def evaluate_on(prepared: Prepared, scorer: Scorer, canvases: Iterable[str]
@@ -143,7 +207,9 @@ class ExperimentResult:
 def _record(fitted: Fitted) -> dict[str, Any]:
     return {"canvases": list(fitted.canvases), "parameters": fitted.parameters,
             "train_seconds": round(fitted.train_seconds, 2),
-            "losses": [round(v, 4) for v in fitted.losses]}
+            "losses": [round(v, 4) for v in fitted.losses],
+            "validation_ndcg@10": [{c: round(v, 4) for c, v in epoch.items()}
+                                   for epoch in fitted.validation]}
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,

@@ -12,7 +12,8 @@ same encoders, and the canvas itself is an input.
   features. Whatever a request lacks is replaced by a learned default: one vector per
   missing input, one value per missing context feature;
 - score(request, item) = request_vector . item_vector + item_bias
-  + text_weight[canvas] * cos(query n-grams, title n-grams) (only for requests with a query).
+  + text_weight[canvas] * cos(query n-grams, title n-grams) (only for requests with a query;
+  with ``text_dim``, in an n-gram table of its own, wider than the towers').
 
 The score is one inner product, so every item can be ranked at once (and put in an
 approximate nearest-neighbour index for serving).
@@ -44,6 +45,7 @@ class ModelConfig:
     history: int  # most recent history items per user
     vector_dim: int = 0  # size of precomputed item vectors, 0 for none
     popularity_dim: int = 0  # popularity features per item (items.popularity), 0 for none
+    text_dim: int = 0  # the query-title match's own n-gram table; 0: share ``grams`` (dim)
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -68,6 +70,10 @@ class UnifiedNet(nn.Module):
         self.category = nn.Embedding(max(config.n_categories, 1), d)
         self.tag = nn.Embedding(max(config.n_tags, 1), d)
         self.grams = nn.Embedding(config.buckets, d)  # n-grams of titles and of queries
+        # The query-title match gets its own, wider n-gram table: the cosine of two means of
+        # random d-dimensional vectors measures n-gram overlap with noise ~1/sqrt(d), too
+        # coarse at d=32 to tell close titles apart; the towers keep the small ``grams``.
+        self.match = nn.Embedding(config.buckets, config.text_dim) if config.text_dim else None
         self.vector = nn.Linear(config.vector_dim, d) if config.vector_dim else None
         self.item_tower = _mlp((5 if config.vector_dim else 4) * d + config.popularity_dim, d)
         # popularity also gets a linear path past the MLP: a request can then weigh it
@@ -89,6 +95,8 @@ class UnifiedNet(nn.Module):
             nn.init.normal_(table.weight, std=0.05)
         for table in (self.category, self.tag, self.grams):
             nn.init.normal_(table.weight, std=0.1)
+        if self.match is not None:
+            nn.init.normal_(self.match.weight, std=0.1)
 
     def items(self, x: ItemInputs) -> tuple[torch.Tensor, torch.Tensor]:
         """(item vectors, unit title n-gram vectors), one row per item."""
@@ -101,7 +109,8 @@ class UnifiedNet(nn.Module):
         if self.popularity is not None and x.popularity is not None:
             parts.append(x.popularity)
             linear = self.popularity(x.popularity)
-        return self.item_tower(torch.cat(parts, dim=1)) + linear, F.normalize(title, dim=1)
+        match = title if self.match is None else mean_of(x.title, self.match.weight)
+        return self.item_tower(torch.cat(parts, dim=1)) + linear, F.normalize(match, dim=1)
 
     def requests(self, r: RequestInputs, item_vectors: torch.Tensor
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -119,7 +128,8 @@ class UnifiedNet(nn.Module):
             self.dense(dense),
         ]
         weight = self.text_weight[r.canvas] * r.has_query.float()
-        return self.request_tower(torch.cat(parts, dim=1)), F.normalize(query, dim=1), weight
+        match = query if self.match is None else mean_of(r.query, self.match.weight)
+        return self.request_tower(torch.cat(parts, dim=1)), F.normalize(match, dim=1), weight
 
     def forward(self, r: RequestInputs, x: ItemInputs, columns: torch.Tensor | None = None
                 ) -> torch.Tensor:

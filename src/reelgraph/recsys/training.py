@@ -10,12 +10,15 @@ category request only competes with its category's items, as it is ranked at ser
 The batch loss is the per-canvas mean loss averaged with the canvases' weights (default 1
 each), so a canvas with fewer examples is not drowned out. During training a known user
 is replaced by the unknown-user row with probability ``user_dropout``, which is
-what teaches the model its cold-start answer.
+what teaches the model its cold-start answer. The learning rate decays over all of
+``epochs``' steps (``lr_decay``); a caller may stop after any epoch (``after_epoch``).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +38,15 @@ class TrainResult:
     losses: list[float]  # mean batch loss per epoch
     canvas_losses: list[dict[str, float]]  # mean per-canvas loss per epoch
     seconds: float
+
+
+def decay(kind: str, progress: float) -> float:
+    """The learning rate's multiplier ``progress`` (0..1) of the way through training."""
+    if kind == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+    if kind == "linear":
+        return max(1.0 - progress, 0.0)
+    return 1.0
 
 
 def _drop_users(r: RequestInputs, rate: float, generator: torch.Generator) -> RequestInputs:
@@ -81,8 +93,11 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
 
 
 def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
-          items: ItemInputs, config: TrainConfig) -> TrainResult:
-    """Fit ``net`` in place on ``examples``."""
+          items: ItemInputs, config: TrainConfig,
+          after_epoch: Callable[[int], bool] | None = None) -> TrainResult:
+    """Fit ``net`` in place on ``examples``. ``after_epoch(epoch)`` (1-based) is called
+    after each epoch with ``net`` in eval mode (e.g. to validate it); training stops early
+    when it returns True (the learning-rate schedule is still that of ``config.epochs``)."""
     if len(examples) == 0:
         raise InvalidInput("there are no training examples",
                            "check the dataset and the time split: the canvases found no "
@@ -92,11 +107,14 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
     rng = np.random.default_rng(config.seed)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
+    steps = config.epochs * -(-len(examples) // config.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: decay(config.lr_decay, step / max(steps, 1)))
     losses: list[float] = []
     canvas_losses: list[dict[str, float]] = []
     started = time.perf_counter()
-    net.train()
-    for _ in range(config.epochs):
+    for number in range(1, config.epochs + 1):
+        net.train()
         order = rng.permutation(len(examples))
         epoch: list[float] = []
         sums: dict[str, list[float]] = {}
@@ -108,10 +126,14 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
+            schedule.step()
             epoch.append(float(loss.detach()))
             for name, value in per_canvas.items():
                 sums.setdefault(name, []).append(value)
         losses.append(float(np.mean(epoch)))
         canvas_losses.append({name: float(np.mean(v)) for name, v in sums.items()})
+        net.eval()
+        if after_epoch is not None and after_epoch(number):
+            break
     net.eval()
     return TrainResult(losses, canvas_losses, time.perf_counter() - started)
