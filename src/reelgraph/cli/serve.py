@@ -17,6 +17,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     access_log: Annotated[bool, typer.Option(
         help="Log every request (costs ~0.2 ms each).")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes (one Python process uses at most one core); each "
+                    "loads the model and keeps its nearline answers fresh.")] = 1,
 ) -> None:
     """Serve the REST API (/api/v1/graph, /api/v1/recommend, ...), with docs at /docs."""
     import uvicorn  # deferred: a server stack is not needed by the other commands
@@ -35,4 +38,4 @@ def serve(
         markup=False,
     )
     uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port,
-                access_log=access_log)
+                access_log=access_log, workers=workers)

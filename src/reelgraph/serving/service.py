@@ -55,14 +55,21 @@ class Swap:
     seconds: float  # loading and indexing, off the request path
 
 
+def limit_compute_threads(threads: int) -> None:
+    """Size this process's compute pools (PyTorch, OpenBLAS, OpenMP) for serving."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)  # applies now and stays: the process serves from here on
+
+
 class RecommendationService:
     def __init__(self, ws: Workspace, config: ServingConfig | None = None,
                  online: OnlineStore | None = None) -> None:
         self.ws = ws
         self.config = config or ServingConfig.load(ws.settings)
-        import torch  # the process serves: size PyTorch's pool for requests, not training
-
-        torch.set_num_threads(self.config.torch_threads)
+        limit_compute_threads(self.config.compute_threads)
         self.registry = ModelRegistry(ws)
         self._owns_online = online is None
         self.online = online or open_online_store(self.config.online_store, ws.settings)
