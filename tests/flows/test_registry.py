@@ -188,6 +188,21 @@ def test_stage_moves_follow_the_documented_transitions(trained: Trained) -> None
     assert trained.stage(v1) == "staging"
 
 
+def test_promote_to_production_walks_the_allowed_moves(trained: Trained) -> None:
+    v1, v2 = trained.register(), trained.register()
+    moves = trained.registry.promote_to_production(NAME, v1, "ana", "ship it")
+    assert [(m.from_stage, m.to_stage) for m in moves] == [
+        ("none", "staging"), ("staging", "production")]
+    assert trained.registry.promote_to_production(NAME, v1, "ana") == []  # already there
+    trained.registry.promote(NAME, v2, "staging", "ana")
+    moves = trained.registry.promote_to_production(NAME, v2, "ana", "better")
+    assert [m.to_stage for m in moves] == ["production"]
+    assert trained.stage(v1) == "archived"
+    moves = trained.registry.promote_to_production(NAME, v1, "ana", "roll back")
+    assert [(m.from_stage, m.to_stage) for m in moves] == [
+        ("archived", "staging"), ("staging", "production")]
+
+
 def test_consumers_appear_in_impact_of_upstream_nodes(trained: Trained) -> None:
     graph = trained.ws.graph
     v1 = trained.register(ndcg=0.2)

@@ -8,7 +8,6 @@ renders the answer with Rich. Errors (a refused promotion included, with its num
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reelgraph.cli import render
-from reelgraph.cli.session import session
+from reelgraph.cli.session import current_user, session
 from reelgraph.core.errors import InvalidInput
 
 if TYPE_CHECKING:  # the registry (and with it the migrations) loads inside the commands
@@ -43,18 +42,10 @@ Pairs = Annotated[list[str] | None, typer.Option(metavar="METRIC=NUMBER")]
 
 @contextmanager
 def _registry(ctx: typer.Context) -> Iterator[ModelRegistry]:
-    from reelgraph.flows import Workspace
     from reelgraph.flows.registry import ModelRegistry
 
-    with Workspace.open(session(ctx).settings()) as ws:
+    with session(ctx).workspace() as ws:
         yield ModelRegistry(ws)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in containers without a passwd entry
-        return "unknown"
 
 
 def _pairs(values: Sequence[str] | None, option: str) -> dict[str, float]:
@@ -180,7 +171,7 @@ def register(
     metrics = _pairs(metric, "--metric")
     with _registry(ctx) as registry:
         version = registry.register(name, run, step, metrics, parsed, description, owner,
-                                    who=_user())
+                                    who=current_user())
         uri = registry.version(name, version).uri
     render.console().print(f"registered {name} v{version} ({uri})", markup=False)
 
@@ -198,7 +189,7 @@ def promote(
     """Move a version to a stage; the stage's gates must pass (production archives the
     version in production before)."""
     with _registry(ctx) as registry:
-        move = registry.promote(name, version, stage, who or _user(), why)
+        move = registry.promote(name, version, stage, who or current_user(), why)
     out = render.console()
     out.print(f"{name} v{version}: {move.from_stage} → {move.to_stage}", markup=False)
     for g in move.gates:
@@ -230,7 +221,7 @@ def gates(
                  for m, x in _pairs(not_worse, "--not-worse").items()]
     with _registry(ctx) as registry:
         for gate in declared:
-            registry.declare_gate(name, gate, stage, who=_user())
+            registry.declare_gate(name, gate, stage, who=current_user())
         for gate_name in remove or ():
             registry.remove_gate(name, gate_name, stage)
         found = registry.gates(name)
@@ -252,7 +243,7 @@ def subscribe(
         if consumer is not None and remove:
             registry.unsubscribe(name, consumer)
         elif consumer is not None:
-            registry.subscribe(name, consumer, owner, who=_user())
+            registry.subscribe(name, consumer, owner, who=current_user())
         found = registry.consumers(name)
     render.console().print(_consumers_table(found) if found else f"{name} has no consumers")
 

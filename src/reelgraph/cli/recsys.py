@@ -8,7 +8,6 @@ environments); ``precompute`` fills the nearline store; ``batch`` scores a canva
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +19,9 @@ from rich.table import Table
 
 from reelgraph.cli import render
 from reelgraph.cli.runs import flow_progress
-from reelgraph.cli.session import session
+from reelgraph.cli.session import current_user, session
 
 if TYPE_CHECKING:
-    from reelgraph.flows import Workspace
     from reelgraph.serving import RecommendationService
 
 app = typer.Typer(no_args_is_help=True,
@@ -34,26 +32,11 @@ Version = Annotated[int | None, typer.Option(help="A version number (default: pr
 MODELS = ("unified", "single_task", "popularity", "ease", "fuzzy")
 
 
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-@contextmanager
-def _workspace(ctx: typer.Context) -> Iterator[Workspace]:
-    from reelgraph.flows import Workspace
-
-    with Workspace.open(session(ctx).settings()) as ws:
-        yield ws
-
-
 @contextmanager
 def _service(ctx: typer.Context) -> Iterator[RecommendationService]:
     from reelgraph.serving import RecommendationService
 
-    with _workspace(ctx) as ws:
+    with session(ctx).workspace() as ws:
         service = RecommendationService(ws)
         try:
             service.refresh(precompute=False)
@@ -105,18 +88,16 @@ def train(
     from reelgraph.recsys import MODEL, train_and_register
     from reelgraph.recsys.flow import training
 
-    with _workspace(ctx) as ws:
+    with session(ctx).workspace() as ws:
         with flow_progress(training) as bar:
             outcome = train_and_register(
-                ws, data or _default_data(), executor=executor, who=_who(), progress=bar,
+                ws, data or _default_data(), executor=executor, who=current_user(), progress=bar,
                 item_vectors=item_vectors, epochs=epochs, dim=dim, seed=seed)
         version = outcome.version
         if promote:
             registry = ModelRegistry(ws)
-            for stage in ("staging", "production"):
-                if registry.version(MODEL, version.version).stage not in (stage, "production"):
-                    registry.promote(MODEL, version.version, stage, who=_who(),
-                                     why="trained and evaluated by `reelgraph recsys train`")
+            registry.promote_to_production(MODEL, version.version, current_user(),
+                                           "trained and evaluated by `reelgraph recsys train`")
             version = registry.version(MODEL, version.version)
     if as_json:
         render.echo_json({"run": outcome.run.id, "version": version.to_dict(),
@@ -134,7 +115,7 @@ def evaluate(ctx: typer.Context, version: Version = None, as_json: AsJson = Fals
     from reelgraph.flows.registry import ModelRegistry
     from reelgraph.recsys import MODEL
 
-    with _workspace(ctx) as ws:
+    with session(ctx).workspace() as ws:
         chosen = ModelRegistry(ws).version(MODEL, version)
         evaluation = ws.load(chosen.run_id, "evaluation")
     if as_json:

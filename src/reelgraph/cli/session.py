@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from reelgraph.core.settings import Settings
 from reelgraph.graph import Graph
+
+if TYPE_CHECKING:
+    from reelgraph.flows import Workspace
 
 
 @dataclass(frozen=True)
@@ -22,12 +27,27 @@ class Session:
         return Settings.load(home=self.home, database_url=self.database_url)
 
     @contextmanager
+    def workspace(self) -> Iterator[Workspace]:
+        from reelgraph.flows import Workspace  # deferred: keeps `import reelgraph.cli` light
+
+        with Workspace.open(self.settings()) as ws:
+            yield ws
+
+    @contextmanager
     def graph(self) -> Iterator[Graph]:
         graph = Graph.open(settings=self.settings())
         try:
             yield graph
         finally:
             graph.close()
+
+
+def current_user() -> str:
+    """The user running the command, as recorded in audits."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in containers without a passwd entry
+        return "unknown"
 
 
 def session(ctx: typer.Context) -> Session:

@@ -37,19 +37,6 @@ class TrainingReport:
         return sum(t.status == "reused" for t in self.run.tasks)
 
 
-def promote_to_production(registry: ModelRegistry, model: str, version: int, why: str
-                          ) -> list[Transition]:
-    """Move a version through staging to production (its gates apply); the moves made."""
-    promotions = []
-    for stage in ("staging", "production"):
-        current = registry.version(model, version).stage
-        if current in ("none", "staging") and current != stage:
-            promotions.append(registry.promote(
-                model, version, stage, who=WHO,
-                why=why if stage == "production" else "trained by the demo"))
-    return promotions
-
-
 def train_and_promote(ws: Workspace, data_dir: Path) -> TrainingReport:
     ratings = data_dir / catalog.RELEASE / "ratings.csv"
     run = Runner(ws).run(training, {"ratings_csv": str(ratings)}, use_cache=True, seed=2026)
@@ -74,8 +61,8 @@ def train_and_promote(ws: Workspace, data_dir: Path) -> TrainingReport:
     registry.declare_gate(MODEL, MetricNotWorse("ndcg@10", margin=0.01), who=WHO)
     registry.declare_gate(MODEL, MetricAtLeast("ndcg@10", metrics["popularity"]["ndcg@10"]),
                           who=WHO)
-    promotions = promote_to_production(registry, MODEL, version.version,
-                                       "beats popularity on the time split")
+    promotions = registry.promote_to_production(MODEL, version.version, WHO,
+                                                "beats popularity on the time split")
     registry.subscribe(MODEL, CONSUMER, owner="web", who=WHO)
     return TrainingReport(run, metrics, registry.version(MODEL, version.version), newly,
                           promotions)

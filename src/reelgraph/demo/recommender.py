@@ -15,7 +15,7 @@ from typing import Any
 
 from reelgraph.demo import catalog
 from reelgraph.demo.features import EMBEDDING
-from reelgraph.demo.model import WHO, promote_to_production
+from reelgraph.demo.model import WHO
 from reelgraph.flows import RunRecord, Workspace
 from reelgraph.flows.registry import (
     MetricAtLeast,
@@ -63,8 +63,9 @@ def train_and_serve(ws: Workspace, data_dir: Path) -> RecommenderReport:
     # worse than the one in production.
     registry.declare_gate(MODEL, MetricAtLeast("search/recall@10", 0.5), who=WHO)
     registry.declare_gate(MODEL, MetricNotWorse("category/ndcg@10", margin=0.01), who=WHO)
-    promotions = promote_to_production(registry, MODEL, outcome.version.version,
-                                       "one model for every canvas, evaluated on a time split")
+    promotions = registry.promote_to_production(
+        MODEL, outcome.version.version, WHO,
+        "one model for every canvas, evaluated on a time split")
     service = RecommendationService(ws)
     try:
         service.refresh(precompute=False)

@@ -114,9 +114,8 @@ class RecommendationService:
             if previous is not None and previous.version == chosen.version:
                 return None
             started = time.perf_counter()
-            bundle = self.ws.artifacts.get(chosen.artifact)
-            recommender = UnifiedRecommender.from_bundle(
-                bundle, f"{chosen.model}@{chosen.version}")
+            recommender = UnifiedRecommender.from_registry(self.registry, chosen.model,
+                                                           version=chosen.version)
             deployed = Deployed.of(recommender, chosen.version)
             self._current = deployed  # the swap: requests that start now get the new one
             swap = Swap(chosen.version, previous.version if previous else None,

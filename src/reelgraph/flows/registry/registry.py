@@ -36,6 +36,7 @@ from reelgraph.flows.registry.stages import (
     GATED_STAGES,
     NONE,
     PRODUCTION,
+    STAGING,
     check_stage,
     check_transition,
 )
@@ -204,6 +205,17 @@ class ModelRegistry:
         present = run_node if self.ws.graph.get(run_node) is not None else None
         mirror.registered(self.ws.graph, model, version, present, inputs)
         return number
+
+    def promote_to_production(self, name: str, version: int, who: str, why: str = ""
+                              ) -> list[Transition]:
+        """Move a version through staging into production (each stage's gates apply); the
+        moves made, none for a version already in production."""
+        moves = []
+        for stage in (STAGING, PRODUCTION):
+            current = self.version(name, version).stage
+            if current not in (stage, PRODUCTION):
+                moves.append(self.promote(name, version, stage, who, why))
+        return moves
 
     def promote(self, name: str, version: int, stage: str, who: str, why: str = ""
                 ) -> Transition:
