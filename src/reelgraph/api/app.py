@@ -1,7 +1,8 @@
 """The application factory: ``uvicorn --factory reelgraph.api:create_app``.
 
-One graph is opened per application, from the settings, and closed when the server stops;
-tests inject their own ``Graph`` (which they then close themselves).
+One ``Services`` per application (``api/deps.py``): the graph is opened from the settings and
+closed when the server stops (tests inject their own ``Graph`` and close it themselves); every
+other service is opened once and closed with the app.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from reelgraph.api.deps import Services
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
@@ -19,10 +21,19 @@ from reelgraph.api.routers import media as media_router
 from reelgraph.api.routers import recommend as recommend_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
-from reelgraph.api.state import ApiState
-from reelgraph.core.settings import Settings
+from reelgraph.core import Settings
 from reelgraph.graph import Graph
 from reelgraph.serving import ServingConfig
+
+# Mounted in this order: a new router is its import above and one line here.
+ROUTERS = (
+    graph_router.router,
+    registry_router.router,
+    runs_router.router,
+    features_router.router,
+    media_router.router,
+    recommend_router.router,
+)
 
 DESCRIPTION = """\
 The reelgraph model lifecycle graph over HTTP.
@@ -46,24 +57,17 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     """``feature_files``: the feature definitions to serve (default: REELGRAPH_FEATURE_FILES);
     ``serving``: how recommendations are hosted (default: ``$REELGRAPH_HOME/serving.toml``)."""
     settings = settings or Settings.load()
-    state = ApiState(
-        settings=settings,
-        graph=graph or Graph.open(settings=settings),
-        owns_graph=graph is None,
-    )
+    services = Services(settings, graph or Graph.open(settings=settings),
+                        owns_graph=graph is None, feature_files=feature_files, serving=serving)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if state.owns_graph:  # a real server: load the recommender before any request
-            recommend_router.service_of(_app)
-        yield
-        recommend_router.close_service(_app)
-        registry_router.close_registry(_app)
-        runs_router.close_stores(_app)
-        features_router.close_catalog(_app)
-        media_router.close_catalog(_app)
-        if state.owns_graph:
-            state.graph.close()
+        if services.owns_graph:  # a real server: load the recommender before any request
+            services.recommender  # noqa: B018 (opened for its side effect)
+        try:
+            yield
+        finally:
+            services.close()
 
     app = FastAPI(
         title="reelgraph",
@@ -71,15 +75,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.reelgraph = state
-    app.state.reelgraph_feature_files = (list(feature_files) if feature_files is not None
-                                         else None)
-    app.state.reelgraph_serving_config = serving
+    app.state.reelgraph = services
     install_error_handlers(app)
-    app.include_router(graph_router.router)
-    app.include_router(registry_router.router)
-    app.include_router(runs_router.router)
-    app.include_router(features_router.router)
-    app.include_router(media_router.router)
-    app.include_router(recommend_router.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -12,7 +12,7 @@ import hmac
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from reelgraph.api.state import api_state
+from reelgraph.api.deps import get_settings
 from reelgraph.core.errors import ReelgraphError, Unauthorized
 from reelgraph.core.settings import Settings
 
@@ -57,13 +57,13 @@ async def require_write(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    _check(api_state(request).settings, credentials, "writes")
+    _check(get_settings(request), credentials, "writes")
 
 
 async def require_read(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    settings = api_state(request).settings
+    settings = get_settings(request)
     if not settings.open_reads:
         _check(settings, credentials, "reads")

@@ -9,6 +9,13 @@ joins point-in-time correct values for training. Storage sits behind ``ports``: 
 store (Parquet + DuckDB, the source of truth) and replicas (online store, vector index).
 """
 
+from reelgraph.features.catalog import (
+    MAX_NEIGHBORS,
+    FeatureCatalog,
+    ResolvedFeature,
+    feature_files_from_env,
+    jsonable,
+)
 from reelgraph.features.compute import ComputeFailed, ComputeReport
 from reelgraph.features.definition import (
     FeatureDef,
@@ -28,9 +35,11 @@ from reelgraph.features.store import FeatureStore
 from reelgraph.features.values import EntityType, InvalidValue, Scalar, TableValue, Vector
 
 __all__ = [
+    "MAX_NEIGHBORS",
     "ComputeFailed",
     "ComputeReport",
     "EntityType",
+    "FeatureCatalog",
     "FeatureDef",
     "FeatureDefinitionError",
     "FeatureRef",
@@ -41,9 +50,12 @@ __all__ = [
     "OfflineStore",
     "OnlineStore",
     "ParquetOfflineStore",
+    "ResolvedFeature",
     "Scalar",
     "TableValue",
     "UnknownFeature",
     "Vector",
     "VectorIndex",
+    "feature_files_from_env",
+    "jsonable",
 ]

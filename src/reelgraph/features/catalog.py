@@ -48,7 +48,7 @@ def feature_files_from_env() -> list[Path]:
 
 
 @dataclass(frozen=True)
-class Resolved:
+class ResolvedFeature:
     """One feature version, as stored; ``definition`` only when its file is loaded."""
 
     ref: FeatureRef
@@ -143,7 +143,7 @@ class FeatureCatalog:
         return [self.describe(self.resolve(f"{ns}/{name}"))
                 for ns, name in sorted(versions)]
 
-    def resolve(self, name: str, version: str | None = None) -> Resolved:
+    def resolve(self, name: str, version: str | None = None) -> ResolvedFeature:
         namespace, short, named_version = split_name(name)
         version = version or named_version
         found = [n for kind in FEATURE_KINDS
@@ -168,9 +168,9 @@ class FeatureCatalog:
         props = node.properties
         ref = FeatureRef(namespace, short, version or "", str(props.get("entity", "")),
                          dict(props.get("value", {})))
-        return Resolved(ref, node, definition, found)
+        return ResolvedFeature(ref, node, definition, found)
 
-    def describe(self, feature: Resolved) -> dict[str, Any]:
+    def describe(self, feature: ResolvedFeature) -> dict[str, Any]:
         props = feature.node.properties
         return {
             "namespace": feature.ref.namespace, "name": feature.ref.name,
@@ -185,7 +185,7 @@ class FeatureCatalog:
                          for n in feature.versions],
         }
 
-    def definition(self, feature: Resolved) -> FeatureDef:
+    def definition(self, feature: ResolvedFeature) -> FeatureDef:
         if feature.definition is None:
             raise Conflict(
                 f"the code of {feature.ref.uri} is not loaded here, so it cannot be computed",
@@ -195,7 +195,7 @@ class FeatureCatalog:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def online(self, feature: Resolved, raw_keys: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    def online(self, feature: ResolvedFeature, raw_keys: Sequence[Any]) -> tuple[str, dict[str, Any]]:
         """Latest values from the fastest replica the feature has: (replica, {key: value})."""
         keys = feature.keys(raw_keys)
         if not keys:
@@ -208,7 +208,7 @@ class FeatureCatalog:
                        "declare it with online=True (or vector=True for vectors), register it "
                        "and run `reelgraph features sync`")
 
-    def neighbors(self, feature: Resolved, k: int, vector: Sequence[float] | None = None,
+    def neighbors(self, feature: ResolvedFeature, k: int, vector: Sequence[float] | None = None,
                   key: Any = None) -> list[tuple[str, float]]:
         """The ``k`` nearest entities to a vector, or to an entity's own vector (itself left
         out), by cosine similarity, best first."""
@@ -238,10 +238,10 @@ class FeatureCatalog:
                                f"send a vector of {feature.dim} floats")
         return self.store._vector.search(feature.ref, query, k)
 
-    def verify(self, feature: Resolved) -> VerifyReport:
+    def verify(self, feature: ResolvedFeature) -> VerifyReport:
         return self.replicas.verify(feature.ref, feature.replicate_to)
 
-    def sync(self, feature: Resolved) -> VerifyReport:
+    def sync(self, feature: ResolvedFeature) -> VerifyReport:
         return self.replicas.sync(feature.ref, feature.replicate_to)
 
 

@@ -9,6 +9,7 @@ the artifact store, and the run's lineage in the graph. ``Workspace`` opens all 
 from reelgraph.flows.definition import Flow, FlowDefinitionError, Resources, Step, Trigger
 from reelgraph.flows.events import EventLog
 from reelgraph.flows.loader import load_flow
+from reelgraph.flows.registry import ModelRegistry, gate_from_dict
 from reelgraph.flows.runner import Runner
 from reelgraph.flows.runs import RunRecord, RunStore, TaskRecord
 from reelgraph.flows.task import StepContext
@@ -20,6 +21,7 @@ __all__ = [
     "EventLog",
     "Flow",
     "FlowDefinitionError",
+    "ModelRegistry",
     "Resources",
     "RunRecord",
     "RunStore",
@@ -30,5 +32,6 @@ __all__ = [
     "Trigger",
     "Worker",
     "Workspace",
+    "gate_from_dict",
     "load_flow",
 ]

@@ -11,20 +11,24 @@ labelled ones (``CutScore``). Unreadable files raise ``MediaError``. PyAV, OpenC
 PySceneDetect are imported on first use, not with this package.
 """
 
-from reelgraph.media.assets import MediaAsset, MediaLibrary
+from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary
+from reelgraph.media.catalog import MediaCatalog, png
 from reelgraph.media.errors import MediaError
 from reelgraph.media.evaluation import CutScore, score_cuts
 from reelgraph.media.frames import Frame, FrameBatch, FrameSpec, read_frames
+from reelgraph.media.pipeline import register
 from reelgraph.media.probe import MediaProbe, probe
 from reelgraph.media.proxies import ProxyCache
 from reelgraph.media.shots import Shot, ShotConfig, detect_shots, shots_from_frames
 
 __all__ = [
+    "DEFAULT_NAMESPACE",
     "CutScore",
     "Frame",
     "FrameBatch",
     "FrameSpec",
     "MediaAsset",
+    "MediaCatalog",
     "MediaError",
     "MediaLibrary",
     "MediaProbe",
@@ -32,8 +36,10 @@ __all__ = [
     "Shot",
     "ShotConfig",
     "detect_shots",
+    "png",
     "probe",
     "read_frames",
+    "register",
     "score_cuts",
     "shots_from_frames",
 ]

@@ -3,19 +3,18 @@ compute and replica checks.
 
 Definitions come from the graph, so reads work on what is stored; computing needs the code,
 which the server loads from the feature files given to ``create_app(feature_files=...)`` or
-named in ``REELGRAPH_FEATURE_FILES`` (colon-separated). The catalog is opened at the first
-request and closed with the app (``close_catalog``).
+named in ``REELGRAPH_FEATURE_FILES`` (colon-separated). The catalog is the app's
+(``api/deps.py``).
 """
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 
 from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.deps import get_feature_catalog
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.features import (
     FEATURE,
@@ -30,17 +29,9 @@ from reelgraph.api.schemas.features import (
     RequestOut,
     VerifyOut,
 )
-from reelgraph.api.state import api_state
-from reelgraph.features.catalog import (
-    MAX_NEIGHBORS,
-    FeatureCatalog,
-    Resolved,
-    feature_files_from_env,
-    jsonable,
-)
+from reelgraph.features import MAX_NEIGHBORS, FeatureCatalog, ResolvedFeature, jsonable
 
 Json = dict[str, Any]
-_lock = threading.Lock()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such feature, version or entity", "content": {"application/json": {
@@ -56,39 +47,8 @@ Version = Query(None, description="a version (default: the loaded definition's, 
                 "newest registered)")
 
 
-def _open(app: FastAPI) -> FeatureCatalog:
-    from reelgraph.artifacts import ArtifactStore
-    from reelgraph.flows import RunStore, Workspace
-
-    state = app.state.reelgraph
-    files: list[str | Path] | None = getattr(app.state, "reelgraph_feature_files", None)
-    settings = state.settings
-    ws = Workspace(settings, state.graph, RunStore(settings.metadata_url),
-                   ArtifactStore(settings.artifacts))
-    return FeatureCatalog.open(ws, files if files is not None else feature_files_from_env())
-
-
-def _catalog(request: Request) -> FeatureCatalog:
-    app = request.app
-    api_state(request)  # the app is a reelgraph app
-    with _lock:
-        catalog: FeatureCatalog | None = getattr(app.state, "reelgraph_features", None)
-        if catalog is None:
-            catalog = _open(app)
-            app.state.reelgraph_features = catalog
-    return catalog
-
-
-def close_catalog(app: FastAPI) -> None:
-    catalog: FeatureCatalog | None = getattr(app.state, "reelgraph_features", None)
-    if catalog is not None:
-        catalog.close()
-        catalog.store.ws.runs.close()  # the graph belongs to the app
-        app.state.reelgraph_features = None
-
-
 def _feature(namespace: str, name: str, version: str | None,
-             catalog: FeatureCatalog) -> Resolved:
+             catalog: FeatureCatalog) -> ResolvedFeature:
     return catalog.resolve(f"{namespace}/{name}", version)
 
 
@@ -99,14 +59,14 @@ router = APIRouter(prefix="/api/v1/features", tags=["features"],
 @router.get("", response_model=FeatureList, summary="Feature definitions, with their versions")
 def list_features(
     namespace: str | None = Query(None, description="only this namespace"),
-    catalog: FeatureCatalog = Depends(_catalog),
+    catalog: FeatureCatalog = Depends(get_feature_catalog),
 ) -> Json:
     return {"features": catalog.features(namespace)}
 
 
 @router.get("/{namespace}/{name}", response_model=FeatureOut, summary="One feature version")
 def show_feature(namespace: str, name: str, version: str | None = Version,
-                 catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+                 catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     return catalog.describe(_feature(namespace, name, version, catalog))
 
 
@@ -116,7 +76,7 @@ def online_values(
     namespace: str, name: str,
     key: list[str] = Query(..., description="an entity key (repeatable)", examples=["1"]),
     version: str | None = Version,
-    catalog: FeatureCatalog = Depends(_catalog),
+    catalog: FeatureCatalog = Depends(get_feature_catalog),
 ) -> Json:
     feature = _feature(namespace, name, version, catalog)
     source, values = catalog.online(feature, key)
@@ -125,7 +85,7 @@ def online_values(
             "missing": [k for k in feature.keys(key) if k not in values]}
 
 
-def _neighbors(feature: Resolved, catalog: FeatureCatalog, k: int,
+def _neighbors(feature: ResolvedFeature, catalog: FeatureCatalog, k: int,
                vector: list[float] | None, key: Any) -> Json:
     hits = catalog.neighbors(feature, k, vector=vector, key=key)
     return {"feature": feature.ref.uri,
@@ -139,7 +99,7 @@ def entity_neighbors(
     key: str = Query(..., description="the entity whose vector is the query"),
     k: int = Query(10, description=f"how many, 1 to {MAX_NEIGHBORS}"),
     version: str | None = Version,
-    catalog: FeatureCatalog = Depends(_catalog),
+    catalog: FeatureCatalog = Depends(get_feature_catalog),
 ) -> Json:
     return _neighbors(_feature(namespace, name, version, catalog), catalog, k, None, key)
 
@@ -147,7 +107,7 @@ def entity_neighbors(
 @router.post("/{namespace}/{name}/neighbors", response_model=NeighborList,
              summary="Nearest neighbours of a vector (or of an entity's vector)")
 def vector_neighbors(namespace: str, name: str, query: NeighborQuery = Body(...),
-                     catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+                     catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     feature = _feature(namespace, name, query.version, catalog)
     return _neighbors(feature, catalog, query.k, query.vector, query.key)
 
@@ -156,7 +116,7 @@ def vector_neighbors(namespace: str, name: str, query: NeighborQuery = Body(...)
              dependencies=[Depends(require_write)],
              summary="Values of the entities, computing only the missing ones (memoized)")
 def compute(namespace: str, name: str, body: ComputeRequest = Body(...),
-            catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+            catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     feature = _feature(namespace, name, body.version, catalog)
     definition = catalog.definition(feature)
     keys = feature.keys(body.entities)  # checked before anything is claimed or computed
@@ -172,7 +132,7 @@ def compute(namespace: str, name: str, body: ComputeRequest = Body(...),
              dependencies=[Depends(require_write)],
              summary="Queue the missing values for a feature worker; returns at once")
 def request_values(namespace: str, name: str, body: RequestBody = Body(...),
-                   catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+                   catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     feature = _feature(namespace, name, body.version, catalog)
     queued = catalog.store.request(feature.ref, feature.keys(body.entities))
     return {"feature": feature.ref.uri, "queued": queued}
@@ -181,7 +141,7 @@ def request_values(namespace: str, name: str, body: RequestBody = Body(...),
 @router.post("/{namespace}/{name}/verify", response_model=VerifyOut,
              summary="Compare each replica with the offline store (changes nothing)")
 def verify(namespace: str, name: str, version: str | None = Version,
-           catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+           catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     return catalog.verify(_feature(namespace, name, version, catalog)).to_dict()
 
 
@@ -189,5 +149,5 @@ def verify(namespace: str, name: str, version: str | None = Version,
              dependencies=[Depends(require_write)],
              summary="Make each replica equal to the offline store; returns what differed")
 def sync(namespace: str, name: str, version: str | None = Version,
-         catalog: FeatureCatalog = Depends(_catalog)) -> Json:
+         catalog: FeatureCatalog = Depends(get_feature_catalog)) -> Json:
     return catalog.sync(_feature(namespace, name, version, catalog)).to_dict()

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.deps import get_graph
 from reelgraph.api.errors import ERROR_EXAMPLE, error_body
 from reelgraph.api.schemas.graph import (
     URI,
@@ -38,7 +39,6 @@ from reelgraph.api.schemas.graph import (
     SubgraphOut,
     WriteResult,
 )
-from reelgraph.api.state import get_graph
 from reelgraph.graph import (
     IMPACT_KINDS,
     ChangeSet,

@@ -5,19 +5,18 @@ contact sheet.
 An asset is addressed by its sha256 in the path (in the ``namespace`` query parameter's
 namespace, default studio), or by URI at ``/asset?uri=``. Registering is a write and names
 files on the server's own machine; a worker (``reelgraph worker --media``) then ingests them.
-The catalog is opened at the first request and closed with the app (``close_catalog``).
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import PurePath
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi import Path as PathParam
 
 from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.deps import get_media_catalog, get_settings
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.media import (
     ASSET_URI,
@@ -30,16 +29,11 @@ from reelgraph.api.schemas.media import (
     RegisterOut,
     ShotList,
 )
-from reelgraph.api.state import api_state, get_settings
 from reelgraph.core.errors import InvalidInput
 from reelgraph.core.settings import Settings
-from reelgraph.media import MediaAsset
-from reelgraph.media.assets import DEFAULT_NAMESPACE
-from reelgraph.media.catalog import MediaCatalog, png
-from reelgraph.media.pipeline import register
+from reelgraph.media import DEFAULT_NAMESPACE, MediaAsset, MediaCatalog, png, register
 
 Json = dict[str, Any]
-_lock = threading.Lock()
 MAX_FRAMES = 10_000  # frame timestamps per request
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -67,28 +61,10 @@ Namespace = Query(DEFAULT_NAMESPACE, description="the asset's namespace",
                   examples=[DEFAULT_NAMESPACE])
 
 
-def _catalog(request: Request) -> MediaCatalog:
-    app = request.app
-    state = api_state(request)
-    with _lock:
-        catalog: MediaCatalog | None = getattr(app.state, "reelgraph_media", None)
-        if catalog is None:
-            catalog = MediaCatalog(state.settings, state.graph)
-            app.state.reelgraph_media = catalog
-    return catalog
-
-
-def close_catalog(app: FastAPI) -> None:
-    catalog: MediaCatalog | None = getattr(app.state, "reelgraph_media", None)
-    if catalog is not None:
-        catalog.close()  # the graph belongs to the app
-        app.state.reelgraph_media = None
-
-
 def _asset(asset: str = PathParam(description="the asset's sha256 (64 hex digits)",
                                   examples=[SHA256]),
            namespace: str = Namespace,
-           catalog: MediaCatalog = Depends(_catalog)) -> MediaAsset:
+           catalog: MediaCatalog = Depends(get_media_catalog)) -> MediaAsset:
     return catalog.resolve(asset, namespace, files=False)
 
 
@@ -99,7 +75,7 @@ router = APIRouter(prefix="/api/v1/media", tags=["media"],
 @router.get("", response_model=AssetList, summary="Registered media assets")
 def list_assets(
     namespace: str | None = Query(None, description="only this namespace (default: all)"),
-    catalog: MediaCatalog = Depends(_catalog),
+    catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Json:
     return {"assets": [catalog.summary(a) for a in catalog.assets(namespace)]}
 
@@ -115,7 +91,7 @@ def _where_refused(path: str) -> str | None:
              dependencies=[Depends(require_write)],
              summary="Register video files on the server's machine as media assets")
 def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(get_settings),
-                    catalog: MediaCatalog = Depends(_catalog)) -> Json:
+                    catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
     """Each path is registered on its own (idempotent by content); a path that cannot be
     read is reported in ``failed`` and the others are still registered. A worker running
     ``reelgraph worker --media`` then ingests the new assets. Refused (422) when none could
@@ -134,7 +110,7 @@ def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(g
 @router.get("/asset", response_model=AssetDetail, summary="One asset by URI")
 def asset_by_uri(uri: str = Query(description="rg://media_asset/NAMESPACE/SHA256",
                                   examples=[ASSET_URI]),
-                 catalog: MediaCatalog = Depends(_catalog)) -> Json:
+                 catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
     if not uri.startswith("rg://"):
         raise InvalidInput(f"{uri!r} is not a media asset URI",
                            "pass uri=rg://media_asset/NAMESPACE/SHA256")
@@ -144,14 +120,14 @@ def asset_by_uri(uri: str = Query(description="rg://media_asset/NAMESPACE/SHA256
 @router.get("/{asset}", response_model=AssetDetail,
             summary="One asset: its probe, annotation sets and shot features")
 def show_asset(found: MediaAsset = Depends(_asset),
-               catalog: MediaCatalog = Depends(_catalog)) -> Json:
+               catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
     return catalog.describe(found)
 
 
 @router.get("/{asset}/shots", response_model=ShotList, responses=_NOT_INGESTED,
             summary="The shots the media pipeline found")
 def shots(found: MediaAsset = Depends(_asset),
-          catalog: MediaCatalog = Depends(_catalog)) -> Json:
+          catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
     return catalog.shots(found)
 
 
@@ -173,7 +149,7 @@ def list_annotations(
     version: int | None = Query(None, description="that version of the producer's set "
                                 "instead of the current one (needs producer)"),
     limit: int = Query(1000, ge=0, le=100_000),
-    catalog: MediaCatalog = Depends(_catalog),
+    catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Json:
     rows = catalog.query(found, types=types, start_ns=start_ns, end_ns=end_ns, label=label,
                          min_confidence=min_confidence, producer=producer, version=version,
@@ -185,7 +161,7 @@ def list_annotations(
             responses={**_PNG, **_NOT_INGESTED},
             summary="The contact sheet: one thumbnail per shot, as a PNG")
 def contact_sheet(found: MediaAsset = Depends(_asset),
-                  catalog: MediaCatalog = Depends(_catalog)) -> Response:
+                  catalog: MediaCatalog = Depends(get_media_catalog)) -> Response:
     """The pipeline's stored sheet, else one drawn now from the stored shots (header
     ``X-Contact-Sheet``: ``stored`` or ``drawn``)."""
     data, stored = catalog.contact_sheet(found)
@@ -203,7 +179,7 @@ def frames(
                                  "frame)"),
     end_ns: int | None = Query(None, description="sample before this (default: the end)"),
     limit: int = Query(100, ge=1, le=MAX_FRAMES, description="at most this many"),
-    catalog: MediaCatalog = Depends(_catalog),
+    catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Json:
     rows: list[Json] = []
     shape: tuple[int, ...] | None = None
@@ -226,7 +202,7 @@ def frame_png(
     found: MediaAsset = Depends(_asset),
     at_ns: int = Query(description="the time, in nanoseconds", examples=[500_000_000]),
     size: int | None = Query(None, description="short side in pixels (default: as decoded)"),
-    catalog: MediaCatalog = Depends(_catalog),
+    catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Response:
     frame = catalog.frame_at(found, at_ns, size)
     return Response(png(frame.image), media_type="image/png",

@@ -9,20 +9,16 @@ service, which then watches the registry and swaps in promoted versions.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from reelgraph.api.auth import require_read
+from reelgraph.api.deps import get_recommender
 from reelgraph.api.errors import error_body
-from reelgraph.api.routers.registry import registry_of
 from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut
-from reelgraph.serving import RecommendationService, ServingConfig
-
-_lock = threading.Lock()
+from reelgraph.serving import RecommendationService
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "the item is not in the model's catalog"},
@@ -35,33 +31,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def get_service(request: Request) -> RecommendationService:
-    service = service_of(request.app)
-    if service.deployed is None:  # nothing yet: look now rather than at the next watch
-        # (loading takes seconds: off the event loop; the watcher precomputes)
-        await run_in_threadpool(service.refresh, False)
-    return service
-
-
-def service_of(app: FastAPI) -> RecommendationService:
-    """One service per application, watching the registry from its first use (a server
-    starts it at startup, so the model is loaded before the first request)."""
-    with _lock:
-        service: RecommendationService | None = getattr(app.state, "reelgraph_serving", None)
-        if service is None:
-            config: ServingConfig | None = getattr(app.state, "reelgraph_serving_config", None)
-            service = RecommendationService(registry_of(app).ws, config)
-            app.state.reelgraph_serving = service
-            service.start()
-    return service
-
-
-def close_service(app: FastAPI) -> None:
-    service: RecommendationService | None = getattr(app.state, "reelgraph_serving", None)
-    if service is not None:
-        service.close()
-
-
 router = APIRouter(prefix="/api/v1", tags=["recommend"],
                    dependencies=[Depends(require_read)], responses=_ERRORS)
 
@@ -69,7 +38,7 @@ router = APIRouter(prefix="/api/v1", tags=["recommend"],
 @router.post("/recommend", response_model=RecommendOut,
              summary="Recommendations for any canvas (related, category, search, notifications)")
 async def recommend(body: RecommendIn,
-                    service: RecommendationService = Depends(get_service)) -> Response:
+                    service: RecommendationService = Depends(get_recommender)) -> Response:
     # Scored on the event loop: a millisecond of CPU-bound work gains nothing from the
     # thread pool (the GIL) and would pay a thread hop.
     served = service.recommend(body.canvas, user=body.user, item=body.item, query=body.query,
@@ -80,7 +49,7 @@ async def recommend(body: RecommendIn,
 
 @router.get("/recommend/deployment", response_model=DeploymentOut,
             summary="Which model version serves, and where each canvas is hosted")
-async def deployment(service: RecommendationService = Depends(get_service)
+async def deployment(service: RecommendationService = Depends(get_recommender)
                      ) -> dict[str, Any]:
     config = service.config
     deployed = service.deployed

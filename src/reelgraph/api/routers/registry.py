@@ -8,12 +8,12 @@ A promotion refused by a gate answers 409 with the failing checks and their numb
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.deps import get_registry
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.registry import (
     AuditOut,
@@ -30,13 +30,9 @@ from reelgraph.api.schemas.registry import (
     TransitionOut,
     VersionOut,
 )
-from reelgraph.api.state import ApiState
-from reelgraph.artifacts import ArtifactStore
-from reelgraph.flows import RunStore, Workspace
-from reelgraph.flows.registry import ModelRegistry, gate_from_dict
+from reelgraph.flows import ModelRegistry, gate_from_dict
 
 Json = dict[str, Any]
-_lock = threading.Lock()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such model, version, run, step, gate or consumer"},
@@ -53,31 +49,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
                                 "more than the margin 0.01"}])}}},
     422: {"description": "malformed input: a bad name, metric, gate or stage"},
 }
-
-
-def get_registry(request: Request) -> ModelRegistry:
-    return registry_of(request.app)
-
-
-def registry_of(app: FastAPI) -> ModelRegistry:
-    """One registry per application, over the graph the application serves."""
-    with _lock:
-        registry: ModelRegistry | None = getattr(app.state, "reelgraph_registry", None)
-        if registry is None:
-            state: ApiState = app.state.reelgraph
-            # Run records live in the graph's database (tests inject a graph of their own).
-            url = getattr(state.graph.store, "url", None) or state.settings.metadata_url
-            workspace = Workspace(state.settings, state.graph, RunStore(url),
-                                  ArtifactStore(state.settings.artifacts))
-            registry = app.state.reelgraph_registry = ModelRegistry(workspace)
-    return registry
-
-
-def close_registry(app: FastAPI) -> None:
-    """Close what ``get_registry`` opened (the graph is the application's to close)."""
-    registry: ModelRegistry | None = getattr(app.state, "reelgraph_registry", None)
-    if registry is not None:
-        registry.ws.runs.close()
 
 
 reads = APIRouter(dependencies=[Depends(require_read)], responses=_ERRORS)

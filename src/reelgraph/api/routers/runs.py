@@ -1,57 +1,27 @@
 """``/api/v1/runs`` and ``/api/v1/events``: flow runs, their logs, and the event log with its
 dead letters. Read-only: runs start from the CLI, Python or a worker.
-
-The stores are opened on the metadata database of the app's settings at the first request
-and closed with the app (``close_stores``).
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from reelgraph.api.auth import require_read
+from reelgraph.api.deps import get_events, get_runs
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.runs import RUN_ID, EventList, RunDetail, RunList, RunLogs
-from reelgraph.api.state import get_settings
 from reelgraph.core.errors import NotFound
 from reelgraph.flows import EventLog, RunStore
 
 Json = dict[str, Any]
-_lock = threading.Lock()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such run or step", "content": {"application/json": {
         "example": error_body("NotFound", f"no run with id '{RUN_ID}'",
                               "list runs with `reelgraph runs list`")}}},
 }
-
-
-@dataclass
-class _Stores:
-    runs: RunStore
-    events: EventLog
-
-
-def _stores(request: Request) -> _Stores:
-    app = request.app
-    with _lock:
-        stores: _Stores | None = getattr(app.state, "reelgraph_runs", None)
-        if stores is None:
-            url = get_settings(request).metadata_url
-            stores = _Stores(RunStore(url), EventLog(url))
-            app.state.reelgraph_runs = stores
-    return stores
-
-
-def close_stores(app: FastAPI) -> None:
-    stores: _Stores | None = getattr(app.state, "reelgraph_runs", None)
-    if stores is not None:
-        stores.runs.close()
-        stores.events.close()
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_read)], responses=_ERRORS)
@@ -62,23 +32,23 @@ def list_runs(
     flow: str | None = Query(None, description="only runs of this flow"),
     status: str | None = Query(None, description="running, succeeded or failed"),
     limit: int = Query(50, ge=1, le=1000),
-    stores: _Stores = Depends(_stores),
+    runs: RunStore = Depends(get_runs),
 ) -> Json:
     return {"runs": [r.to_dict(with_tasks=False)
-                     for r in stores.runs.list(flow=flow, status=status, limit=limit)]}
+                     for r in runs.list(flow=flow, status=status, limit=limit)]}
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, tags=["runs"],
             summary="A run with every task")
-def show_run(run_id: str, stores: _Stores = Depends(_stores)) -> Json:
-    return stores.runs.get(run_id).to_dict()
+def show_run(run_id: str, runs: RunStore = Depends(get_runs)) -> Json:
+    return runs.get(run_id).to_dict()
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs, tags=["runs"],
             summary="Each task's output, and the traceback of failed ones")
 def run_logs(run_id: str, step: str | None = Query(None, description="only this step"),
-             stores: _Stores = Depends(_stores)) -> Json:
-    run = stores.runs.get(run_id)
+             runs: RunStore = Depends(get_runs)) -> Json:
+    run = runs.get(run_id)
     tasks = [t for t in run.tasks if step is None or t.step == step]
     if step is not None and not tasks:
         raise NotFound(f"run {run_id} has no step {step!r}",
@@ -93,6 +63,6 @@ def run_logs(run_id: str, step: str | None = Query(None, description="only this 
 def list_events(
     dead: bool = Query(False, description="only dead-lettered events, with the reason"),
     limit: int = Query(50, ge=1, le=1000),
-    stores: _Stores = Depends(_stores),
+    events: EventLog = Depends(get_events),
 ) -> Json:
-    return {"events": [e.to_dict() for e in stores.events.list(dead=dead, limit=limit)]}
+    return {"events": [e.to_dict() for e in events.list(dead=dead, limit=limit)]}
