@@ -23,7 +23,9 @@ from reelgraph.features.definition import (
     FeatureSet,
     UnknownFeature,
 )
+from reelgraph.features.inner_product import InnerProductIndex
 from reelgraph.features.offline import ParquetOfflineStore
+from reelgraph.features.online import open_online_store
 from reelgraph.features.ports import (
     FeatureRef,
     FeatureRows,
@@ -46,6 +48,7 @@ __all__ = [
     "FeatureRows",
     "FeatureSet",
     "FeatureStore",
+    "InnerProductIndex",
     "InvalidValue",
     "OfflineStore",
     "OnlineStore",
@@ -58,4 +61,5 @@ __all__ = [
     "VectorIndex",
     "feature_files_from_env",
     "jsonable",
+    "open_online_store",
 ]

@@ -195,7 +195,8 @@ class FeatureCatalog:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def online(self, feature: ResolvedFeature, raw_keys: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    def online(self, feature: ResolvedFeature, raw_keys: Sequence[Any]
+               ) -> tuple[str, dict[str, Any]]:
         """Latest values from the fastest replica the feature has: (replica, {key: value})."""
         keys = feature.keys(raw_keys)
         if not keys:

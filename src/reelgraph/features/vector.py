@@ -34,10 +34,10 @@ import numpy as np
 
 from reelgraph.core.errors import InvalidInput
 from reelgraph.core.settings import Settings
+from reelgraph.features.inner_product import EXACT_BELOW
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import InvalidValue, Vector, value_type_from
 
-EXACT_BELOW = 50_000  # vectors; exact search stays fast (a few ms per query) below this
 APPROXIMATE_KINDS = ("hnsw", "ivf")
 
 

@@ -10,29 +10,43 @@ it per canvas with single-task twins and classical baselines, and the training f
 use, not with this package.
 """
 
-from reelgraph.recsys.canvases import CANVASES, Canvas
+from reelgraph.recsys.canvases import CANVAS_NAMES, CANVASES, Canvas, canvas
 from reelgraph.recsys.data import Dataset, TableFiles, build_dataset, load_movielens
 from reelgraph.recsys.experiment import ExperimentConfig, ExperimentResult, run_experiment
 from reelgraph.recsys.flow import MODEL, train_and_register
-from reelgraph.recsys.recommender import Recommendations, UnifiedRecommender
+from reelgraph.recsys.precompute import ScoredBatch, Targets
+from reelgraph.recsys.recommender import (
+    MAX_K,
+    Recommendations,
+    RecommendRequest,
+    UnifiedRecommender,
+    serving_key,
+)
 from reelgraph.recsys.split import TimeSplit
 from reelgraph.recsys.tasks import TaskConfig, build_tasks
 
 __all__ = [
     "CANVASES",
+    "CANVAS_NAMES",
+    "MAX_K",
     "MODEL",
     "Canvas",
     "Dataset",
     "ExperimentConfig",
     "ExperimentResult",
+    "RecommendRequest",
     "Recommendations",
+    "ScoredBatch",
     "TableFiles",
+    "Targets",
     "TaskConfig",
     "TimeSplit",
     "UnifiedRecommender",
     "build_dataset",
     "build_tasks",
+    "canvas",
     "load_movielens",
     "run_experiment",
+    "serving_key",
     "train_and_register",
 ]

@@ -20,7 +20,7 @@ is also the value the training flow registers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from reelgraph.artifacts import ArtifactRef, ArtifactStore
     from reelgraph.flows.registry import ModelRegistry
     from reelgraph.recsys.model import UnifiedNet
+    from reelgraph.recsys.precompute import ScoredBatch, Targets
     from reelgraph.recsys.scoring import NetScorer
 
 FORMAT = "reelgraph.recsys.unified/1"
@@ -60,7 +61,7 @@ class Recommendations:
 
 
 @dataclass(frozen=True)
-class Request:
+class RecommendRequest:
     """One checked request, ready to score."""
 
     canvas: Canvas
@@ -68,6 +69,11 @@ class Request:
     k: int
     cold_start: bool
     key: str  # names the request's inputs for precomputed answers (``serving_key``)
+
+    @property
+    def time(self) -> int:
+        """When the request is made (unix seconds; the model's ``now`` by default)."""
+        return int(self.requests.time[0])
 
 
 def serving_key(spec: Canvas, *, user: str | int | None = None, item: str | int | None = None,
@@ -133,7 +139,7 @@ class UnifiedRecommender:
     def request(self, canvas_name: str, *, user: str | int | None = None,
                 item: str | int | None = None, query: str | None = None,
                 category: str | None = None, k: int = 10,
-                context: Mapping[str, Any] | None = None) -> Request:
+                context: Mapping[str, Any] | None = None) -> RecommendRequest:
         """A checked request (every error raised here), not yet scored."""
         spec = canvas(canvas_name)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
@@ -156,15 +162,15 @@ class UnifiedRecommender:
             if category is not None and within else None,
             query=[query or ""] if "query" in spec.requires else None)
         key = serving_key(spec, user=user, item=item, category=category if within else None)
-        return Request(spec, requests, k, cold_start, key)
+        return RecommendRequest(spec, requests, k, cold_start, key)
 
-    def answer(self, request: Request) -> Recommendations:
+    def answer(self, request: RecommendRequest) -> Recommendations:
         """The request's top items by full ranking over every item its canvas allows."""
         top, scores = rank(self.scorer, request.requests, self.timeline,
                            self.items.category_matrix, request.k)
         return self.answered(request, top[0], scores[0])
 
-    def answered(self, request: Request, items: np.ndarray, scores: np.ndarray
+    def answered(self, request: RecommendRequest, items: np.ndarray, scores: np.ndarray
                  ) -> Recommendations:
         """Dense item ids and scores (best first; ``-inf`` for none) as the answer."""
         ids = self.vocabulary.item_ids
@@ -172,6 +178,58 @@ class UnifiedRecommender:
                       if np.isfinite(s))
         return Recommendations(request.canvas.name, found[:request.k], self.model_version,
                                request.cold_start)
+
+    # --- the seams serving uses: vectors, masks and precomputed answers, all NumPy -------
+
+    def item_vectors(self) -> np.ndarray:
+        """float32 (items, dim): each item's side of the score, ``request . item``."""
+        import torch
+
+        scorer = self.scorer
+        with torch.no_grad():
+            vectors: np.ndarray = self.net.item_side(scorer.item_vectors, scorer.titles).numpy()
+        return vectors
+
+    def request_vector(self, request: RecommendRequest) -> np.ndarray:
+        """float32 (dim,): the request's side of the score, against ``item_vectors``."""
+        import torch
+
+        scorer = self.scorer
+        with torch.no_grad():
+            left = self.net.request_side(scorer.featurize(request.requests),
+                                         scorer.item_vectors)
+        vector: np.ndarray = left.numpy()[0]
+        return vector
+
+    def allowed_items(self, request: RecommendRequest) -> np.ndarray:
+        """bool (items,): the items the request's canvas may answer with."""
+        from reelgraph.recsys.candidates import allowed
+
+        mask: np.ndarray = allowed(request.requests, self.timeline, self.items.category_matrix,
+                                   len(self.vocabulary.item_ids))[0]
+        return mask
+
+    def targets(self, canvas_name: str, users: Sequence[str] | None = None) -> Targets:
+        """What to precompute for a canvas (``users``: only these; default every user the
+        model knows; related: every item)."""
+        from reelgraph.recsys.precompute import targets
+
+        return targets(self, canvas_name, users)
+
+    def score_targets(self, found: Targets, k: int) -> Iterator[ScoredBatch]:
+        """The targets' top ``k`` items by full ranking, in batches, at the model's now."""
+        from reelgraph.recsys.precompute import score_targets
+
+        return score_targets(self, found, k)
+
+    @staticmethod
+    def limit_compute_threads(threads: int) -> None:
+        """Size this process's compute pools (PyTorch, OpenBLAS, OpenMP), e.g. for serving."""
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(threads)
+        threadpool_limits(threads)  # applies now and stays for the life of the process
 
     def _time(self, context: Mapping[str, Any] | None) -> int:
         extra = sorted(set(context or {}) - set(CONTEXT_KEYS))

@@ -16,8 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelgraph.core.files import atomic_path
-from reelgraph.recsys.recommender import UnifiedRecommender
-from reelgraph.serving.precompute import ScoredBatch, score_targets, targets
+from reelgraph.recsys import ScoredBatch, UnifiedRecommender
 
 SCHEMA = pa.schema([("user", pa.string()), ("category", pa.string()),
                     ("source_item", pa.string()), ("rank", pa.int32()), ("item", pa.string()),
@@ -60,12 +59,12 @@ def score_to_parquet(recommender: UnifiedRecommender, canvas: str, path: Path, k
                      progress: Callable[[int, int], None] | None = None) -> BatchReport:
     """Score the canvas's targets (every known user; every item for related) to ``path``.
     ``progress(done, total)`` is called after each batch."""
-    found = targets(recommender, canvas, users)
+    found = recommender.targets(canvas, users)
     started = time.perf_counter()
     at = time.time()
     rows = done = 0
     with atomic_path(path) as temporary, pq.ParquetWriter(temporary, SCHEMA) as writer:
-        for batch in score_targets(recommender, found, k):
+        for batch in recommender.score_targets(found, k):
             table = _table(batch, recommender.model_version, at)
             writer.write_table(table)
             rows += table.num_rows

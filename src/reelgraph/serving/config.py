@@ -31,9 +31,7 @@ from typing import Any
 
 from reelgraph.core.errors import InvalidInput
 from reelgraph.core.settings import Settings
-from reelgraph.recsys.canvases import CANVAS_NAMES, canvas
-from reelgraph.recsys.flow import MODEL
-from reelgraph.recsys.recommender import MAX_K
+from reelgraph.recsys import CANVAS_NAMES, MAX_K, MODEL, canvas
 
 ONLINE, NEARLINE, BATCH = "online", "nearline", "batch"
 ENVIRONMENTS = (ONLINE, NEARLINE, BATCH)

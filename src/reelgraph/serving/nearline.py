@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from reelgraph.features.ports import FeatureRef, OnlineStore
-from reelgraph.serving.precompute import ScoredBatch
+from reelgraph.features import FeatureRef, OnlineStore
+from reelgraph.recsys import ScoredBatch
 
 NAMESPACE = "recs"
 ENTITY = "serving_key"

@@ -21,17 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelgraph.core.errors import InvalidInput, NotFound, Unavailable
-from reelgraph.features.online import open_online_store
-from reelgraph.features.ports import OnlineStore
-from reelgraph.flows import Workspace
-from reelgraph.flows.registry import ModelRegistry
-from reelgraph.recsys.canvases import CANVAS_NAMES
-from reelgraph.recsys.recommender import Recommendations, Request, UnifiedRecommender
+from reelgraph.features import OnlineStore, open_online_store
+from reelgraph.flows import ModelRegistry, Workspace
+from reelgraph.recsys import (
+    CANVAS_NAMES,
+    Recommendations,
+    RecommendRequest,
+    UnifiedRecommender,
+)
 from reelgraph.serving.config import BATCH, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import record_deployment
 from reelgraph.serving.nearline import NearlineStore
-from reelgraph.serving.precompute import score_targets, targets
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +56,12 @@ class Swap:
     seconds: float  # loading and indexing, off the request path
 
 
-def limit_compute_threads(threads: int) -> None:
-    """Size this process's compute pools (PyTorch, OpenBLAS, OpenMP) for serving."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(threads)
-    threadpool_limits(threads)  # applies now and stays: the process serves from here on
-
-
 class RecommendationService:
     def __init__(self, ws: Workspace, config: ServingConfig | None = None,
                  online: OnlineStore | None = None) -> None:
         self.ws = ws
         self.config = config or ServingConfig.load(ws.settings)
-        limit_compute_threads(self.config.compute_threads)
+        UnifiedRecommender.limit_compute_threads(self.config.compute_threads)
         self.registry = ModelRegistry(ws)
         self._owns_online = online is None
         self.online = online or open_online_store(self.config.online_store, ws.settings)
@@ -150,11 +142,11 @@ class RecommendationService:
                 return served
         return Served(deployed.answer_online(request), ONLINE, None, fallback)
 
-    def _from_nearline(self, deployed: Deployed, request: Request
+    def _from_nearline(self, deployed: Deployed, request: RecommendRequest
                        ) -> tuple[Served | None, str]:
         if request.cold_start:
             return None, "cold start: no precomputed answer for a new user"
-        if deployed.version is None or request.requests.time[0] != deployed.recommender.now:
+        if deployed.version is None or request.time != deployed.recommender.now:
             return None, "a request at another time is scored online"
         found = self.nearline.read(deployed.version, request.canvas.name, request.key)
         if found is None:
@@ -183,11 +175,11 @@ class RecommendationService:
         chosen = tuple(canvases) if canvases is not None else self.config.canvases_in(NEARLINE)
         stored: dict[str, int] = {}
         for canvas in chosen:
-            found = targets(deployed.recommender, canvas, users)
+            found = deployed.recommender.targets(canvas, users)
             stored[canvas] = 0
             if skip_fresh and self._all_fresh(deployed.version, canvas, len(found)):
                 continue
-            for batch in score_targets(deployed.recommender, found, self.config.nearline_k):
+            for batch in deployed.recommender.score_targets(found, self.config.nearline_k):
                 self.nearline.write(deployed.version, canvas, batch)
                 stored[canvas] += len(batch.keys)
                 if progress is not None:

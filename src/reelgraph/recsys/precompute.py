@@ -40,7 +40,7 @@ class Targets:
 
 @dataclass(frozen=True)
 class ScoredBatch:
-    keys: list[str]  # serving keys (``recsys.recommender.serving_key``)
+    keys: list[str]  # serving keys (``serving_key``)
     users: list[str | None]
     sources: list[str | None]
     categories: list[str | None]

@@ -1,7 +1,7 @@
-"""The item side of a model, searched by maximum inner product.
+"""Maximum inner product search over a fixed set of vectors, with a per-query filter.
 
-A request's score for an item is ``request_side . item_side`` (``recsys.model``), so the
-top items are the request vector's nearest neighbours by inner product. Below
+A recommender scores an item as ``request vector . item vector``, so its top items are the
+request vector's nearest neighbours by inner product. Below
 ``exact_below`` items the search is exact: one matrix-vector product and a partial sort in
 NumPy (as fast as FAISS's flat index for one query, ~60 us at 10k items, and it filters
 with the canvas's mask directly). Above it, a FAISS HNSW index; items a canvas does not
@@ -13,17 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import faiss
 import numpy as np
 
-from reelgraph.features.vector import EXACT_BELOW, build_index
+EXACT_BELOW = 50_000  # vectors; exact search stays fast (a few ms per query) below this
 
 
-class ItemIndex:
-    def __init__(self, item_side: np.ndarray, exact_below: int = EXACT_BELOW) -> None:
-        self.vectors = np.ascontiguousarray(item_side, dtype=np.float32)
+class InnerProductIndex:
+    """FAISS is loaded only for an approximate (HNSW) index, not with this module."""
+
+    def __init__(self, vectors: np.ndarray, exact_below: int = EXACT_BELOW) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.kind = "exact" if len(self.vectors) < exact_below else "hnsw"
-        self.index: Any = build_index("hnsw", self.vectors) if self.kind == "hnsw" else None
+        self.index: Any = None
+        if self.kind == "hnsw":
+            from reelgraph.features.vector import build_index
+
+            self.index = build_index("hnsw", self.vectors)
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -41,7 +46,7 @@ class ItemIndex:
             return _exact(self.vectors @ query[0], k, allowed)
         if n_allowed < len(self) // 2:
             ids = np.flatnonzero(allowed).astype(np.int64)
-            params = self._params(faiss.IDSelectorBatch(ids))
+            params = self._params(ids)
             scores, items = self.index.search(query, k, params=params)
         else:
             fetch = min(len(self), k + len(self) - n_allowed)
@@ -49,9 +54,11 @@ class ItemIndex:
         keep = (items[0] >= 0) & allowed[np.maximum(items[0], 0)]
         return items[0][keep][:k], scores[0][keep][:k]
 
-    def _params(self, selector: Any) -> Any:
+    def _params(self, ids: np.ndarray) -> Any:
+        import faiss
+
         api: Any = faiss  # its type stubs lack the search-parameter classes
-        return api.SearchParametersHNSW(sel=selector, efSearch=128)
+        return api.SearchParametersHNSW(sel=api.IDSelectorBatch(ids), efSearch=128)
 
 
 def _exact(scores: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

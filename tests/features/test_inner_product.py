@@ -1,11 +1,11 @@
-"""The item index returns exactly the brute-force top items among the allowed ones."""
+"""The inner product index returns exactly the brute-force top items among the allowed ones."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from reelgraph.serving.index import ItemIndex
+from reelgraph.features import InnerProductIndex
 
 
 def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray
@@ -19,7 +19,7 @@ def brute_force(vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndar
 def test_exact_index_matches_brute_force(share: float) -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(2000, 24)).astype(np.float32)
-    index = ItemIndex(vectors)
+    index = InnerProductIndex(vectors)
     assert index.kind == "exact"
     for _ in range(5):
         query = rng.normal(size=24).astype(np.float32)
@@ -34,16 +34,16 @@ def test_fewer_allowed_than_k_returns_only_those() -> None:
     vectors = np.eye(8, dtype=np.float32)
     allowed = np.zeros(8, dtype=bool)
     allowed[[2, 5]] = True
-    items, _ = ItemIndex(vectors).search(np.ones(8, np.float32), 5, allowed)
+    items, _ = InnerProductIndex(vectors).search(np.ones(8, np.float32), 5, allowed)
     assert sorted(items.tolist()) == [2, 5]
-    nothing, _ = ItemIndex(vectors).search(np.ones(8, np.float32), 5, np.zeros(8, bool))
+    nothing, _ = InnerProductIndex(vectors).search(np.ones(8, np.float32), 5, np.zeros(8, bool))
     assert len(nothing) == 0
 
 
 def test_large_catalogs_use_hnsw_with_high_recall() -> None:
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(3000, 16)).astype(np.float32)
-    index = ItemIndex(vectors, exact_below=1000)
+    index = InnerProductIndex(vectors, exact_below=1000)
     assert index.kind == "hnsw"
     hits = 0
     for _ in range(20):
