@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from machine import machine, save
-from reelgraph.graph import Graph, GraphStore, KindRegistry, NodeKey, NodeSpec
-from reelgraph.graph.kinds import Flow
+from reelgraph.graph import Graph, GraphStore, NodeKey, NodeSpec
+from reelgraph.graph.kinds import Flow, KindRegistry
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"

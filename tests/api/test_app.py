@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 from graph_api_data import AUTH, BASE, RATINGS, TOKEN
 
-import reelgraph.api
 from reelgraph.api import create_app
 from reelgraph.core import Settings
 from reelgraph.graph import Graph
@@ -23,10 +22,6 @@ GRAPH_PATHS = {
     "/node", "/nodes/{uri}", "/nodes", "/history", "/search", "/lineage", "/impact", "/path",
     "/export", "/similar", "/reuse", "/kinds", "/edges", "/batch", "/kinds/node", "/kinds/edge",
 }
-
-
-def test_front_door_exports_create_app() -> None:
-    assert reelgraph.api.__all__ == ["create_app"]
 
 
 def test_openapi_lists_the_graph_paths_with_bearer_auth(client: TestClient) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from reelgraph.core.errors import InvalidInput
-from reelgraph.graph import EdgeKind, Flow, Graph, NodeKey
+from reelgraph.graph import EdgeKind, Graph, LineageFlow, NodeKey
 from reelgraph.graph.adapters import EntityState, FileDatasetSource, Ingestor, ThinEvent
 
-MENTIONS = EdgeKind("mentions", Flow.NONE, frozenset({("*", "*")}), description="test link")
+MENTIONS = EdgeKind("mentions", LineageFlow.NONE, frozenset({("*", "*")}), description="test link")
 
 
 # --- a source whose entities change over time ------------------------------------------

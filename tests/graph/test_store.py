@@ -6,7 +6,7 @@ import pytest
 
 from reelgraph.core.clock import now_us
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound
-from reelgraph.graph import EdgeKind, Flow, Graph, NodeKey
+from reelgraph.graph import EdgeKind, Graph, LineageFlow, NodeKey
 
 DS = "rg://dataset/movielens/ratings"
 FEAT = "rg://feature/personalization/user-genre-affinity"
@@ -92,12 +92,13 @@ def test_unknown_kinds_and_bad_edges_store_nothing(graph: Graph) -> None:
 def test_registered_kinds_are_validated_and_persist(graph_url: str) -> None:
     graph = Graph.open(graph_url)
     graph.register_node_kind("team", "a group of people")
-    graph.register_edge_kind(EdgeKind("member_of", Flow.NONE, frozenset({("consumer", "team")})))
+    graph.register_edge_kind(
+        EdgeKind("member_of", LineageFlow.NONE, frozenset({("consumer", "team")})))
     graph.add("rg://team/studio/vfx")
     graph.add("rg://consumer/studio/vfx-tools")
     graph.link("rg://consumer/studio/vfx-tools", "member_of", "rg://team/studio/vfx")
     with pytest.raises(InvalidInput, match="unknown node kind"):
-        graph.register_edge_kind(EdgeKind("bad", Flow.UP, frozenset({("team", "robot")})))
+        graph.register_edge_kind(EdgeKind("bad", LineageFlow.UP, frozenset({("team", "robot")})))
     graph.close()
     reopened = Graph.open(graph_url)
     assert "member_of" in reopened.store.registry().edge_kinds

@@ -13,8 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reelgraph.api.deps import get_settings
-from reelgraph.core.errors import ReelgraphError, Unauthorized
-from reelgraph.core.settings import Settings
+from reelgraph.core import ReelgraphError, Settings, Unauthorized
 
 # auto_error=False: a missing header reaches our check, which answers in our error shape.
 bearer = HTTPBearer(

@@ -18,7 +18,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core.settings import Settings
+from reelgraph.core import Settings
 from reelgraph.features import FeatureCatalog, feature_files_from_env
 from reelgraph.flows import EventLog, ModelRegistry, RunStore, Workspace
 from reelgraph.graph import Graph

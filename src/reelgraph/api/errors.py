@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from reelgraph.core.errors import ReelgraphError
+from reelgraph.core import ReelgraphError
 
 ERROR_EXAMPLE = {
     "error": "InvalidInput",

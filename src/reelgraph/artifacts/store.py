@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.artifacts import formats
-from reelgraph.core.errors import InvalidInput, MissingDependency, NotFound, ReelgraphError
-from reelgraph.core.files import write_atomic
+from reelgraph.core import InvalidInput, MissingDependency, NotFound, ReelgraphError, write_atomic
 
 
 class ArtifactError(ReelgraphError):

@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 
 from reelgraph.cli import demo, features, graph, media, models, recsys, render, runs, serve
 from reelgraph.cli.session import Session
-from reelgraph.core.errors import ReelgraphError
+from reelgraph.core import ReelgraphError
 
 
 class ReelgraphGroup(TyperGroup):

@@ -17,9 +17,7 @@ from reelgraph.cli.session import session
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reelgraph.demo import DemoReport
-    from reelgraph.demo.media import MediaReport
-    from reelgraph.demo.recommender import RecommenderReport
+    from reelgraph.demo import DemoReport, MediaReport, RecommenderReport
     from reelgraph.flows import RunRecord
     from reelgraph.flows.registry import ModelVersion, Transition
 

@@ -21,11 +21,10 @@ from rich.table import Table
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
-from reelgraph.core.errors import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError
 
 if TYPE_CHECKING:
-    from reelgraph.features.catalog import FeatureCatalog
-    from reelgraph.features.replication import VerifyReport
+    from reelgraph.features import FeatureCatalog, VerifyReport
 
 app = typer.Typer(no_args_is_help=True, help="Features and embeddings: definitions, stored "
                                              "values, nearest neighbours, compute, replicas.")
@@ -46,7 +45,7 @@ class ReplicasDiffer(ReelgraphError):
 
 @contextmanager
 def _catalog(ctx: typer.Context, files: list[Path] | None) -> Iterator[FeatureCatalog]:
-    from reelgraph.features.catalog import FeatureCatalog
+    from reelgraph.features import FeatureCatalog
     from reelgraph.flows import Workspace
 
     ws = Workspace.open(session(ctx).settings())
@@ -61,7 +60,7 @@ def _catalog(ctx: typer.Context, files: list[Path] | None) -> Iterator[FeatureCa
 
 
 def _value_text(value: Any) -> str:
-    from reelgraph.features.catalog import jsonable
+    from reelgraph.features import jsonable
 
     value = jsonable(value)
     if isinstance(value, list) and all(isinstance(x, float) for x in value):
@@ -134,7 +133,7 @@ def show(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files
 def get(ctx: typer.Context, name: Name, keys: Keys, version: VersionOpt = None,
         file: Files = None, as_json: AsJson = False) -> None:
     """Latest values of entities from the online replica (or the vector index)."""
-    from reelgraph.features.catalog import jsonable
+    from reelgraph.features import jsonable
 
     with _catalog(ctx, file) as catalog:
         feature = catalog.resolve(name, version)
@@ -206,7 +205,7 @@ def compute(
     as_json: AsJson = False,
 ) -> None:
     """Values of entities, computing only the missing ones (memoized), with a progress bar."""
-    from reelgraph.features.compute import ComputeReport
+    from reelgraph.features import ComputeReport
 
     if not file:
         raise InvalidInput("computing needs the feature's code",

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -24,12 +24,11 @@ from rich.text import Text
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
-from reelgraph.core.errors import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError
 
 if TYPE_CHECKING:
-    from reelgraph.core.settings import Settings
-    from reelgraph.media import MediaAsset
-    from reelgraph.media.catalog import MediaCatalog
+    from reelgraph.core import Settings
+    from reelgraph.media import MediaAsset, MediaCatalog
 
 app = typer.Typer(no_args_is_help=True, help="Media assets: register and ingest video files; "
                                              "read their shots, annotations, frames and "
@@ -51,7 +50,7 @@ class IngestFailed(ReelgraphError):
 
 @contextmanager
 def _catalog(ctx: typer.Context) -> Iterator[MediaCatalog]:
-    from reelgraph.media.catalog import MediaCatalog
+    from reelgraph.media import MediaCatalog
 
     catalog = MediaCatalog.open(session(ctx).settings())
     try:
@@ -77,7 +76,7 @@ def _window(start: float | None, end: float | None) -> tuple[int | None, int | N
 
 
 def _time(ns: int) -> str:
-    from reelgraph.media.contact_sheet import format_timestamp
+    from reelgraph.media import format_timestamp
 
     return format_timestamp(ns)
 
@@ -119,9 +118,7 @@ def add(
     ] = False,
 ) -> None:
     """Register video files as media assets; each file that cannot be read fails alone."""
-    from reelgraph.media.assets import DEFAULT_NAMESPACE
-    from reelgraph.media.catalog import MediaCatalog
-    from reelgraph.media.pipeline import register
+    from reelgraph.media import DEFAULT_NAMESPACE, MediaCatalog, register
 
     namespace = namespace or DEFAULT_NAMESPACE
     settings = session(ctx).settings()
@@ -148,8 +145,7 @@ def add(
 def _ingest(settings: Settings, namespace: str, assets: list[MediaAsset]) -> None:
     """One worker pass of the pipeline, then each asset's outcome."""
     from reelgraph.flows import Worker, Workspace
-    from reelgraph.media.catalog import MediaCatalog
-    from reelgraph.media.pipeline import ingest_flow
+    from reelgraph.media import MediaCatalog, ingest_flow
 
     out = render.console()
     with Workspace.open(settings) as ws:
@@ -279,8 +275,8 @@ def frames(
     as_json: AsJson = False,
 ) -> None:
     """Canonical frames: their timestamps, and with -o the pictures as PNG files."""
-    from reelgraph.core.files import write_atomic
-    from reelgraph.media.catalog import png
+    from reelgraph.core import write_atomic
+    from reelgraph.media import png
 
     rows: list[dict[str, Any]] = []
     with _catalog(ctx) as catalog:
@@ -395,7 +391,7 @@ def sheet(
     namespace: Namespace = None,
 ) -> None:
     """Write the asset's contact sheet (one thumbnail per shot) to a PNG file."""
-    from reelgraph.core.files import write_atomic
+    from reelgraph.core import write_atomic
 
     if output.suffix.lower() != ".png":
         raise InvalidInput(f"contact sheets are PNG files, not {output.name!r}",

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from reelgraph.cli import render
 from reelgraph.cli.session import current_user, session
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 if TYPE_CHECKING:  # the registry (and with it the migrations) loads inside the commands
     from reelgraph.flows.registry import (

@@ -46,7 +46,7 @@ def _service(ctx: typer.Context) -> Iterator[RecommendationService]:
 
 
 def _default_data() -> Path:
-    from reelgraph.demo.job import default_data_dir
+    from reelgraph.demo import default_data_dir
 
     return default_data_dir() / "ml-latest-small"
 
@@ -86,7 +86,7 @@ def train(
     """Train the unified model, its single-task twins and the baselines; register it."""
     from reelgraph.flows.registry import ModelRegistry
     from reelgraph.recsys import MODEL, train_and_register
-    from reelgraph.recsys.flow import training
+    from reelgraph.recsys import training_flow as training
 
     with session(ctx).workspace() as ws:
         with flow_progress(training) as bar:

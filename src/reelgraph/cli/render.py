@@ -20,8 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from reelgraph.core.clock import from_us
-from reelgraph.core.errors import ReelgraphError
+from reelgraph.core import ReelgraphError, from_us
 from reelgraph.graph import IMPACT_KINDS, Edge, Node, ReuseCandidate, SearchHit, Similar, Subgraph
 
 PIPE_WIDTH = 140

@@ -22,12 +22,10 @@ from rich.text import Text
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
-from reelgraph.core.errors import InvalidInput, NotFound, ReelgraphError
+from reelgraph.core import InvalidInput, NotFound, ReelgraphError
 
 if TYPE_CHECKING:
-    from reelgraph.flows import Flow, RunRecord, TaskRecord, Workspace
-    from reelgraph.flows.events import Event
-    from reelgraph.flows.worker import Outcome
+    from reelgraph.flows import Event, Flow, Outcome, RunRecord, TaskRecord, Workspace
 
 runs_app = typer.Typer(no_args_is_help=True, help="List, inspect, read the logs of and resume "
                                                   "flow runs.")
@@ -322,7 +320,7 @@ def worker(
     with _workspace(ctx) as ws:
         extra: list[Flow] = []
         if media:
-            from reelgraph.media.pipeline import ingest_flow
+            from reelgraph.media import ingest_flow
 
             extra.append(ingest_flow())
         w = Worker.from_paths(ws, paths, extra, **options)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from reelgraph.core.settings import Settings
+from reelgraph.core import Settings
 from reelgraph.graph import Graph
 
 if TYPE_CHECKING:

@@ -6,9 +6,13 @@ returns a ``DemoReport`` with the answers; the CLI renders it.
 
 from reelgraph.demo import catalog
 from reelgraph.demo.job import DemoReport, default_data_dir, run
+from reelgraph.demo.media import MediaReport
+from reelgraph.demo.recommender import RecommenderReport
 
 __all__ = [
     "DemoReport",
+    "MediaReport",
+    "RecommenderReport",
     "catalog",
     "default_data_dir",
     "run",

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelgraph.core.errors import NotFound
+from reelgraph.core import NotFound
 from reelgraph.demo import catalog
 from reelgraph.demo.features import EmbeddingReport, embed_titles
 from reelgraph.demo.media import MediaReport, ingest_clips

@@ -13,15 +13,9 @@ from pathlib import Path
 
 from reelgraph.features import FeatureStore
 from reelgraph.flows import Worker, Workspace
-from reelgraph.media import MediaAsset
+from reelgraph.media import SHOTS_PRODUCER as PRODUCER
+from reelgraph.media import MediaAsset, contact_sheet_key, ingest_flow, register, shot_features
 from reelgraph.media.annotations import AnnotationStore
-from reelgraph.media.pipeline import (
-    PRODUCER,
-    contact_sheet_key,
-    ingest_flow,
-    register,
-    shot_features,
-)
 
 VIDEO = "video"
 SUFFIXES = (".mp4", ".webm", ".mkv", ".avi", ".mov")

@@ -33,6 +33,7 @@ from reelgraph.features.ports import (
     OnlineStore,
     VectorIndex,
 )
+from reelgraph.features.replication import VerifyReport
 from reelgraph.features.store import FeatureStore
 from reelgraph.features.values import EntityType, InvalidValue, Scalar, TableValue, Vector
 
@@ -59,6 +60,7 @@ __all__ = [
     "UnknownFeature",
     "Vector",
     "VectorIndex",
+    "VerifyReport",
     "feature_files_from_env",
     "jsonable",
     "open_online_store",

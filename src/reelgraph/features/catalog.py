@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound
-from reelgraph.core.files import import_file
+from reelgraph.core import Conflict, InvalidInput, NotFound, import_file
 from reelgraph.features.definition import FeatureDef, FeatureSet, UnknownFeature
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.replication import Replicator, VerifyReport

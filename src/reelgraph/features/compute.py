@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelgraph.core.errors import ReelgraphError
+from reelgraph.core import ReelgraphError
 from reelgraph.features.definition import FeatureDef
 from reelgraph.flows import Flow
 

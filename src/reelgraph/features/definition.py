@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core import InvalidInput, NotFound
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import EntityType, ValueType, Vector
-from reelgraph.graph.uri import NodeKey
+from reelgraph.graph import NodeKey
 
 _KEYS_ARG = "keys"
 F = TypeVar("F", bound=Callable[..., Any])

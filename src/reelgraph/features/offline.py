@@ -22,9 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, Settings, now_us
 from reelgraph.features.ports import FeatureRef, FeatureRows
 
 _SCALARS = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string(),

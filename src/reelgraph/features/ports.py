@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from reelgraph.graph.uri import NodeKey
+from reelgraph.graph import NodeKey
 
 
 @dataclass(frozen=True)

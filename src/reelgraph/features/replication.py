@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError
 from reelgraph.features.online.codec import encode
 from reelgraph.features.ports import (
     FeatureRef,

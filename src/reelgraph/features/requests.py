@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.database import MetadataStore, write_connection
+from reelgraph.core import MetadataStore, now_us, write_connection
 
 QUEUED, CLAIMED, FAILED = "queued", "claimed", "failed"
 _CHUNK = 500  # keys per IN (...) list

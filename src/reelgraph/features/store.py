@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core import InvalidInput, NotFound, now_us
 from reelgraph.features.compute import (
     ComputeFailed,
     ComputeReport,
@@ -31,8 +30,7 @@ from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.ports import FeatureRef, FeatureRows, OnlineStore, VectorIndex
 from reelgraph.features.replication import Replicator
 from reelgraph.features.requests import FAILED, ClaimStore
-from reelgraph.flows import Runner, Workspace
-from reelgraph.flows.lineage import run_key
+from reelgraph.flows import Runner, Workspace, run_key
 from reelgraph.graph import NodeKey
 
 _POLL_S = 0.05  # how often a waiting caller looks at another caller's claims

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 SCALAR_TYPES = ("float64", "int64", "string", "bool")
 

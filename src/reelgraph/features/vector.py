@@ -32,8 +32,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, Settings
 from reelgraph.features.inner_product import EXACT_BELOW
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import InvalidValue, Vector, value_type_from

@@ -7,21 +7,25 @@ the artifact store, and the run's lineage in the graph. ``Workspace`` opens all 
 """
 
 from reelgraph.flows.definition import Flow, FlowDefinitionError, Resources, Step, Trigger
-from reelgraph.flows.events import EventLog
+from reelgraph.flows.events import Event, EventLog
+from reelgraph.flows.lineage import run_key
 from reelgraph.flows.loader import load_flow
 from reelgraph.flows.registry import ModelRegistry, gate_from_dict
-from reelgraph.flows.runner import Runner
+from reelgraph.flows.runner import Progress, Runner
 from reelgraph.flows.runs import RunRecord, RunStore, TaskRecord
 from reelgraph.flows.task import StepContext
-from reelgraph.flows.worker import EVENT_PARAM, Worker
+from reelgraph.flows.worker import EVENT_PARAM, Outcome, Worker
 from reelgraph.flows.workspace import Workspace
 
 __all__ = [
     "EVENT_PARAM",
+    "Event",
     "EventLog",
     "Flow",
     "FlowDefinitionError",
     "ModelRegistry",
+    "Outcome",
+    "Progress",
     "Resources",
     "RunRecord",
     "RunStore",
@@ -34,4 +38,5 @@ __all__ = [
     "Workspace",
     "gate_from_dict",
     "load_flow",
+    "run_key",
 ]

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.graph.uri import NodeKey
+from reelgraph.core import InvalidInput
+from reelgraph.graph import NodeKey
 
 CONTEXT_ARG = "ctx"
 ITEM_ARG = "item"

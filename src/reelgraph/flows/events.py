@@ -22,8 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.database import MetadataStore, write_connection
+from reelgraph.core import MetadataStore, now_us, write_connection
 from reelgraph.graph import Graph
 
 CHANGE_KINDS = ("dataset", "media_asset")  # node kinds whose new revisions are events

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelgraph.core.errors import InvalidInput, NotFound
-from reelgraph.core.files import import_file
+from reelgraph.core import InvalidInput, NotFound, import_file
 from reelgraph.flows.definition import Flow
 
 FLOW_MODULE_PREFIX = "reelgraph_flow_"

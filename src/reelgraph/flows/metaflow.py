@@ -26,12 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput, MissingDependency
+from reelgraph.core import InvalidInput, MissingDependency
 from reelgraph.flows.lineage import ARTIFACT_KIND, JOB_KIND, run_key
-from reelgraph.graph import Graph
+from reelgraph.graph import Graph, NodeKey
 from reelgraph.graph.adapters import EntityState, Ingestor
-from reelgraph.graph.model import Json
-from reelgraph.graph.uri import NodeKey
+
+Json = dict[str, Any]
 
 SOURCE = "metaflow"
 _INTERNAL = frozenset({"name"})  # Metaflow stores the flow's name in every task

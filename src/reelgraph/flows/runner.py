@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core.clock import now_us
-from reelgraph.core.errors import Conflict
+from reelgraph.core import Conflict, now_us
 from reelgraph.flows.definition import Flow, Step
 from reelgraph.flows.executors import Executor, open_executor
 from reelgraph.flows.lineage import record_run

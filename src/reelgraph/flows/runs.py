@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core.database import MetadataStore, write_connection
-from reelgraph.core.errors import NotFound
+from reelgraph.core import MetadataStore, NotFound, write_connection
 
 NO_INDEX = -1  # the index stored for a task of a step that is not foreach
 _RANK = {"failed": 3, "running": 2, "retrying": 2}  # which task status speaks for its step

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelgraph.artifacts import ArtifactError, ArtifactRef, ArtifactStore
-from reelgraph.core.settings import Settings
-from reelgraph.graph.uri import NodeKey
+from reelgraph.core import Settings
+from reelgraph.graph import NodeKey
 
 
 @dataclass

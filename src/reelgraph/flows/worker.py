@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound
+from reelgraph.core import Conflict, InvalidInput, NotFound
 from reelgraph.flows.definition import Flow
 from reelgraph.flows.events import Delivery, Event, EventLog
 from reelgraph.flows.loader import load_flow

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core.settings import Settings
+from reelgraph.core import Settings
 from reelgraph.flows.runs import RunStore
 from reelgraph.graph import Graph
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.graph.lineage import walk
 from reelgraph.graph.model import Json, Node
 from reelgraph.graph.store import GraphStore

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.graph.uri import _KIND
 
 
-class Flow(StrEnum):
+class LineageFlow(StrEnum):
     UP = "up"
     DOWN = "down"
     NONE = "none"
@@ -38,7 +38,7 @@ class NodeKind:
 @dataclass(frozen=True)
 class EdgeKind:
     name: str
-    flow: Flow
+    flow: LineageFlow
     # (source kind, destination kind) pairs; ANY matches every kind, SAME as a destination
     # means "the source's kind".
     connects: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -82,64 +82,67 @@ BUILTIN_NODE_KINDS: tuple[NodeKind, ...] = (
 BUILTIN_EDGE_KINDS: tuple[EdgeKind, ...] = (
     EdgeKind(
         "derived_from",
-        Flow.UP,
+        LineageFlow.UP,
         _pairs((*_DATA, "artifact", "model"), (*_DATA, "artifact", "model", "media_asset")),
         acyclic=True,
         description="computed from",
     ),
-    EdgeKind("trained_on", Flow.UP, _pairs(("model",), _DATA), description="a model's data"),
+    EdgeKind("trained_on", LineageFlow.UP, _pairs(("model",), _DATA), description="a model's data"),
     EdgeKind(
         "uses_feature",
-        Flow.UP,
+        LineageFlow.UP,
         _pairs(("model", "feature", "embedding", "deployment"), ("feature", "embedding")),
         description="reads a feature at training or serving time",
     ),
     EdgeKind(
-        "produced_by", Flow.UP, _pairs(_PRODUCED, ("run", "job")), description="written by a run"
+        "produced_by", LineageFlow.UP, _pairs(_PRODUCED, ("run", "job")),
+        description="written by a run"
     ),
     EdgeKind(
         "reads",
-        Flow.UP,
+        LineageFlow.UP,
         _pairs(("run", "job"), (*_PRODUCED, "media_asset")),
         description="a run's input",
     ),
-    EdgeKind("run_of", Flow.UP, _pairs(("run",), ("job",)), description="a run of a job"),
+    EdgeKind("run_of", LineageFlow.UP, _pairs(("run",), ("job",)), description="a run of a job"),
     EdgeKind(
         "version_of",
-        Flow.UP,
+        LineageFlow.UP,
         frozenset({(ANY, SAME)}),
         acyclic=True,
         description="a version of a node of the same kind",
     ),
     EdgeKind(
-        "deployed_as", Flow.DOWN, _pairs(("model",), ("deployment",)), description="served as"
+        "deployed_as", LineageFlow.DOWN, _pairs(("model",), ("deployment",)),
+        description="served as"
     ),
     EdgeKind(
         "consumed_by",
-        Flow.DOWN,
+        LineageFlow.DOWN,
         _pairs(("model", "deployment", *_DATA), ("consumer",)),
         description="used by a downstream service or team",
     ),
     EdgeKind(
         "part_of",
-        Flow.NONE,
+        LineageFlow.NONE,
         _pairs(("run",), ("experiment_cell",)) | _pairs(("experiment_cell",), ("experiment",)),
         acyclic=True,
         description="belongs to",
     ),
     EdgeKind(
         "in_experiment",
-        Flow.DOWN,
+        LineageFlow.DOWN,
         _pairs(("model",), ("experiment",)),
         description="tested in an experiment (derived from run → cell → experiment)",
     ),
     EdgeKind(
         "monitors",
-        Flow.UP,  # the monitor depends on what it watches: it is downstream of it
+        LineageFlow.UP,  # the monitor depends on what it watches: it is downstream of it
         _pairs(("monitor",), (ANY,)),
         description="a monitor watches a node",
     ),
-    EdgeKind("affects", Flow.NONE, _pairs(("incident",), (ANY,)), description="an incident hit"),
+    EdgeKind("affects", LineageFlow.NONE, _pairs(("incident",), (ANY,)),
+             description="an incident hit"),
 )
 
 
@@ -210,7 +213,7 @@ class KindRegistry:
             )
         return edge_kind
 
-    def kinds_with_flow(self, *flows: Flow) -> dict[Flow, list[str]]:
+    def kinds_with_flow(self, *flows: LineageFlow) -> dict[LineageFlow, list[str]]:
         return {f: sorted(k.name for k in self.edge_kinds.values() if k.flow == f) for f in flows}
 
     def snapshot(self) -> Mapping[str, object]:

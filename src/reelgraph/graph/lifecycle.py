@@ -17,10 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from reelgraph.core.clock import parse_time, to_us
-from reelgraph.core.errors import NotFound
-from reelgraph.core.settings import Settings
-from reelgraph.core.urls import backend_for
+from reelgraph.core import NotFound, Settings, backend_for, parse_time, to_us
 from reelgraph.graph.commonality import ReuseCandidate, Similar, reuse_candidates, similar_models
 from reelgraph.graph.derived import DEFAULT_RULES, DerivedRule, DeriveResult, derive
 from reelgraph.graph.kinds import EdgeKind, NodeKind

@@ -2,7 +2,7 @@
 
 Each walk goes hop by hop with one batched query per hop (both directions at once, see
 ``GraphStore.reach``), so its cost grows with the size of the answer, not of the graph.
-Lineage follows the flow of each edge kind (see ``kinds.Flow``); ``NONE`` edges are not
+Lineage follows the flow of each edge kind (see ``kinds.LineageFlow``); ``NONE`` edges are not
 lineage and are walked only by ``path``.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.graph.kinds import Flow, KindRegistry
+from reelgraph.core import InvalidInput
+from reelgraph.graph.kinds import KindRegistry, LineageFlow
 from reelgraph.graph.model import Edge, Json, Node
 from reelgraph.graph.store import GraphStore
 
@@ -67,9 +67,9 @@ def _flow_kinds(
             registry.edge_kind(kind)
     chosen = set(kinds) if kinds else None
     up = [k.name for k in registry.edge_kinds.values()
-          if k.flow == Flow.UP and (chosen is None or k.name in chosen)]
+          if k.flow == LineageFlow.UP and (chosen is None or k.name in chosen)]
     down = [k.name for k in registry.edge_kinds.values()
-            if k.flow == Flow.DOWN and (chosen is None or k.name in chosen)]
+            if k.flow == LineageFlow.DOWN and (chosen is None or k.name in chosen)]
     return sorted(up), sorted(down)
 
 

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from reelgraph.core.clock import from_us, parse_time, to_us
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput, from_us, parse_time, to_us
 from reelgraph.graph.adapters.base import STUB, EntityState
 from reelgraph.graph.lifecycle import Graph, Ref, key_of
 from reelgraph.graph.model import Json, Node

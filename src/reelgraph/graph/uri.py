@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 _SCHEME = "rg://"
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -13,16 +13,19 @@ PySceneDetect are imported on first use, not with this package.
 
 from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary
 from reelgraph.media.catalog import MediaCatalog, png
+from reelgraph.media.contact_sheet import format_timestamp
 from reelgraph.media.errors import MediaError
 from reelgraph.media.evaluation import CutScore, score_cuts
 from reelgraph.media.frames import Frame, FrameBatch, FrameSpec, read_frames
-from reelgraph.media.pipeline import register
+from reelgraph.media.pipeline import PRODUCER as SHOTS_PRODUCER
+from reelgraph.media.pipeline import contact_sheet_key, ingest_flow, register, shot_features
 from reelgraph.media.probe import MediaProbe, probe
 from reelgraph.media.proxies import ProxyCache
 from reelgraph.media.shots import Shot, ShotConfig, detect_shots, shots_from_frames
 
 __all__ = [
     "DEFAULT_NAMESPACE",
+    "SHOTS_PRODUCER",
     "CutScore",
     "Frame",
     "FrameBatch",
@@ -35,11 +38,15 @@ __all__ = [
     "ProxyCache",
     "Shot",
     "ShotConfig",
+    "contact_sheet_key",
     "detect_shots",
+    "format_timestamp",
+    "ingest_flow",
     "png",
     "probe",
     "read_frames",
     "register",
     "score_cuts",
+    "shot_features",
     "shots_from_frames",
 ]

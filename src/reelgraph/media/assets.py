@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput, NotFound
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, NotFound, Settings
 from reelgraph.graph import Graph, Node, NodeKey
 from reelgraph.media.probe import MediaProbe, probe
 from reelgraph.media.source import Source, checksum, location

@@ -27,8 +27,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound
-from reelgraph.core.settings import Settings
+from reelgraph.core import Conflict, InvalidInput, NotFound, Settings
 from reelgraph.graph import Graph
 from reelgraph.media.annotations import Annotation, AnnotationSet, AnnotationStore
 from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary

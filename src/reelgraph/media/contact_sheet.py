@@ -21,8 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.files import write_atomic
+from reelgraph.core import InvalidInput, write_atomic
 
 MARGIN = 16  # pixels around the grid
 GAP = 12  # pixels between cells

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 
 class MediaError(InvalidInput):

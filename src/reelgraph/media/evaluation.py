@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.media.errors import MediaError
 from reelgraph.media.probe import NS
 from reelgraph.media.source import Source, av_module, location, open_media, unreadable

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput, ReelgraphError
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, ReelgraphError, Settings
 from reelgraph.features import EntityType, FeatureSet, FeatureStore, Vector
 from reelgraph.flows import EVENT_PARAM, Flow, StepContext, Workspace
 from reelgraph.graph import NodeKey

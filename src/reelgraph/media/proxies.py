@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core.settings import Settings
+from reelgraph.core import Settings
 from reelgraph.graph import Graph, NodeKey
 from reelgraph.media.assets import MediaAsset
 from reelgraph.media.frames import FrameBatch, FrameSpec, Rate, read_frames, to_rate

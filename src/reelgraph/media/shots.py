@@ -30,7 +30,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any, Literal
 
-from reelgraph.core.errors import InvalidInput, MissingDependency
+from reelgraph.core import InvalidInput, MissingDependency
 from reelgraph.media.frames import Frame, read_frames
 from reelgraph.media.prefetch import prefetched
 from reelgraph.media.probe import NS

@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from reelgraph.core.errors import MissingDependency, NotFound
+from reelgraph.core import MissingDependency, NotFound
 from reelgraph.media.errors import MediaError
 
 Source = str | Path

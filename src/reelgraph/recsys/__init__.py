@@ -14,6 +14,7 @@ from reelgraph.recsys.canvases import CANVAS_NAMES, CANVASES, Canvas, canvas
 from reelgraph.recsys.data import Dataset, TableFiles, build_dataset, load_movielens
 from reelgraph.recsys.experiment import ExperimentConfig, ExperimentResult, run_experiment
 from reelgraph.recsys.flow import MODEL, train_and_register
+from reelgraph.recsys.flow import training as training_flow
 from reelgraph.recsys.precompute import ScoredBatch, Targets
 from reelgraph.recsys.recommender import (
     MAX_K,
@@ -49,4 +50,5 @@ __all__ = [
     "run_experiment",
     "serving_key",
     "train_and_register",
+    "training_flow",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 # Canvas-specific context features (columns of Requests.dense), each scaled to ~0..5.
 DENSE_FEATURES = ("days_since_last_event", "events_last_30_days", "query_length")

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import ReelgraphError
-from reelgraph.flows import Flow, Runner, RunRecord, StepContext, Workspace
+from reelgraph.core import ReelgraphError
+from reelgraph.flows import Flow, Progress, Runner, RunRecord, StepContext, Workspace
 from reelgraph.flows.registry import ModelRegistry, ModelVersion
-from reelgraph.flows.runner import Progress
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.data import Dataset, load_movielens
 from reelgraph.recsys.data.lineage import register_dataset

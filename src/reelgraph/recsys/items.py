@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.data import Catalog
 from reelgraph.recsys.ragged import Ragged
 from reelgraph.recsys.text import TextEncoder, plain_title

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.canvases import canvas
 from reelgraph.recsys.evaluation import rank
 from reelgraph.recsys.recommender import UnifiedRecommender, serving_key

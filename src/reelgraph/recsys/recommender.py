@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound
+from reelgraph.core import Conflict, InvalidInput, NotFound
 from reelgraph.recsys.canvases import CANVAS_NAMES, Canvas, canvas
 from reelgraph.recsys.evaluation import rank
 from reelgraph.recsys.items import ItemFeatures

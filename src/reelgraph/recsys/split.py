@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.data import Interactions
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
 from reelgraph.recsys.canvases import CANVASES, CATEGORY
 from reelgraph.recsys.hyperparameters import TrainConfig

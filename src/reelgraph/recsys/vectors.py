@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.features.catalog import FeatureCatalog
+from reelgraph.core import InvalidInput
+from reelgraph.features import FeatureCatalog
 from reelgraph.flows import Workspace
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reelgraph.core.files import atomic_path
+from reelgraph.core import atomic_path
 from reelgraph.recsys import ScoredBatch, UnifiedRecommender
 
 SCHEMA = pa.schema([("user", pa.string()), ("category", pa.string()),

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, Settings
 from reelgraph.recsys import CANVAS_NAMES, MAX_K, MODEL, canvas
 
 ONLINE, NEARLINE, BATCH = "online", "nearline", "batch"

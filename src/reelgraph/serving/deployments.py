@@ -8,7 +8,7 @@ so impact analysis from a dataset reaches the live deployments and no stale one.
 
 from __future__ import annotations
 
-from reelgraph.flows.registry.names import model_key, version_key
+from reelgraph.flows.registry import model_key, version_key
 from reelgraph.graph import Graph, NodeKey
 from reelgraph.serving.config import ENVIRONMENTS, ServingConfig
 

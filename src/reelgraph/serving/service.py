@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput, NotFound, Unavailable
+from reelgraph.core import InvalidInput, NotFound, Unavailable
 from reelgraph.features import OnlineStore, open_online_store
 from reelgraph.flows import ModelRegistry, Workspace
 from reelgraph.recsys import (

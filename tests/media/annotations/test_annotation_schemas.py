@@ -7,7 +7,6 @@ import random
 import numpy as np
 import pytest
 
-import reelgraph.media.annotations as front_door
 from reelgraph.core.errors import Conflict, InvalidInput
 from reelgraph.media.annotations import Annotation, Region, SchemaRegistry
 from reelgraph.media.annotations.model import check_annotation
@@ -96,14 +95,6 @@ def test_each_interval_lies_in_its_bin_and_windows_find_it() -> None:
         w_end = w_start + 1 + rng.randrange(0, 2**rng.randrange(0, 45))
         if start < w_end and end > w_start:
             assert any(low <= b <= high for low, high in bin_ranges(w_start, w_end))
-
-
-def test_front_door_exports_what_all_says() -> None:
-    exported = front_door.__all__
-    assert len(exported) == len(set(exported))
-    public = {n for n in vars(front_door) if not n.startswith("_")}
-    submodules = {n for n in public if type(getattr(front_door, n)).__name__ == "module"}
-    assert public - submodules == set(exported)
 
 
 def test_regions() -> None:

@@ -44,8 +44,8 @@ from reelgraph.graph import (
     ChangeSet,
     EdgeKind,
     EdgeSpec,
-    Flow,
     Graph,
+    LineageFlow,
     NodeKey,
     NodeSpec,
     Subgraph,
@@ -314,7 +314,7 @@ def add_node_kind(body: NodeKindIn, graph: Graph = Depends(get_graph)) -> Any:
 
 @writes.post("/kinds/edge", response_model=KindsOut, summary="Register an edge kind")
 def add_edge_kind(body: EdgeKindIn, graph: Graph = Depends(get_graph)) -> Any:
-    kind = EdgeKind(body.name, Flow(body.flow), frozenset(body.connects), body.acyclic,
+    kind = EdgeKind(body.name, LineageFlow(body.flow), frozenset(body.connects), body.acyclic,
                     body.description)
     graph.register_edge_kind(kind)
     return graph.store.registry().snapshot()

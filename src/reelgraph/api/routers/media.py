@@ -29,8 +29,7 @@ from reelgraph.api.schemas.media import (
     RegisterOut,
     ShotList,
 )
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, Settings
 from reelgraph.media import DEFAULT_NAMESPACE, MediaAsset, MediaCatalog, png, register
 
 Json = dict[str, Any]

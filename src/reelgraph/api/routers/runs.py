@@ -12,7 +12,7 @@ from reelgraph.api.auth import require_read
 from reelgraph.api.deps import get_events, get_runs
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.runs import RUN_ID, EventList, RunDetail, RunList, RunLogs
-from reelgraph.core.errors import NotFound
+from reelgraph.core import NotFound
 from reelgraph.flows import EventLog, RunStore
 
 Json = dict[str, Any]

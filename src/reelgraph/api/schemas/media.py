@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelgraph.media.assets import DEFAULT_NAMESPACE
+from reelgraph.media import DEFAULT_NAMESPACE
 
 SHA256 = "6d7ba9b54f22d07ccbc3d4f407c2874e4a13f6b4a050e3d3e58e3e632f87f4fa"
 ASSET_URI = f"rg://media_asset/studio/{SHA256}"

@@ -5,23 +5,6 @@
 ``redis://host:port/db?prefix=name``. Both implement ``ports.OnlineStore``.
 """
 
-from __future__ import annotations
-
-from reelgraph.core.settings import Settings
-from reelgraph.core.urls import backend_for
-from reelgraph.features.ports import OnlineStore
-
-
-def default_online_url(settings: Settings | None = None) -> str:
-    home = (settings or Settings.load()).home
-    return f"sqlite:///{home / 'features' / 'online.db'}"
-
-
-def open_online_store(url: str | None = None, settings: Settings | None = None) -> OnlineStore:
-    """The online store at ``url`` (default: the SQLite file under the home directory)."""
-    url = url or default_online_url(settings)
-    store: OnlineStore = backend_for("online", url)(url)
-    return store
-
+from reelgraph.features.online.backend import default_online_url, open_online_store
 
 __all__ = ["default_online_url", "open_online_store"]

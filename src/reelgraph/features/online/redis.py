@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
-from reelgraph.core.errors import ReelgraphError
+from reelgraph.core import ReelgraphError
 from reelgraph.features.online.codec import decode, decoder, encode, value_type_of
 from reelgraph.features.ports import FeatureRef
 

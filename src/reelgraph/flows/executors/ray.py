@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from reelgraph.core.errors import Conflict, MissingDependency, ReelgraphError
+from reelgraph.core import Conflict, MissingDependency, ReelgraphError
 from reelgraph.flows.definition import Resources, Step
 from reelgraph.flows.task import TaskOutcome, TaskSpec, execute
 

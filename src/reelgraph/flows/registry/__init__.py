@@ -16,6 +16,7 @@ from reelgraph.flows.registry.gates import (
     MetricNotWorse,
     gate_from_dict,
 )
+from reelgraph.flows.registry.names import model_key, version_key
 from reelgraph.flows.registry.registry import ModelRegistry, PromotionRefused
 from reelgraph.flows.registry.stages import STAGES, TRANSITIONS, InvalidTransition
 from reelgraph.flows.registry.store import (
@@ -43,4 +44,6 @@ __all__ = [
     "RegisteredModel",
     "Transition",
     "gate_from_dict",
+    "model_key",
+    "version_key",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 Metrics = Mapping[str, float]
 

@@ -8,7 +8,7 @@ so a name is also two path segments in the REST API.
 
 from __future__ import annotations
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.graph import NodeKey
 
 MODEL_KIND, CONSUMER_KIND = "model", "consumer"

@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound
+from reelgraph.core import Conflict, InvalidInput, NotFound, now_us
 from reelgraph.flows.lineage import run_key
 from reelgraph.flows.registry import mirror
 from reelgraph.flows.registry.gates import Baseline, Gate, GateResult

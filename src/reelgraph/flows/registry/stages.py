@@ -13,7 +13,7 @@ staging gates, if any).
 
 from __future__ import annotations
 
-from reelgraph.core.errors import Conflict, InvalidInput
+from reelgraph.core import Conflict, InvalidInput
 
 NONE, STAGING, PRODUCTION, ARCHIVED = "none", "staging", "production", "archived"
 STAGES = (NONE, STAGING, PRODUCTION, ARCHIVED)

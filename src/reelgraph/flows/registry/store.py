@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core.database import write_connection
+from reelgraph.core import write_connection
 from reelgraph.flows.registry.gates import Gate, GateResult, gate_from_dict
 from reelgraph.flows.registry.names import version_key
 

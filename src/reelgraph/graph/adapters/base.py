@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.graph.lifecycle import Graph
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Json, Node, NodeSpec
 from reelgraph.graph.store import NodeFilter

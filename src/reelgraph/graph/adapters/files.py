@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.graph.adapters.base import EntityState
 from reelgraph.graph.model import Json
 from reelgraph.graph.uri import NodeKey

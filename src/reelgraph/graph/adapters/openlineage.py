@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput, now_us
 from reelgraph.graph.adapters.base import EntityState, Ingestor, ThinEvent
 from reelgraph.graph.lifecycle import Graph
 from reelgraph.graph.model import Json

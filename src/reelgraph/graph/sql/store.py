@@ -16,10 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.database import MetadataStore, write_connection
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphError
-from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
+from reelgraph.core import (
+    Conflict,
+    InvalidInput,
+    MetadataStore,
+    NotFound,
+    ReelgraphError,
+    now_us,
+    write_connection,
+)
+from reelgraph.graph.kinds import EdgeKind, KindRegistry, LineageFlow, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
@@ -128,7 +134,7 @@ class SqlGraphStore(MetadataStore):
                 ):
                     pairs = frozenset((s, d) for s, d in json.loads(connects))
                     registry.add_edge_kind(
-                        EdgeKind(name, Flow(flow), pairs, bool(acyclic), description)
+                        EdgeKind(name, LineageFlow(flow), pairs, bool(acyclic), description)
                     )
             self._registry = registry
         return self._registry

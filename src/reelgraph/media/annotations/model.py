@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 
 MAX_VECTOR_DIM = 4096  # inline vectors are for small embeddings; bigger ones live in features
 MAX_TEXT = 1000  # characters in an asset id, producer name, label

@@ -27,7 +27,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
-from reelgraph.core.errors import Conflict, InvalidInput
+from reelgraph.core import Conflict, InvalidInput
 from reelgraph.media.annotations.model import Annotation
 
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")

@@ -40,10 +40,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from reelgraph.core.clock import now_us
-from reelgraph.core.database import MetadataStore, write_connection
-from reelgraph.core.errors import InvalidInput, NotFound
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, MetadataStore, NotFound, Settings, now_us, write_connection
 from reelgraph.flows import EventLog
 from reelgraph.media.annotations.model import (
     Annotation,

@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core.errors import InvalidInput
-from reelgraph.core.settings import Settings
+from reelgraph.core import InvalidInput, Settings
 from reelgraph.media.embedders.ports import (
     EmbedderUnavailable,
     Frames,

@@ -15,7 +15,7 @@ from typing import Protocol, TypeAlias, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from reelgraph.core.errors import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError
 
 Frame: TypeAlias = npt.NDArray[np.uint8]
 Frames: TypeAlias = Sequence[Frame] | Frame

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.media.embedders.clip import ClipEmbedder
 from reelgraph.media.embedders.framing import FramingEmbedder
 from reelgraph.media.embedders.motion import MotionEmbedder

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.ragged import Ragged
 
 INTERACTION_COLUMNS = ("user", "item", "timestamp")

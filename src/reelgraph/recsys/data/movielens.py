@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core import InvalidInput
 from reelgraph.recsys.data.dataset import Dataset, build_dataset
 from reelgraph.recsys.data.tables import existing, read_table
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core import InvalidInput, NotFound
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 # Ids are names, never numbers: "007" stays "007".
