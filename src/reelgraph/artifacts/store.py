@@ -15,7 +15,9 @@ from typing import Any
 
 from reelgraph.artifacts import formats
 from reelgraph.core.errors import InvalidInput, MissingDependency, NotFound, ReelgraphError
-from reelgraph.core.files import write_atomic
+from reelgraph.core.files import collect_temporaries, write_atomic
+
+_COLLECTED: set[str] = set()  # local roots already swept of abandoned temporaries
 
 
 class ArtifactError(ReelgraphError):
@@ -48,6 +50,9 @@ class ArtifactStore:
         if self._local:
             self._root = Path(self.url.removeprefix("file://")).expanduser()
             (self._root / "objects").mkdir(parents=True, exist_ok=True)
+            if str(self._root) not in _COLLECTED:  # what killed writers left, once a process
+                _COLLECTED.add(str(self._root))
+                collect_temporaries(self._root / "objects")
         else:
             try:
                 import fsspec
