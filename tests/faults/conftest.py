@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from fault_harness import Processes
+from redis_fixture import redis_url
 
 _HERE = Path(__file__).resolve().parent
+__all__ = ["redis_url"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -147,12 +147,14 @@ class Replicator:
             latest = self.offline.latest(feature, keys, pending=write_id)
             for replica in replicas:
                 failed = replica.name
-                written.append(replica)
                 replica.put(latest)
                 replica.delete([k for k in keys if k not in latest])
+                written.append(replica)
                 fault_point(f"features.replica.{replica.name}.written")
         except Exception as exc:
             unrestored = self._roll_back(feature, written, keys)
+            # The refusing replica may hold part of the write (a broken pipeline): best effort.
+            self._roll_back(feature, [r for r in replicas if r.name == failed], keys)
             self.offline.discard(feature, write_id)
             cause = f"{type(exc).__name__}: {exc}"
             if unrestored:
