@@ -27,8 +27,7 @@ EMBEDDING = FeatureRef("faults", "embedding", "v1", "title", {"kind": "vector", 
 WRITE = """
     import sys
     import numpy as np
-    from reelgraph.core.clock import now_us
-from reelgraph.features.offline import ParquetOfflineStore
+    from reelgraph.features.offline import ParquetOfflineStore
     from reelgraph.features.online import open_online_store
     from reelgraph.features.ports import FeatureRef, FeatureRows
     from reelgraph.features.replication import Replicator
@@ -118,3 +117,14 @@ def test_the_claims_of_a_killed_computation_free_at_once(tmp_path: Path) -> None
         assert claims.queued() == {}  # live claims are not handed out again
     finally:
         claims.close()
+
+
+def test_a_write_killed_while_staging_offline_leaves_no_file_behind(tmp_path: Path) -> None:
+    online_url = f"sqlite:///{tmp_path / 'online.db'}"
+    succeed(WRITE, str(tmp_path), online_url, "1", "10")
+    crash(WRITE, str(tmp_path), online_url, "2", "10", point="files.atomic.before_rename")
+    assert len(list((tmp_path / "offline").rglob("*.tmp"))) == 1
+    offline = ParquetOfflineStore(tmp_path / "offline")  # opening collects it
+    assert list((tmp_path / "offline").rglob("*.tmp")) == []
+    assert generations(offline.latest(EMBEDDING)) == {1.0}
+    assert offline.unfinished(EMBEDDING) == {}  # nothing was staged, no replica touched
