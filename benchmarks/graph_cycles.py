@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from machine import machine, save
 from sqlalchemy import text
 
+from machine import machine, save
 from reelgraph.graph import Graph
 
 RESULTS = Path(__file__).resolve().parent / "results" / "graph_cycles.json"
