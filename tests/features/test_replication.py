@@ -31,20 +31,29 @@ class DictOfflineStore:
 
     def __init__(self) -> None:
         self.writes: dict[str, list[tuple[str, str, Any, int]]] = {}
+        self.staged: dict[str, list[tuple[str, str, Any, int]]] = {}
 
-    def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
+    def stage(self, feature: FeatureRef, rows: FeatureRows) -> str:
         write_id = uuid.uuid4().hex
-        self.writes[write_id] = [(feature.slug, k, v, t) for k, v, t in
+        self.staged[write_id] = [(feature.slug, k, v, t) for k, v, t in
                                  zip(rows.keys, rows.values, rows.event_time_us, strict=True)]
         return write_id
 
+    def commit(self, feature: FeatureRef, write_id: str) -> None:
+        self.writes[write_id] = self.staged.pop(write_id)
+
     def discard(self, feature: FeatureRef, write_id: str) -> None:
-        del self.writes[write_id]
+        self.staged.pop(write_id, None)
+        self.writes.pop(write_id, None)
+
+    def unfinished(self, feature: FeatureRef) -> dict[str, list[str]]:
+        return {}  # one process: nothing is left by a dead writer
 
     def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
-               as_of_us: int | None = None) -> dict[str, Any]:
+               as_of_us: int | None = None, pending: str | None = None) -> dict[str, Any]:
         best: dict[str, tuple[int, Any]] = {}
-        for rows in self.writes.values():
+        extra = [self.staged[pending]] if pending is not None else []
+        for rows in [*self.writes.values(), *extra]:
             for slug, key, value, time in rows:
                 if slug != feature.slug or (keys is not None and key not in keys):
                     continue

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.artifacts import formats
-from reelgraph.core import InvalidInput, MissingDependency, NotFound, ReelgraphError, write_atomic
+from reelgraph.core import (
+    InvalidInput,
+    MissingDependency,
+    NotFound,
+    ReelgraphError,
+    collect_temporaries,
+    write_atomic,
+)
+
+_COLLECTED: set[str] = set()  # local roots already swept of abandoned temporaries
 
 
 class ArtifactError(ReelgraphError):
@@ -47,6 +56,9 @@ class ArtifactStore:
         if self._local:
             self._root = Path(self.url.removeprefix("file://")).expanduser()
             (self._root / "objects").mkdir(parents=True, exist_ok=True)
+            if str(self._root) not in _COLLECTED:  # what killed writers left, once a process
+                _COLLECTED.add(str(self._root))
+                collect_temporaries(self._root / "objects")
         else:
             try:
                 import fsspec

@@ -387,3 +387,31 @@ def list_events(
         table.add_row(str(e.id), e.kind, escape(e.uri or f"tick of {e.flow}"),
                       render.when(e.created_at), _deliveries(e))
     render.console().print(table)
+
+
+@events_app.command("retry")
+def retry_events(
+    ctx: typer.Context,
+    event_ids: Annotated[list[int] | None, typer.Argument(
+        help="Event ids to requeue (default: every dead-lettered or stuck delivery).")] = None,
+    flow: Annotated[str | None, typer.Option(
+        "--flow", help="Only deliveries to this flow (NAMESPACE/NAME).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Requeue dead-lettered deliveries, and those whose worker died, with fresh attempts;
+    a running `reelgraph worker` picks them up on its next pass."""
+    from reelgraph.flows import EventLog
+
+    log = EventLog(session(ctx).settings().metadata_url)
+    try:
+        requeued = log.retry(event_ids or (), flow)
+    finally:
+        log.close()
+    if as_json:
+        render.echo_json([d.to_dict() for d in requeued])
+        return
+    out = render.console()
+    if not requeued:
+        out.print("nothing to requeue: no dead-lettered or stuck delivery matches")
+    for d in requeued:
+        out.print(f"event {d.event_id} -> flow {escape(d.flow)}: requeued", soft_wrap=True)

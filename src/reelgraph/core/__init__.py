@@ -17,7 +17,9 @@ from reelgraph.core.errors import (
     Unauthorized,
     Unavailable,
 )
-from reelgraph.core.files import atomic_path, import_file, write_atomic
+from reelgraph.core.faults import fault_point
+from reelgraph.core.files import atomic_path, collect_temporaries, import_file, write_atomic
+from reelgraph.core.liveness import die_with_parent, is_dead, this_process
 from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
 
@@ -38,10 +40,15 @@ __all__ = [
     "Unavailable",
     "atomic_path",
     "backend_for",
+    "collect_temporaries",
+    "die_with_parent",
+    "fault_point",
     "from_us",
     "import_file",
+    "is_dead",
     "now_us",
     "parse_time",
+    "this_process",
     "to_us",
     "write_atomic",
     "write_connection",

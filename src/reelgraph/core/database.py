@@ -1,6 +1,6 @@
 """Engines for the metadata database, the same for every package that keeps tables there.
 
-SQLite: WAL, a long busy timeout, and writers that take the lock up front (BEGIN IMMEDIATE),
+SQLite: WAL, a busy timeout, and writers that take the lock up front (BEGIN IMMEDIATE),
 so concurrent writers queue instead of deadlocking. PostgreSQL: psycopg 3, and writers that
 take one transaction-scoped advisory lock, so read-then-write sequences (revision numbers,
 cycle checks, claiming an event) never race. Readers are never blocked on either.
@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from reelgraph.core.urls import scheme_of
 
-_BUSY_TIMEOUT_MS = 60_000
+# How long a writer waits for the write lock before it gives up with an error (SQLite's
+# busy timeout, PostgreSQL's lock_timeout), and how long one PostgreSQL statement may run.
+# Writes hold the lock for milliseconds to seconds; a bulk load of millions of rows is the
+# longest. A PostgreSQL URL may set its own: ``?options=-c%20lock_timeout%3D5000``.
+LOCK_TIMEOUT_MS = 30_000
+STATEMENT_TIMEOUT_MS = 600_000
 _WRITE = "reelgraph_write"
 _WRITE_LOCK = 0x7267_6772  # "rggr"
 _MMAP_BYTES = 4 << 30  # address space only; the OS page cache backs it
@@ -37,7 +43,8 @@ def is_sqlite(url: str) -> bool:
 def open_engine(url: str) -> Engine:
     if is_sqlite(url):
         return _sqlite(url)
-    engine = create_engine(driver_url(url), pool_pre_ping=True)
+    engine = create_engine(driver_url(url), pool_pre_ping=True,
+                           connect_args=_postgres_timeouts(url))
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -47,11 +54,20 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
+def _postgres_timeouts(url: str) -> dict[str, str]:
+    """Server-side limits for every session, unless the URL sets ``options`` itself."""
+    if "options" in parse_qs(urlsplit(url).query):
+        return {}
+    return {"options": f"-c lock_timeout={LOCK_TIMEOUT_MS} "
+                       f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"}
+
+
 def _sqlite(url: str) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                "timeout": LOCK_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -59,7 +75,7 @@ def _sqlite(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Reads map the file instead of copying pages through read(): lineage walks jump

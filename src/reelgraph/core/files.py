@@ -1,18 +1,23 @@
-"""Local files: atomic writes, and importing user code from a ``.py`` file."""
+"""Local files: atomic writes (and collecting what killed ones left), and importing user code
+from a ``.py`` file."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
+import re
 import sys
-import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 from reelgraph.core.errors import InvalidInput, NotFound
+from reelgraph.core.faults import fault_point
+from reelgraph.core.liveness import pid_exists
 
 
 def write_atomic(target: Path, data: bytes) -> None:
@@ -24,19 +29,49 @@ def write_atomic(target: Path, data: bytes) -> None:
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` to write (by any means); on success it is fsynced
-    and renamed over ``target``, on error removed: readers never see a partial file."""
+    and renamed over ``target``, on error removed: readers never see a partial file.
+
+    The file is created with mode 0666 less the umask (0644 usually), like any file the
+    process writes, so a server under another account can read it. Its name carries the
+    writer's pid, so ``collect_temporaries`` can remove what a killed writer left.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    temporary = Path(name)
+    temporary = target.parent / f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
         yield temporary
         with temporary.open("rb+") as handle:
             os.fsync(handle.fileno())
+        fault_point("files.atomic.before_rename")
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.tmp$")
+_ABANDONED_S = 24 * 3600  # a temporary this old is abandoned even if its pid was reused
+
+
+def collect_temporaries(folder: Path) -> int:
+    """Remove the temporaries of ``atomic_path`` under ``folder`` whose writer has died (or
+    that are a day old); returns how many. Live writers' files are left alone."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    now = time.time()
+    for path in folder.rglob(".*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if match is None:
+            continue
+        try:
+            stale = now - path.stat().st_mtime > _ABANDONED_S
+        except FileNotFoundError:  # its writer finished meanwhile
+            continue
+        if stale or not pid_exists(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def import_file(path: str | Path, module_prefix: str, kind: str, defines: str) -> ModuleType:

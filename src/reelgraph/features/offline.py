@@ -1,7 +1,10 @@
 """The offline store: every value ever written, as Parquet files queried with DuckDB.
 
 Layout: ``ROOT/<feature slug>/<write id>.parquet``, one file per write, written to a hidden
-temporary name and renamed into place, so a reader sees a whole write or none of it. Each
+temporary name and renamed into place, so a reader sees a whole write or none of it. A write
+that must reach replicas first is staged as ``<write id>.pending`` (no read lists it) and
+renamed to ``.parquet`` once every replica holds it; a staged write whose process died is
+``unfinished`` and is rolled back by ``replication.Replicator``. Each
 row holds ``key``, ``value``, ``event_time_us`` (when the value became valid, UTC
 microseconds), ``written_us`` and ``run_id``. The value valid at time T for a key is the
 row with the greatest ``event_time_us <= T``; between rows with the same event time the
@@ -22,9 +25,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reelgraph.core import InvalidInput, Settings, now_us
+from reelgraph.core import (
+    InvalidInput,
+    Settings,
+    atomic_path,
+    collect_temporaries,
+    is_dead,
+    now_us,
+    this_process,
+)
 from reelgraph.features.ports import FeatureRef, FeatureRows
 
+_OWNER = "reelgraph.writer"  # Parquet metadata of an unfinished write: its process
 _SCALARS = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string(),
             "bool": pa.bool_()}
 # One row per (key, event time): the latest write of it.
@@ -69,6 +81,7 @@ class ParquetOfflineStore:
                  ) -> None:
         self.root = Path(root) if root is not None else (
             (settings or Settings.load()).home / "features" / "offline")
+        collect_temporaries(self.root)  # the files of writes killed half-way
 
     def folder(self, feature: FeatureRef) -> Path:
         return self.root / feature.slug
@@ -83,6 +96,13 @@ class ParquetOfflineStore:
 
     def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
         """Append checked rows as one new file (renamed into place); returns its id."""
+        write_id = self.stage(feature, rows)
+        self.commit(feature, write_id)
+        return write_id
+
+    def stage(self, feature: FeatureRef, rows: FeatureRows) -> str:
+        """Store rows as an unfinished write (``<id>.pending``, which no read lists) until
+        ``commit`` renames it into place; the file names this process as its writer."""
         if not (len(rows.keys) == len(rows.values) == len(rows.event_time_us)):
             raise InvalidInput(
                 f"feature {feature.uri!r}: {len(rows.keys)} keys, {len(rows.values)} values "
@@ -97,16 +117,33 @@ class ParquetOfflineStore:
             "event_time_us": pa.array(rows.event_time_us, type=pa.int64()),
             "written_us": pa.array([written] * len(rows), type=pa.int64()),
             "run_id": pa.array(runs, type=pa.string()),
-        })
-        folder = self.folder(feature)
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{write_id}.tmp"
-        pq.write_table(table, temporary)
-        os.replace(temporary, folder / f"{write_id}.parquet")
+        }).replace_schema_metadata({_OWNER: this_process()})
+        with atomic_path(self._pending(feature, write_id)) as temporary:
+            pq.write_table(table, temporary)
         return write_id
 
+    def commit(self, feature: FeatureRef, write_id: str) -> None:
+        os.replace(self._pending(feature, write_id), self.folder(feature) / f"{write_id}.parquet")
+
     def discard(self, feature: FeatureRef, write_id: str) -> None:
+        self._pending(feature, write_id).unlink(missing_ok=True)
         (self.folder(feature) / f"{write_id}.parquet").unlink(missing_ok=True)
+
+    def unfinished(self, feature: FeatureRef) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        folder = self.folder(feature)
+        for path in sorted(folder.glob("*.pending")) if folder.is_dir() else []:
+            try:
+                owner = (pq.read_schema(path).metadata or {}).get(_OWNER.encode(), b"")
+                if is_dead(owner.decode()):
+                    keys = pq.read_table(path, columns=["key"]).column("key").to_pylist()
+                    found[path.name.removesuffix(".pending")] = keys
+            except FileNotFoundError:  # committed or discarded meanwhile
+                continue
+        return found
+
+    def _pending(self, feature: FeatureRef, write_id: str) -> Path:
+        return self.folder(feature) / f"{write_id}.pending"
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -117,17 +154,20 @@ class ParquetOfflineStore:
                 con.register(name, table)
             return con.sql(sql, params=list(params) or None).to_arrow_table()
 
-    def _source(self, feature: FeatureRef) -> str | None:
+    def _source(self, feature: FeatureRef, pending: str | None = None) -> str | None:
         files = self.files(feature)
+        if pending is not None:
+            files.append(str(self._pending(feature, pending)))
         if not files:
             return None
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         return _DEDUP.format(files=listed)
 
     def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
-               as_of_us: int | None = None) -> dict[str, Any]:
-        """The value valid at ``as_of_us`` (default: the newest) per key that has one."""
-        source = self._source(feature)
+               as_of_us: int | None = None, pending: str | None = None) -> dict[str, Any]:
+        """The value valid at ``as_of_us`` (default: the newest) per key that has one;
+        ``pending`` names an unfinished write of this process to count as if committed."""
+        source = self._source(feature, pending)
         if source is None:
             return {}
         where, params, tables = [], [], {}

@@ -64,13 +64,27 @@ class OfflineStore(Protocol):
         """Append rows atomically (one new file, renamed into place); returns its id."""
         ...
 
+    def stage(self, feature: FeatureRef, rows: FeatureRows) -> str:
+        """Store rows as an unfinished write of this process, invisible to every read
+        (``pending`` aside) until ``commit``; returns its id."""
+        ...
+
+    def commit(self, feature: FeatureRef, write_id: str) -> None:
+        """Make a staged write visible, in one atomic step."""
+        ...
+
     def discard(self, feature: FeatureRef, write_id: str) -> None:
-        """Undo one ``write`` (used when a replica refuses the same rows)."""
+        """Drop a staged (or written) write (used when a replica refuses the same rows)."""
+        ...
+
+    def unfinished(self, feature: FeatureRef) -> dict[str, list[str]]:
+        """Staged writes whose process has died, as write id -> the keys they wrote."""
         ...
 
     def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
-               as_of_us: int | None = None) -> dict[str, Any]:
-        """The value valid at ``as_of_us`` (default: the newest) per key that has one."""
+               as_of_us: int | None = None, pending: str | None = None) -> dict[str, Any]:
+        """The value valid at ``as_of_us`` (default: the newest) per key that has one;
+        with ``pending``, as if that staged write were committed."""
         ...
 
     def keys(self, feature: FeatureRef) -> set[str]: ...

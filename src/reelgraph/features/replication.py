@@ -1,13 +1,17 @@
 """Keeping replicas (online store, vector index) equal to the offline store.
 
-``Replicator.write`` writes the offline store first, then each declared replica in a fixed
-order (online, then vector), each with the offline store's latest values for the written
-keys (so an old backfill never overwrites a newer value in a replica). Before writing a
-replica it reads that replica's current values for the keys; if any replica fails, the
-replicas already written get those values back (keys that had none are deleted) and the
-offline write is discarded: the write is visible in every declared replica, or it fails and
-none changes. The guarantee holds against failures, not against two writers of the same
-keys racing each other; ``verify`` finds and ``sync`` repairs any drift.
+``Replicator.write`` stages the rows in the offline store (stored, not yet visible), then
+writes each declared replica in a fixed order (online, then vector) with the latest values
+for the written keys counting the staged rows (so an old backfill never overwrites a newer
+value in a replica), and only then commits the staged rows: the offline store's one atomic
+rename is the pointer that makes the new values the truth. If a replica fails, the replicas
+already written get the committed values of those keys back (keys without one are deleted)
+and the staged rows are dropped. If the process dies half-way (kill -9, power loss), the
+staged write stays behind, naming its dead writer; the next ``write``, ``verify`` or
+``sync`` of that feature (and ``FeatureStore.register``) rolls it back the same way
+(``recover``), so the crash leaves the old values everywhere. The guarantee holds against
+failures, not against two writers of the same keys racing each other; ``verify`` finds and
+``sync`` repairs any drift.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError, fault_point
 from reelgraph.features.online.codec import encode
 from reelgraph.features.ports import (
     FeatureRef,
@@ -133,20 +137,23 @@ class Replicator:
             [value_type.check(feature.uri, k, v) for k, v in zip(rows.keys, rows.values,
                                                                    strict=True)],
             list(rows.event_time_us), list(rows.run_id))
-        write_id = self.offline.write(feature, checked)
+        self.recover(feature, replicate_to)
+        write_id = self.offline.stage(feature, checked)
         keys = list(dict.fromkeys(checked.keys))
-        written: list[tuple[_Replica, dict[str, Any]]] = []
+        written: list[_Replica] = []
         failed = "offline"
         try:
-            latest = self.offline.latest(feature, keys)
+            latest = self.offline.latest(feature, keys, pending=write_id)
             for replica in replicas:
                 failed = replica.name
-                before = replica.get(keys)
-                written.append((replica, before))
                 replica.put(latest)
                 replica.delete([k for k in keys if k not in latest])
+                written.append(replica)
+                fault_point(f"features.replica.{replica.name}.written")
         except Exception as exc:
-            unrestored = self._undo(written, keys)
+            unrestored = self._roll_back(feature, written, keys)
+            # The refusing replica may hold part of the write (a broken pipeline): best effort.
+            self._roll_back(feature, [r for r in replicas if r.name == failed], keys)
             self.offline.discard(feature, write_id)
             cause = f"{type(exc).__name__}: {exc}"
             if unrestored:
@@ -158,11 +165,31 @@ class Replicator:
             raise ReplicationFailed(
                 f"the {failed} replica of {feature.uri!r} refused a write ({cause}); "
                 "nothing was written", f"fix the {failed} replica, then retry") from exc
+        self.offline.commit(feature, write_id)
         return write_id
+
+    def recover(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
+                ) -> int:
+        """Roll back the writes of ``feature`` that a dead process left unfinished (staged
+        offline, maybe written to some replicas): each replica gets the committed values of
+        those keys back, then the staged write is dropped. Returns how many were rolled back;
+        a replica that refuses leaves the write to roll back next time."""
+        unfinished = self.offline.unfinished(feature)
+        replicas = self._replicas(feature, replicate_to) if unfinished else []
+        for write_id, keys in unfinished.items():
+            unrestored = self._roll_back(feature, replicas, list(dict.fromkeys(keys)))
+            if unrestored:
+                raise ReplicationFailed(
+                    f"an unfinished write of {feature.uri!r} could not be rolled back in "
+                    f"{unrestored}", f"fix the {unrestored[0]} replica, then retry")
+            self.offline.discard(feature, write_id)
+        return len(unfinished)
 
     def verify(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
                ) -> VerifyReport:
-        """Compare each replica with the offline store's latest values; changes nothing."""
+        """Compare each replica with the offline store's latest values; changes nothing but a
+        dead writer's unfinished write, which it rolls back first."""
+        self.recover(feature, replicate_to)
         truth = self.offline.latest(feature)
         return VerifyReport(feature.uri, {
             replica.name: self._compare(replica, truth)[0]
@@ -171,6 +198,7 @@ class Replicator:
     def sync(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
              ) -> VerifyReport:
         """Make each replica equal to the offline store; returns what it found and fixed."""
+        self.recover(feature, replicate_to)
         truth = self.offline.latest(feature)
         reports: dict[str, ReplicaReport] = {}
         for replica in self._replicas(feature, replicate_to):
@@ -229,14 +257,17 @@ class Replicator:
                                      self.vector if name == "vector" else None))
         return replicas
 
-    @staticmethod
-    def _undo(written: list[tuple[_Replica, dict[str, Any]]], keys: list[str]) -> list[str]:
-        """Give written replicas back their previous values; names those that refused."""
+    def _roll_back(self, feature: FeatureRef, replicas: list[_Replica], keys: list[str]
+                   ) -> list[str]:
+        """Give the replicas the committed values of ``keys`` back (keys without one are
+        deleted); names the replicas that refused."""
         unrestored = []
-        for replica, before in reversed(written):
+        committed = self.offline.latest(feature, keys)
+        for replica in reversed(replicas):
             try:
-                replica.put(before)
-                replica.delete([k for k in keys if k not in before])
+                for chunk in _chunks(keys):
+                    replica.put({k: committed[k] for k in chunk if k in committed})
+                    replica.delete([k for k in chunk if k not in committed])
             except Exception:  # the replica is down; sync repairs it later
                 unrestored.append(replica.name)
         return unrestored

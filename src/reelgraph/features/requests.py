@@ -4,7 +4,8 @@ One row per (feature version URI, entity key) in ``rg_feature_claim``:
 
 - ``queued``: someone asked for the value (``FeatureStore.request``); a worker will claim it;
 - ``claimed``: ``owner`` is computing it until ``expires_at``; others wait, then read the
-  offline store; a claim past its expiry (a crashed claimer) may be taken over;
+  offline store; a claim past its expiry, or whose process is gone (``owner`` starts with
+  the claimant's ``host:pid:start``, see ``core.liveness``), may be taken over at once;
 - ``failed``: the last computation raised; ``error`` says why; anyone may claim it again.
 
 A computed value's row is deleted: the offline store then has it. Claims are taken in a
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from reelgraph.core import MetadataStore, now_us, write_connection
+from reelgraph.core import MetadataStore, is_dead, now_us, this_process, write_connection
 
 QUEUED, CLAIMED, FAILED = "queued", "claimed", "failed"
 _CHUNK = 500  # keys per IN (...) list
@@ -37,6 +38,17 @@ class Claim:
     owner: str | None
     expires_at: int | None
     error: str | None
+
+    def held(self, now: int) -> bool:
+        """Claimed by a computation that may still run: its lease has not expired and its
+        process is not known to be dead (a killed claimant's keys are free at once)."""
+        return (self.status == CLAIMED and (self.expires_at or 0) >= now
+                and not is_dead((self.owner or "").split("/", 1)[0]))
+
+
+def claimant(tag: str) -> str:
+    """An owner for claims: this process (checked for liveness), then the caller's tag."""
+    return f"{this_process()}/{tag}"
 
 
 class ClaimStore(MetadataStore):
@@ -65,8 +77,8 @@ class ClaimStore(MetadataStore):
         now = now_us()
         with write_connection(self.engine) as conn, conn.begin():
             current = self._rows_in(conn, feature, keys)
-            mine = [k for k in keys if k not in current or current[k].status != CLAIMED
-                    or (current[k].expires_at or 0) < now or current[k].owner == owner]
+            mine = [k for k in keys if k not in current or not current[k].held(now)
+                    or current[k].owner == owner]
             self._set(conn, feature, mine, CLAIMED, owner, now + int(ttl_s * 1e6), None)
         return mine
 
@@ -105,18 +117,26 @@ class ClaimStore(MetadataStore):
             current = self._rows_in(conn, feature, keys)
             new = [k for k in dict.fromkeys(keys) if k not in current
                    or current[k].status == FAILED
-                   or (current[k].status == CLAIMED and (current[k].expires_at or 0) < now)]
+                   or (current[k].status == CLAIMED and not current[k].held(now))]
             self._set(conn, feature, new, QUEUED, None, None, None)
         return new
 
     def queued(self, limit: int = 10_000) -> dict[str, list[str]]:
-        """Queued keys (and expired claims) per feature URI, oldest first."""
+        """Queued keys (and claims of dead or expired claimants) per feature URI, oldest
+        first."""
+        now = now_us()
         with self.engine.connect() as conn:
             rows = conn.execute(text(
-                "SELECT feature, key FROM rg_feature_claim WHERE status = :queued "
-                "OR (status = :claimed AND expires_at < :now) ORDER BY created_at LIMIT :limit"),
-                {"queued": QUEUED, "claimed": CLAIMED, "now": now_us(), "limit": limit})
+                "SELECT feature, key, status, owner, expires_at FROM rg_feature_claim "
+                "WHERE status IN (:queued, :claimed) ORDER BY created_at"),
+                {"queued": QUEUED, "claimed": CLAIMED})
             found: dict[str, list[str]] = {}
+            taken = 0
             for row in rows:
-                found.setdefault(row.feature, []).append(row.key)
+                if taken == limit:
+                    break
+                claim = Claim(row.key, row.status, row.owner, row.expires_at, None)
+                if claim.status == QUEUED or not claim.held(now):
+                    found.setdefault(row.feature, []).append(row.key)
+                    taken += 1
         return found

@@ -29,7 +29,7 @@ from reelgraph.features.definition import FeatureDef, FeatureSet, UnknownFeature
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.ports import FeatureRef, FeatureRows, OnlineStore, VectorIndex
 from reelgraph.features.replication import Replicator
-from reelgraph.features.requests import FAILED, ClaimStore
+from reelgraph.features.requests import FAILED, ClaimStore, claimant
 from reelgraph.flows import Runner, Workspace, run_key
 from reelgraph.graph import NodeKey
 
@@ -50,7 +50,7 @@ class FeatureStore:
         self.executor = executor
         self.batch_size = batch_size
         self.claim_ttl_s = claim_ttl_s
-        self.owner = f"{uuid.uuid4().hex[:12]}"
+        self.owner = claimant(uuid.uuid4().hex[:12])
         self.features: dict[str, FeatureDef] = {}  # "namespace/name" -> definition
         for feature_set in feature_sets:
             self.register(feature_set)
@@ -82,6 +82,9 @@ class FeatureStore:
                 for uri in definition.reads:
                     if self.ws.graph.get(uri) is not None:  # unknown inputs are not invented
                         b.link(definition.ref.key, "derived_from", NodeKey.parse(uri))
+        for definition in feature_set.features.values():  # what a crashed writer left
+            if self.offline.unfinished(definition.ref):
+                self.replicator.recover(definition.ref, definition.replicate_to)
         return [d.uri for d in feature_set.features.values()]
 
     def definition(self, feature: FeatureLike) -> FeatureDef:
@@ -214,12 +217,11 @@ class FeatureStore:
         return report
 
     def _wait(self, uri: str, keys: list[str]) -> None:
-        """Until no key is claimed by a live claimer (computed, failed or expired)."""
+        """Until no key is claimed by a live claimer (computed, failed, expired or dead)."""
         while keys:
             now = now_us()
             rows = self.claims.rows(uri, keys)
-            keys = [k for k, c in rows.items() if c.status == "claimed"
-                    and (c.expires_at or 0) >= now]
+            keys = [k for k, c in rows.items() if c.held(now)]
             if keys:
                 time.sleep(_POLL_S)
 

@@ -32,7 +32,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from reelgraph.core import InvalidInput, Settings
+from reelgraph.core import InvalidInput, Settings, fault_point
 from reelgraph.features.inner_product import EXACT_BELOW
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import InvalidValue, Vector, value_type_from
@@ -169,6 +169,7 @@ class FaissVectorIndex:
         with open(folder / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # other processes writing this feature wait here
             try:
+                _collect_generations(folder)
                 yield self._state(feature)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -191,6 +192,7 @@ class FaissVectorIndex:
         for name in (f"keys-{generation}.json", f"vectors-{generation}.npy",
                      f"index-{generation}.faiss"):
             _fsync(folder / name)
+        fault_point("features.vector.before_pointer")
         pointer = folder / f"CURRENT.{generation}.tmp"
         pointer.write_text(generation)
         _fsync(pointer)
@@ -276,6 +278,18 @@ def _current(folder: Path) -> str | None:
         return (folder / "CURRENT").read_text().strip() or None
     except FileNotFoundError:
         return None
+
+
+def _collect_generations(folder: Path) -> None:
+    """Remove what a writer killed before its commit left: files of generations that
+    ``CURRENT`` does not name. Called with the feature's write lock held."""
+    current = _current(folder)
+    for path in folder.iterdir():
+        stem, _, rest = path.name.partition("-")
+        generation = rest.split(".", 1)[0]
+        orphan = stem in ("keys", "vectors", "index") and generation != current
+        if orphan or (path.name.startswith("CURRENT.") and path.suffix == ".tmp"):
+            path.unlink(missing_ok=True)
 
 
 def _fsync(path: Path) -> None:

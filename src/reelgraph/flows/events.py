@@ -7,7 +7,9 @@ ticking the same slot log it once. A flow reacts to an event through a *delivery
 per (event, flow) under a unique key; a worker *claims* it inside a write transaction
 (writers are serialised, see ``core.database``), so one event never starts two runs of a
 flow at once. A failed delivery goes back to ``retrying`` with a backoff until its attempts
-are spent, then ``dead``, with the run's error kept as the reason.
+are spent, then ``dead``, with the run's error kept as the reason. A delivery names the
+process working on it and carries its heartbeat: one whose worker died is ``reap``ed back to
+``retrying`` (its run resumed), and ``retry`` requeues dead letters by hand.
 
 Event ids increase in the order events are logged. Times are microseconds since the epoch
 (UTC), from ``core.clock``.
@@ -22,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from reelgraph.core import MetadataStore, now_us, write_connection
+from reelgraph.core import MetadataStore, now_us, this_process, write_connection
+from reelgraph.flows.leases import lapsed
 from reelgraph.graph import Graph
 
 CHANGE_KINDS = ("dataset", "media_asset")  # node kinds whose new revisions are events
@@ -245,7 +248,79 @@ class EventLog(MetadataStore):
                     {"e": event_id, "f": flow, "w": worker, "now": now})
             else:
                 return None
+            conn.execute(text("UPDATE rg_event_delivery SET owner = :o, heartbeat_at = :t "
+                              "WHERE event_id = :e AND flow = :f"),
+                         {"o": this_process(), "t": now_us(), "e": event_id, "f": flow})
             return self._get(conn, event_id, flow)
+
+    def beat(self, event_id: int, flow: str) -> None:
+        """Renew the heartbeat of a delivery this process works on."""
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(text("UPDATE rg_event_delivery SET heartbeat_at = :t WHERE "
+                              "event_id = :e AND flow = :f AND status = 'running'"),
+                         {"t": now_us(), "e": event_id, "f": flow})
+
+    def reap(self, max_attempts: int, now: int) -> list[Delivery]:
+        """Deliveries whose worker died mid-attempt (``flows.leases``) go back to
+        ``retrying``, due at once (its run is resumed), or to ``dead`` when that was the
+        last attempt; returns them as they are now."""
+        changed = []
+        for current in self._stuck():
+            last = current.attempts >= max_attempts
+            error = (f"the worker {current.worker} died during attempt {current.attempts}"
+                     + ("; no attempts left" if last else ""))
+            with write_connection(self.engine) as conn, conn.begin():
+                done = conn.execute(
+                    text("UPDATE rg_event_delivery SET status = :s, next_at = :n, error = :err, "
+                         "updated_at = :now WHERE event_id = :e AND flow = :f "
+                         "AND status = 'running' AND updated_at = :seen"),
+                    {"s": "dead" if last else "retrying", "n": None if last else now,
+                     "err": error, "now": now, "e": current.event_id, "f": current.flow,
+                     "seen": current.updated_at})
+                found = self._get(conn, current.event_id, current.flow)
+            if done.rowcount and found is not None:
+                changed.append(found)
+        return changed
+
+    def retry(self, event_ids: Sequence[int] = (), flow: str | None = None) -> list[Delivery]:
+        """Requeue dead-lettered deliveries, and those stuck with a dead worker, with their
+        attempts reset (all events' unless ``event_ids`` or ``flow`` narrow it); a worker
+        runs them on its next pass. Returns the requeued deliveries."""
+        clause, params = "", dict[str, Any]()
+        if event_ids:
+            marks = ", ".join(f":i{n}" for n in range(len(event_ids)))
+            clause += f" AND event_id IN ({marks})"
+            params = {f"i{n}": i for n, i in enumerate(event_ids)}
+        if flow is not None:
+            clause += " AND flow = :flow"
+            params["flow"] = flow
+        with self.engine.connect() as conn:
+            dead = [_delivery(row) for row in conn.execute(
+                text(f"SELECT {_DELIVERY_COLUMNS} FROM rg_event_delivery "
+                     f"WHERE status = 'dead'{clause}"), params)]
+        chosen = {(d.event_id, d.flow) for d in dead}
+        chosen |= {(d.event_id, d.flow) for d in self._stuck()
+                   if (not event_ids or d.event_id in event_ids) and flow in (None, d.flow)}
+        now, requeued = now_us(), []
+        with write_connection(self.engine) as conn, conn.begin():
+            for event_id, flow_id in sorted(chosen):
+                conn.execute(
+                    text("UPDATE rg_event_delivery SET status = 'retrying', attempts = 0, "
+                         "next_at = :now, updated_at = :now WHERE event_id = :e AND flow = :f"),
+                    {"now": now, "e": event_id, "f": flow_id})
+                found = self._get(conn, event_id, flow_id)
+                if found is not None:
+                    requeued.append(found)
+        return requeued
+
+    def _stuck(self) -> list[Delivery]:
+        """Running deliveries whose worker is gone (dead process or lapsed heartbeat)."""
+        now = now_us()
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                f"SELECT {_DELIVERY_COLUMNS}, owner, heartbeat_at FROM rg_event_delivery "
+                "WHERE status = 'running'")).all()
+        return [_delivery(row) for row in rows if lapsed(row[-2], row[-1], now)]
 
     def started(self, event_id: int, flow: str, run_id: str) -> None:
         """Note the run an attempt started (while it runs, so `events list` shows it)."""

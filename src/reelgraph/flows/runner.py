@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core import Conflict, now_us
+from reelgraph.core import Conflict, fault_point, now_us
 from reelgraph.flows.definition import Flow, Step
 from reelgraph.flows.executors import Executor, open_executor
+from reelgraph.flows.leases import Heartbeat
 from reelgraph.flows.lineage import record_run
 from reelgraph.flows.runs import RunRecord, TaskRecord
 from reelgraph.flows.task import TaskOutcome, TaskSpec
@@ -86,7 +87,12 @@ class Runner:
     def resume(self, run_id: str, flow: Flow, executor: str | None = None,
                progress: Progress | None = None) -> RunRecord:
         """Run ``run_id`` again, reusing its finished tasks; the failed ones run anew."""
-        old = self.ws.runs.get(run_id)
+        old = self.ws.runs.get(run_id)  # a run whose process died reads as failed here
+        if old.status == "running":
+            raise Conflict(f"run {run_id} is still running (its process is alive and its "
+                           "heartbeat fresh); resuming it would run it twice",
+                           f"wait for it to end (`reelgraph runs show {run_id}`) or stop "
+                           "its process, then resume")
         if old.flow != flow.name:
             raise Conflict(f"run {run_id} is a run of flow {old.flow!r}, not {flow.name!r}",
                            f"resume it with the file that defines flow {old.flow!r}")
@@ -126,7 +132,8 @@ class Runner:
         self.ws.runs.create(run)
         record_run(self.ws.graph, flow, run)
         try:
-            error = _Schedule(self, flow, run, pool, use_cache, progress).run()
+            with Heartbeat(lambda: self.ws.runs.beat(run.id)):
+                error = _Schedule(self, flow, run, pool, use_cache, progress).run()
         finally:
             pool.close()
         self.ws.runs.finish(run.id, "failed" if error else "succeeded", now_us(), error)
@@ -282,6 +289,7 @@ class _Schedule:
             self._save(task, status="succeeded", artifact=outcome.ref, log=outcome.log,
                        error=None, traceback=None, reads=outcome.reads,
                        ended_at=outcome.ended_us)
+            fault_point("flows.run.task_saved")
             self._complete(task)
             return
         retry = outcome.retryable and task.record.attempts <= task.step.retries

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import text
 
 from reelgraph.artifacts import ArtifactRef
-from reelgraph.core import MetadataStore, NotFound, write_connection
+from reelgraph.core import MetadataStore, NotFound, now_us, this_process, write_connection
+from reelgraph.flows.leases import lapsed
 
 NO_INDEX = -1  # the index stored for a task of a step that is not foreach
 _RANK = {"failed": 3, "running": 2, "retrying": 2}  # which task status speaks for its step
@@ -112,16 +113,56 @@ def _task(row: Any) -> TaskRecord:
 
 
 class RunStore(MetadataStore):
+    """Run records. A running run names its process and renews a heartbeat (``beat``); the
+    reads (``get``, ``list``) first mark failed the running runs whose holder is gone
+    (``flows.leases``), so a killed run never looks alive."""
 
     def create(self, run: RunRecord) -> None:
         with write_connection(self.engine) as conn, conn.begin():
             conn.execute(
-                text(f"INSERT INTO rg_run ({_RUN_COLUMNS}) VALUES (:id, :flow, :namespace, "
-                     ":status, :params, :code_hash, :git_commit, :packages, :seed, :executor, "
-                     ":started_at, :resume_of, :trigger, :ended_at, :error, :source)"),
+                text(f"INSERT INTO rg_run ({_RUN_COLUMNS}, owner, heartbeat_at) VALUES (:id, "
+                     ":flow, :namespace, :status, :params, :code_hash, :git_commit, :packages, "
+                     ":seed, :executor, :started_at, :resume_of, :trigger, :ended_at, :error, "
+                     ":source, :owner, :heartbeat_at)"),
                 {**run.to_dict(with_tasks=False), "params": json.dumps(run.params, default=str),
-                 "packages": json.dumps(run.packages)},
+                 "packages": json.dumps(run.packages), "owner": this_process(),
+                 "heartbeat_at": now_us()},
             )
+
+    def beat(self, run_id: str) -> None:
+        """Renew a running run's heartbeat."""
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(text("UPDATE rg_run SET heartbeat_at = :t WHERE id = :id "
+                              "AND status = 'running'"), {"t": now_us(), "id": run_id})
+
+    def reap(self) -> list[str]:
+        """Mark failed every running run whose process died or whose heartbeat lapsed, and
+        its unfinished tasks; returns their ids. Resuming such a run reruns those tasks."""
+        now = now_us()
+        with self.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, owner, heartbeat_at FROM rg_run "
+                                     "WHERE status = 'running'")).all()
+        gone = [(row[0], row[1], row[2]) for row in rows if lapsed(row[1], row[2], now)]
+        if not gone:
+            return []
+        reaped = []
+        with write_connection(self.engine) as conn, conn.begin():
+            for run_id, owner, heartbeat_at in gone:
+                error = (f"the process running it ({owner}) died or stopped answering "
+                         "(no heartbeat); resume it to finish")
+                # Only if nothing renewed it since it was read (a slow holder is not dead).
+                done = conn.execute(
+                    text("UPDATE rg_run SET status = 'failed', ended_at = :t, error = :e "
+                         "WHERE id = :id AND status = 'running' "
+                         "AND COALESCE(heartbeat_at, 0) = :hb"),
+                    {"t": now, "e": error, "id": run_id, "hb": heartbeat_at or 0})
+                if done.rowcount:
+                    conn.execute(
+                        text("UPDATE rg_task SET status = 'failed', ended_at = :t, error = :e "
+                             "WHERE run_id = :id AND status IN ('running', 'retrying')"),
+                        {"t": now, "e": error, "id": run_id})
+                    reaped.append(run_id)
+        return reaped
 
     def save_task(self, task: TaskRecord) -> None:
         values = {
@@ -151,6 +192,7 @@ class RunStore(MetadataStore):
             )
 
     def get(self, run_id: str) -> RunRecord:
+        self.reap()
         with self.engine.connect() as conn:
             row = conn.execute(text(f"SELECT {_RUN_COLUMNS} FROM rg_run WHERE id = :id"),
                                {"id": run_id}).first()
@@ -181,6 +223,7 @@ class RunStore(MetadataStore):
         if status is not None:
             clause += " AND status = :status"
             params["status"] = status
+        self.reap()
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(f"SELECT {_RUN_COLUMNS} FROM rg_run WHERE 1 = 1{clause} "

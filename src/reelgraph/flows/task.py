@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelgraph.artifacts import ArtifactError, ArtifactRef, ArtifactStore
-from reelgraph.core import Settings
+from reelgraph.core import Settings, fault_point
 from reelgraph.graph import NodeKey
 
 
@@ -123,6 +123,7 @@ def execute(spec: TaskSpec) -> TaskOutcome:
                            tuple(context.reads), started, time.time_ns() // 1000)
     try:
         ref = store.put(value, label=f"the value of {spec.label}")
+        fault_point("flows.task.stored")
     except ArtifactError as exc:
         return TaskOutcome(False, None, output.getvalue() + context._log.getvalue(), str(exc),
                            None, tuple(context.reads), started, time.time_ns() // 1000,

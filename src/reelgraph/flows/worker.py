@@ -5,7 +5,9 @@ schedule ticks, then, for every (event, flow) pair a trigger matches, claims the
 runs the flow with ``trigger="event:<id>"``. Any number of workers, in any processes, may
 share a database: the claim is atomic, so an event starts a flow once. A failed run is
 retried (resuming the failed run, so finished steps are reused) after a backoff, up to
-``max_attempts`` runs, then dead-lettered with the run's error.
+``max_attempts`` runs, then dead-lettered with the run's error. A delivery whose worker was
+killed is found by its lapsed heartbeat (or dead process) on the next pass of any worker
+and retried the same way.
 
 Runs are synchronous: a worker runs one flow at a time; start more workers for more.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from reelgraph.core import Conflict, InvalidInput, NotFound
 from reelgraph.flows.definition import Flow
 from reelgraph.flows.events import Delivery, Event, EventLog
+from reelgraph.flows.leases import Heartbeat
 from reelgraph.flows.loader import load_flow
 from reelgraph.flows.runner import Runner
 from reelgraph.flows.runs import RunRecord, TaskRecord
@@ -120,7 +123,9 @@ class Worker:
         return [w for w in self.flows if w.flow.triggers]
 
     def run_once(self) -> list[Outcome]:
-        """One pass: log new events, then run every matching flow not yet run for them."""
+        """One pass: requeue the deliveries of dead workers, log new events, then run every
+        matching flow not yet run for them."""
+        self.events.reap(self.max_attempts, self._now_us())
         self.events.ingest(self.ws.graph)
         for watched in self.triggered:
             if watched.id not in self._since:
@@ -175,20 +180,21 @@ class Worker:
 
         run: RunRecord | None = None
         error: str | None = None
-        try:
-            if delivery.run_id is not None:  # a retry: resume the failed run
-                old = self.ws.runs.get(delivery.run_id)
-                run = runner.run(flow, old.params, self.executor, resume_of=old.id,
-                                 seed=old.seed, trigger=trigger, progress=note_run,
-                                 source=watched.source)
-            else:
-                params = {EVENT_PARAM: event.uri} if EVENT_PARAM in flow.params else {}
-                run = runner.run(flow, params, self.executor, trigger=trigger,
-                                 progress=note_run, source=watched.source)
-            if run.status != "succeeded":
-                error = run.error or f"run {run.id} ended {run.status}"
-        except Exception as exc:  # a worker outlives any one flow: the error is the reason
-            error = f"the run could not start: {exc}"
+        with Heartbeat(lambda: self.events.beat(event.id, watched.id)):
+            try:
+                if delivery.run_id is not None:  # a retry: resume the failed run
+                    old = self.ws.runs.get(delivery.run_id)
+                    run = runner.run(flow, old.params, self.executor, resume_of=old.id,
+                                     seed=old.seed, trigger=trigger, progress=note_run,
+                                     source=watched.source)
+                else:
+                    params = {EVENT_PARAM: event.uri} if EVENT_PARAM in flow.params else {}
+                    run = runner.run(flow, params, self.executor, trigger=trigger,
+                                     progress=note_run, source=watched.source)
+                if run.status != "succeeded":
+                    error = run.error or f"run {run.id} ended {run.status}"
+            except Exception as exc:  # a worker outlives any one flow: the error is the reason
+                error = f"the run could not start: {exc}"
         run_id = run.id if run else (noted[0] if noted else None)
         return self.events.finish(event.id, watched.id, run_id, error, self.max_attempts,
                                   self.backoff_s, self._now_us())

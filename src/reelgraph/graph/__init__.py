@@ -13,7 +13,15 @@ from reelgraph.graph.export import to_dot, to_json
 from reelgraph.graph.kinds import EdgeKind, LineageFlow
 from reelgraph.graph.lifecycle import Batch, Graph
 from reelgraph.graph.lineage import IMPACT_KINDS, Subgraph
-from reelgraph.graph.model import ChangeSet, Edge, EdgeSpec, Node, NodeSpec
+from reelgraph.graph.model import (
+    ChangeSet,
+    Edge,
+    EdgeSpec,
+    Node,
+    NodePatch,
+    NodeSpec,
+    RevisionConflict,
+)
 from reelgraph.graph.store import GraphStore, SearchHit
 from reelgraph.graph.uri import NodeKey
 
@@ -29,8 +37,10 @@ __all__ = [
     "LineageFlow",
     "Node",
     "NodeKey",
+    "NodePatch",
     "NodeSpec",
     "ReuseCandidate",
+    "RevisionConflict",
     "SearchHit",
     "Similar",
     "Subgraph",

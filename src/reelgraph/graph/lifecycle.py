@@ -22,7 +22,15 @@ from reelgraph.graph.commonality import ReuseCandidate, Similar, reuse_candidate
 from reelgraph.graph.derived import DEFAULT_RULES, DerivedRule, DeriveResult, derive
 from reelgraph.graph.kinds import EdgeKind, NodeKind
 from reelgraph.graph.lineage import Subgraph, Way, impact, path, walk
-from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
+from reelgraph.graph.model import (
+    ApplyResult,
+    ChangeSet,
+    Edge,
+    EdgeSpec,
+    Node,
+    NodePatch,
+    NodeSpec,
+)
 from reelgraph.graph.store import GraphStore, NodeFilter, SearchHit
 from reelgraph.graph.uri import NodeKey
 
@@ -58,6 +66,17 @@ class Batch:
         self.changes.nodes.append(node)
         return node.key
 
+    def patch(self, ref: Ref, properties: dict[str, Any] | None = None,
+              unset: Sequence[str] = (), **fields: Any) -> NodeKey:
+        """Change only the given fields; merge ``properties``, remove the ``unset`` ones."""
+        node = NodePatch(key_of(ref), fields, properties or {}, tuple(unset))
+        self.changes.patches.append(node)
+        return node.key
+
+    def expect(self, ref: Ref, revision: int) -> None:
+        """Refuse the whole batch unless the node is at ``revision`` (0: does not exist)."""
+        self.changes.expected[key_of(ref).uri] = revision
+
     def link(self, src: Ref, kind: str, dst: Ref, **properties: Any) -> None:
         self.changes.edges.append(EdgeSpec(key_of(src), kind, key_of(dst), properties))
 
@@ -92,9 +111,26 @@ class Graph:
     def apply(self, changes: ChangeSet) -> ApplyResult:
         return self.store.apply(changes)
 
-    def add(self, ref: Ref, author: str = "", **fields: Any) -> Node:
+    def add(self, ref: Ref, author: str = "", expected_revision: int | None = None,
+            **fields: Any) -> Node:
+        """Write the node whole. With ``expected_revision`` (0 for a new node) the write is
+        refused with ``RevisionConflict`` unless the node is still at that revision."""
         with self.batch(author) as b:
             key = b.add(ref, **fields)
+            if expected_revision is not None:
+                b.expect(key, expected_revision)
+        return self.show(key)
+
+    def update(self, ref: Ref, properties: dict[str, Any] | None = None,
+               unset: Sequence[str] = (), author: str = "",
+               expected_revision: int | None = None, **fields: Any) -> Node:
+        """Change only the given fields of an existing node (owner, description, domain,
+        tags), merge ``properties`` into its own and drop the ``unset`` ones. Applied to the
+        revision current at commit, so concurrent updates of other fields are all kept."""
+        with self.batch(author) as b:
+            key = b.patch(ref, properties, unset, **fields)
+            if expected_revision is not None:
+                b.expect(key, expected_revision)
         return self.show(key)
 
     def link(self, src: Ref, kind: str, dst: Ref, author: str = "", **properties: Any) -> None:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelgraph.core import InvalidInput
+from reelgraph.core import Conflict, InvalidInput
 from reelgraph.graph.uri import NodeKey
 
 Json = dict[str, Any]
@@ -100,6 +100,41 @@ class Node:
         }
 
 
+_PATCHABLE = ("domain", "owner", "description", "tags")
+
+
+@dataclass(frozen=True)
+class NodePatch:
+    """A partial update of a node: only the named fields change, on top of the revision
+    current when the write commits (read under the write lock, so no other write is lost).
+
+    ``fields`` may set ``domain``, ``owner``, ``description`` and ``tags``; ``properties``
+    are merged into the node's (a key given here replaces that key), and ``unset`` names
+    properties to remove.
+    """
+
+    key: NodeKey
+    fields: Json = field(default_factory=dict)
+    properties: Json = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.fields) - set(_PATCHABLE))
+        if unknown:
+            raise InvalidInput(f"a patch of {self.key.uri} cannot change {unknown}",
+                               f"patch only {list(_PATCHABLE)} and properties")
+
+    def apply_to(self, node: Node) -> NodeSpec:
+        """The whole new content: ``node`` with this patch applied."""
+        properties = {k: v for k, v in node.properties.items() if k not in self.unset}
+        properties.update(self.properties)
+        current = {"domain": node.domain, "owner": node.owner,
+                   "description": node.description, "tags": node.tags}
+        merged = {**current, **self.fields}
+        return NodeSpec(node.key, merged["domain"], merged["owner"], merged["description"],
+                        tuple(merged["tags"]), properties)
+
+
 @dataclass(frozen=True)
 class EdgeSpec:
     src: NodeKey
@@ -123,13 +158,21 @@ class Edge:
 
 @dataclass
 class ChangeSet:
-    """A batch of writes applied atomically: all of it is stored, or none of it."""
+    """A batch of writes applied atomically: all of it is stored, or none of it.
+
+    Order of application: node writes, patches, node deletions, edge deletions, edge writes.
+    """
 
     nodes: list[NodeSpec] = field(default_factory=list)
     edges: list[EdgeSpec] = field(default_factory=list)
     delete_nodes: list[NodeKey] = field(default_factory=list)
     delete_edges: list[EdgeSpec] = field(default_factory=list)
     author: str = ""
+    patches: list[NodePatch] = field(default_factory=list)
+    # Optimistic concurrency: node URI -> the revision the writer read (0: "must not exist
+    # yet"). A write, patch or deletion of a node whose current revision differs is refused
+    # with ``RevisionConflict`` and the whole change set is stored nowhere.
+    expected: dict[str, int] = field(default_factory=dict)
 
     def node(self, spec: NodeSpec) -> ChangeSet:
         self.nodes.append(spec)
@@ -148,3 +191,16 @@ class ApplyResult:
     edges_written: int
     edges_unchanged: int
     edges_deleted: int
+
+
+class RevisionConflict(Conflict):
+    """A write expected a revision of a node that is no longer its current one."""
+
+    def __init__(self, uri: str, expected: int, current: int) -> None:
+        now = f"is at revision {current}" if current else "does not exist"
+        super().__init__(
+            f"node {uri} {now}, but the write expected revision {expected}"
+            + (" (a new node)" if expected == 0 else ""),
+            "read the node again, reapply your change to its current revision and retry",
+        )
+        self.uri, self.expected, self.current = uri, expected, current

@@ -83,7 +83,7 @@ class MediaLibrary:
                 return asset
             properties: dict[str, Any] = {**existing.properties, "location": where,
                                           "file_name": _file_name(where)}
-            fields = {"owner": existing.owner, "tags": existing.tags}
+            fields: dict[str, Any] = {"owner": existing.owner, "tags": existing.tags}
         else:
             properties = {**probe(where, hashed=hashed).to_dict(), "location": where,
                           "file_name": _file_name(where)}

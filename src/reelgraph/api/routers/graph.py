@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from reelgraph.api.auth import require_read, require_write
@@ -30,6 +30,7 @@ from reelgraph.api.schemas.graph import (
     KindsOut,
     NodeIn,
     NodeKindIn,
+    NodePatchIn,
     NodeView,
     NodeWritten,
     PathOut,
@@ -39,6 +40,7 @@ from reelgraph.api.schemas.graph import (
     SubgraphOut,
     WriteResult,
 )
+from reelgraph.core import InvalidInput
 from reelgraph.graph import (
     IMPACT_KINDS,
     ChangeSet,
@@ -47,6 +49,7 @@ from reelgraph.graph import (
     Graph,
     LineageFlow,
     NodeKey,
+    NodePatch,
     NodeSpec,
     Subgraph,
     to_dot,
@@ -65,7 +68,8 @@ _EXAMPLES = (
     (404, "NotFound", "the node (or edge) does not exist",
      "node rg://model/personalization/unified-ranker@9 does not exist",
      "find the right URI with `reelgraph graph search WORDS`"),
-    (409, "Conflict", "the write breaks a rule of the stored graph (e.g. a version_of cycle)",
+    (409, "Conflict", "the write breaks a rule of the stored graph (a version_of cycle, or "
+     "If-Match / expected_revision names a revision that is no longer current)",
      "the 'version_of' edge rg://model/p/m@1 -> rg://model/p/m@2 would close a cycle",
      "'version_of' edges must form no cycle; reverse or drop one of them"),
     (422, "InvalidInput", "malformed input: bad URI, unknown kind, bad time, invalid JSON",
@@ -105,6 +109,32 @@ def _edge_dict(src: str, kind: str, dst: str, properties: Json) -> Json:
     return {"src": src, "kind": kind, "dst": dst, "properties": properties}
 
 
+IfMatch = Header(
+    None, description="the node revision this write was based on (the ETag of GET /node); "
+    "the write is refused with 409 if the node has moved on. \"0\": the node must not exist",
+    examples=['"3"'])
+
+
+def _expected(uri: str, if_match: str | None, body_revision: int | None = None) -> dict[str, int]:
+    """The ``ChangeSet.expected`` entry from an If-Match header or a body field."""
+    if if_match is None:
+        return {} if body_revision is None else {NodeKey.parse(uri).uri: body_revision}
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or (body_revision is not None and int(tag) != body_revision):
+        raise InvalidInput(
+            f"If-Match {if_match!r} is not one node revision"
+            + (f" matching expected_revision {body_revision}" if body_revision is not None
+               else ""),
+            "send the ETag of GET /api/v1/graph/node (a revision number such as \"3\")")
+    return {NodeKey.parse(uri).uri: int(tag)}
+
+
+def _written(graph: Graph, key: NodeKey, result: object) -> JSONResponse:
+    node = graph.show(key).to_dict()
+    return JSONResponse({"node": node, "result": _result(result)},
+                        headers={"ETag": f'"{node["revision"]}"'})
+
+
 def _spec(body: NodeIn) -> NodeSpec:
     return NodeSpec(NodeKey.parse(body.uri), body.domain, body.owner, body.description,
                     tuple(body.tags), body.properties)
@@ -127,10 +157,14 @@ def _view(graph: Graph, uri: str, as_of: str | None) -> Json:
     return {"node": node.to_dict(), "edges": edges}
 
 
-@reads.get("/node", response_model=NodeView, summary="A node and its edges")
-def get_node(uri: str = UriParam, as_of: str | None = AsOfParam,
+@reads.get("/node", response_model=NodeView, summary="A node and its edges",
+           responses={200: {"headers": {"ETag": {"description": "the node's revision",
+                                                 "schema": {"type": "string"}}}}})
+def get_node(response: Response, uri: str = UriParam, as_of: str | None = AsOfParam,
              graph: Graph = Depends(get_graph)) -> Json:
-    return _view(graph, uri, _when(as_of))
+    view = _view(graph, uri, _when(as_of))
+    response.headers["ETag"] = f'"{view["node"]["revision"]}"'
+    return view
 
 
 @reads.get("/nodes/{uri:path}", response_model=NodeView, summary="A node by path")
@@ -262,17 +296,34 @@ def kinds(graph: Graph = Depends(get_graph)) -> Any:
 
 
 @writes.post("/nodes", response_model=NodeWritten, summary="Create or update one node")
-def put_node(body: NodeIn, author: str = AUTHOR, graph: Graph = Depends(get_graph)) -> Json:
+def put_node(body: NodeIn, author: str = AUTHOR, if_match: str | None = IfMatch,
+             graph: Graph = Depends(get_graph)) -> JSONResponse:
+    """The whole node is replaced; with ``If-Match`` only if nobody changed it meanwhile."""
     spec = _spec(body)
-    result = graph.apply(ChangeSet(nodes=[spec], author=author))
-    return {"node": graph.show(spec.key).to_dict(), "result": _result(result)}
+    result = graph.apply(ChangeSet(nodes=[spec], author=author,
+                                   expected=_expected(body.uri, if_match)))
+    return _written(graph, spec.key, result)
+
+
+@writes.patch("/nodes", response_model=NodeWritten, summary="Change some fields of one node")
+def patch_node(body: NodePatchIn, author: str = AUTHOR, if_match: str | None = IfMatch,
+               graph: Graph = Depends(get_graph)) -> JSONResponse:
+    """Fields left out keep their current values; ``properties`` are merged key by key, so
+    two clients changing different fields or properties both keep their change."""
+    given = body.model_dump(include={"domain", "owner", "description", "tags"},
+                            exclude_none=True)
+    patch = NodePatch(NodeKey.parse(body.uri), given, body.properties, tuple(body.unset))
+    expected = _expected(body.uri, if_match, body.expected_revision)
+    result = graph.apply(ChangeSet(patches=[patch], author=author, expected=expected))
+    return _written(graph, patch.key, result)
 
 
 @writes.delete("/nodes", response_model=WriteResult,
                summary="Delete a node (a tombstone; its history stays) and close its edges")
-def delete_node(uri: str = UriParam, author: str = AUTHOR,
+def delete_node(uri: str = UriParam, author: str = AUTHOR, if_match: str | None = IfMatch,
                 graph: Graph = Depends(get_graph)) -> Json:
-    return _result(graph.apply(ChangeSet(delete_nodes=[NodeKey.parse(uri)], author=author)))
+    return _result(graph.apply(ChangeSet(delete_nodes=[NodeKey.parse(uri)], author=author,
+                                         expected=_expected(uri, if_match))))
 
 
 @writes.post("/edges", response_model=WriteResult, summary="Create or update one edge")

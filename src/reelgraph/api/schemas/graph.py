@@ -174,6 +174,32 @@ class NodeIn(_In):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
+class NodePatchIn(_In):
+    """Only the fields given change; the rest stay as the node's current revision has them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"uri": URI, "owner": "ranking-team", "properties": {"auc": 0.82},
+                 "unset": ["draft"], "expected_revision": 3}
+            ]
+        },
+    )
+
+    uri: str = Field(description="rg://KIND/NAMESPACE/NAME[@VERSION]", examples=[URI])
+    domain: str | None = None
+    owner: str | None = None
+    description: str | None = None
+    tags: list[str] | None = Field(None, description="replaces the node's tags when given")
+    properties: dict[str, Any] = Field(
+        default_factory=dict, description="merged into the node's properties, key by key")
+    unset: list[str] = Field(default_factory=list, description="properties to remove")
+    expected_revision: int | None = Field(
+        None, ge=0, description="refuse with 409 unless the node is at this revision "
+        "(the If-Match header does the same)")
+
+
 class EdgeRef(_In):
     model_config = ConfigDict(
         extra="forbid",

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from reelgraph.core import die_with_parent
 from reelgraph.flows.definition import Resources, Step
 from reelgraph.flows.task import TaskOutcome, TaskSpec, execute
 
@@ -27,6 +28,7 @@ def _key(fn: Callable[..., Any]) -> str:
 
 
 def _after_fork() -> None:
+    die_with_parent()  # a worker whose run's process was killed must not linger
     # A forked child cannot use the OpenMP thread pool its parent started: its next parallel
     # region hangs (reproduced with torch). So a worker of a parent that loaded torch runs
     # torch on one thread; parallelism here comes from the worker processes.

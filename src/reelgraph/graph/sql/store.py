@@ -22,11 +22,21 @@ from reelgraph.core import (
     MetadataStore,
     NotFound,
     ReelgraphError,
+    fault_point,
     now_us,
     write_connection,
 )
 from reelgraph.graph.kinds import EdgeKind, KindRegistry, LineageFlow, NodeKind
-from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
+from reelgraph.graph.model import (
+    ApplyResult,
+    ChangeSet,
+    Edge,
+    EdgeSpec,
+    Node,
+    NodePatch,
+    NodeSpec,
+    RevisionConflict,
+)
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 
@@ -176,7 +186,9 @@ class SqlGraphStore(MetadataStore):
             registry.edge_kind(edge.kind)
         try:
             with self._write() as conn, conn.begin():
-                return _Writer(conn, self, registry, changes).run()
+                result = _Writer(conn, self, registry, changes).run()
+                fault_point("graph.apply.before_commit")
+                return result
         except OperationalError as exc:
             raise ReelgraphError(
                 f"the metadata database at {self.url} refused the write ({exc.orig})",
@@ -512,18 +524,38 @@ class _Writer:
             ("nw", "nu", "nd", "ew", "eu", "ed"), 0
         )
         self.live: dict[str, tuple[int, str]] = {}  # uri -> (id, kind) of live nodes
+        self.new_acyclic: list[tuple[EdgeSpec, int, int]] = []  # checked once, at the end
 
     def run(self) -> ApplyResult:
+        self._check_expected()
         for spec in self.changes.nodes:
             self._put_node(spec)
+        for patch in self.changes.patches:
+            self._patch_node(patch)
         for key in self.changes.delete_nodes:
             self._delete_node(key)
         for edge in self.changes.delete_edges:
             self._delete_edge(edge)
         for edge in self.changes.edges:
             self._put_edge(edge)
+        self._refuse_cycles()
         c = self.counts
         return ApplyResult(c["nw"], c["nu"], c["nd"], c["ew"], c["eu"], c["ed"])
+
+    def _check_expected(self) -> None:
+        for uri, expected in self.changes.expected.items():
+            current = _get(self.conn, NodeKey.parse(uri), None)
+            revision = 0 if current is None else current.revision
+            if revision != expected:
+                raise RevisionConflict(uri, expected, revision)
+
+    def _patch_node(self, patch: NodePatch) -> None:
+        current = _get(self.conn, patch.key, None)
+        if current is None or current.deleted:
+            state = "was deleted" if current else "does not exist"
+            raise NotFound(f"node {patch.key.uri} {state}",
+                           "create the node with a full write before patching it")
+        self._put_node(patch.apply_to(current))
 
     def _live_id(self, key: NodeKey) -> tuple[int, str]:
         if key.uri not in self.live:
@@ -654,7 +686,7 @@ class _Writer:
                 {"t": self.t, "id": current[0]},
             )
         elif edge_kind.acyclic:
-            self._refuse_cycle(edge, src, dst)
+            self.new_acyclic.append((edge, src, dst))
         self.conn.execute(
             text(
                 "INSERT INTO rg_edge (src_id, dst_id, kind, properties, valid_from, valid_to) "
@@ -664,23 +696,65 @@ class _Writer:
         )
         self.counts["ew"] += 1
 
-    def _refuse_cycle(self, edge: EdgeSpec, src: int, dst: int) -> None:
-        """An acyclic edge src -> dst closes a cycle if src is reachable from dst."""
-        frontier, seen = {dst}, {dst}
-        while frontier:
-            if src in frontier:
-                raise Conflict(
-                    f"the {edge.kind!r} edge {edge.src.uri} -> {edge.dst.uri} would close a cycle "
-                    f"({edge.dst.uri} already leads back to {edge.src.uri} through {edge.kind!r})",
-                    f"{edge.kind!r} edges must form no cycle; reverse or drop one of them",
-                )
-            clause, params = _in("i", sorted(frontier))
-            rows = self.conn.execute(
-                text(
-                    f"SELECT dst_id FROM rg_edge WHERE src_id IN {clause} AND kind = :k "
-                    "AND valid_to IS NULL"
-                ),
-                {**params, "k": edge.kind},
+    def _refuse_cycles(self) -> None:
+        """Refuse the batch if its new acyclic edges close a cycle: one walk per edge kind
+        over what the new edges' targets reach (one query per hop for the whole batch), then
+        a cycle search in memory. The stored graph had no cycle, so any cycle found runs
+        through a new edge."""
+        by_kind: dict[str, list[tuple[EdgeSpec, int, int]]] = {}
+        for item in self.new_acyclic:
+            by_kind.setdefault(item[0].kind, []).append(item)
+        for kind, new in by_kind.items():
+            out = self._reachable(kind, {dst for _, _, dst in new})
+            cycle = find_cycle(out, [dst for _, _, dst in new])
+            if cycle is None:
+                continue
+            hops = set(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+            edge = next(e for e, src, dst in new if (src, dst) in hops)
+            raise Conflict(
+                f"the {kind!r} edge {edge.src.uri} -> {edge.dst.uri} would close a cycle "
+                f"({edge.dst.uri} already leads back to {edge.src.uri} through {kind!r})",
+                f"{kind!r} edges must form no cycle; reverse or drop one of them",
             )
-            frontier = {row[0] for row in rows} - seen
+
+    def _reachable(self, kind: str, starts: set[int]) -> dict[int, list[int]]:
+        """The current ``kind`` edges leaving every node reachable from ``starts``."""
+        out: dict[int, list[int]] = {}
+        frontier, seen = set(starts), set(starts)
+        while frontier:
+            found: set[int] = set()
+            for chunk in _chunks(sorted(frontier)):
+                clause, params = _in("i", chunk)
+                rows = self.conn.execute(
+                    text(f"SELECT src_id, dst_id FROM rg_edge WHERE src_id IN {clause} "
+                         "AND kind = :k AND valid_to IS NULL"),
+                    {**params, "k": kind},
+                )
+                for src, dst in rows:
+                    out.setdefault(src, []).append(dst)
+                    found.add(dst)
+            frontier = found - seen
             seen |= frontier
+        return out
+
+
+def find_cycle(out: dict[int, list[int]], starts: Iterable[int]) -> list[int] | None:
+    """The nodes of a cycle reachable from ``starts``, in order, or None (iterative DFS)."""
+    state: dict[int, int] = {}  # 1: on the current path, 2: fully explored
+    for start in starts:
+        if start in state:
+            continue
+        path, branches = [start], [iter(out.get(start, ()))]
+        state[start] = 1
+        while branches:
+            target = next(branches[-1], None)
+            if target is None:
+                state[path.pop()] = 2
+                branches.pop()
+            elif state.get(target) == 1:
+                return path[path.index(target):]
+            elif target not in state:
+                state[target] = 1
+                path.append(target)
+                branches.append(iter(out.get(target, ())))
+    return None

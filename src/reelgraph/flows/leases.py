@@ -1,0 +1,50 @@
+"""Heartbeats and leases: how a run or a delivery that nobody works on any more is found.
+
+Each holder records its process (``core.liveness``: ``host:pid:start``) and a heartbeat it
+renews every ``HEARTBEAT_S`` from a background thread. A holder is gone when its process is
+known dead (same host: at once) or its heartbeat is older than ``LEASE_S`` (any host: the
+process may be frozen, or its machine gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from reelgraph.core import is_dead
+
+HEARTBEAT_S = 10.0
+LEASE_S = 60.0
+
+
+def lapsed(owner: str | None, heartbeat_at: int | None, now_us: int) -> bool:
+    """Whether the holder recorded as ``owner`` with this last heartbeat is gone."""
+    stale = heartbeat_at is not None and now_us - heartbeat_at > LEASE_S * 1_000_000
+    return stale or is_dead(owner)
+
+
+class Heartbeat:
+    """``with Heartbeat(renew):`` calls ``renew()`` every ``every_s`` until the block ends.
+    A failing renewal (the database briefly away) is tried again at the next beat."""
+
+    def __init__(self, renew: Callable[[], None], every_s: float = HEARTBEAT_S) -> None:
+        self.renew, self.every_s = renew, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="reelgraph-heartbeat",
+                                        daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every_s):
+            with contextlib.suppress(Exception):  # the lease covers a missed beat
+                self.renew()
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
