@@ -82,7 +82,7 @@ def _versions_table(versions: Sequence[ModelVersion]) -> Table:
         table.add_row(str(v.version), f"[{style}]{v.stage}[/]" if style else v.stage,
                       escape(_metrics(v.metrics)), v.run_id, escape(v.step), escape(v.owner),
                       render.when(v.created_at))
-    return table
+    return render.keep_whole(table, "run")
 
 
 def _gates_table(gates: Sequence[DeclaredGate]) -> Table:
@@ -98,7 +98,7 @@ def _consumers_table(consumers: Sequence[Consumer]) -> Table:
     table = _table("consumer", "owner", "since", title="consumers")
     for c in consumers:
         table.add_row(escape(c.consumer), escape(c.owner), render.when(c.created_at))
-    return table
+    return render.keep_whole(table, "consumer")
 
 
 def _history_table(moves: Sequence[Transition]) -> Table:
@@ -127,7 +127,7 @@ def list_models(ctx: typer.Context, as_json: AsJson = False) -> None:
     for m in models:
         table.add_row(m.name, escape(m.owner), str(m.latest or ""), str(m.production or "-"),
                       escape(m.description))
-    render.console().print(table)
+    render.console().print(render.keep_whole(table, "model"))
 
 
 def _model_name(name: str) -> str:
