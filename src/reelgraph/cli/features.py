@@ -149,12 +149,13 @@ def show(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files
 @app.command()
 def get(ctx: typer.Context, name: Name, keys: Keys, version: VersionOpt = None,
         file: Files = None, as_json: AsJson = False) -> None:
-    """Latest values of entities from the online replica (or the vector index)."""
+    """Latest values of entities: from the online replica, the vector index, or the offline
+    store for a feature kept offline only."""
     from reelgraph.features.catalog import jsonable
 
     with _catalog(ctx, file) as catalog:
         feature = catalog.resolve(name, version)
-        source, values = catalog.online(feature, keys)
+        source, values = catalog.latest(feature, keys)
         wanted = feature.keys(keys)
     missing = [k for k in wanted if k not in values]
     if as_json:

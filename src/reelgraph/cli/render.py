@@ -40,11 +40,11 @@ KIND_STYLES = {
 }
 
 
-def console() -> Console:
-    out = Console(highlight=False)
+def console(stderr: bool = False) -> Console:
+    out = Console(highlight=False, stderr=stderr)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         # Piped or captured output: Rich's 80 columns would fold every URI.
-        out = Console(highlight=False, width=PIPE_WIDTH)
+        out = Console(highlight=False, stderr=stderr, width=PIPE_WIDTH)
     return out
 
 

@@ -43,8 +43,9 @@ class BarStages:
 
     def update(self, done: int, total: int | None = None) -> None:
         if self.task is not None:
-            self.progress.update(self.task, completed=done,
-                                 **({"total": total} if total is not None else {}))
+            if total is not None:
+                self.progress.update(self.task, total=total)
+            self.progress.update(self.task, completed=done)
 
     def end(self) -> None:
         if self.task is not None:

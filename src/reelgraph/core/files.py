@@ -15,6 +15,13 @@ from types import ModuleType
 from reelgraph.core.errors import InvalidInput, NotFound
 
 
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process umask (0644 usually)."""
+    mask = os.umask(0o022)  # read the umask by setting it; put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` so readers see the old file or the whole new one."""
     with atomic_path(target) as temporary, temporary.open("wb") as handle:
@@ -27,6 +34,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     and renamed over ``target``, on error removed: readers never see a partial file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would make the result private
     os.close(fd)
     temporary = Path(name)
     try:
