@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
