@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA, missing
 
 from reelgraph.graph import Graph
 
 PG_ADMIN_URL = os.environ.get(
     "REELGRAPH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _admin() -> object:
@@ -72,5 +72,5 @@ def graph(graph_url: str) -> Iterator[Graph]:
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.exists():
-        pytest.skip(f"the shared data folder {SHARED_DATA} is not beside this checkout")
+        pytest.skip(missing(SHARED_DATA))
     return SHARED_DATA

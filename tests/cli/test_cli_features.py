@@ -33,6 +33,11 @@ def genres(keys):
 @features.feature(entity=TITLE, value=Scalar("string"), online=True)
 def main_genre(keys, genres):
     return {k: GENRES[max(range(4), key=lambda i: genres[k][i])] for k in keys}
+
+
+@features.feature(entity=TITLE, value=Scalar("int64"))
+def genre_count(keys):  # offline only: no replica
+    return {k: len(TITLES[int(k)].split("|")) for k in keys}
 '''.replace("online=True)\ndef main_genre", "online=True, depends_on=['genres'])\ndef main_genre")
 
 
@@ -53,7 +58,7 @@ def test_list_registers_the_file_and_show_reads_the_graph(cli: FeaturesCli) -> N
     table = cli.ok("list", "--file", str(cli.file)).stdout
     assert "movielens/genres" in table and "movielens/main_genre" in table
     listed = cli.json("list")  # from the graph now, without the file
-    assert [f["name"] for f in listed] == ["genres", "main_genre"]
+    assert [f["name"] for f in listed] == ["genre_count", "genres", "main_genre"]
     assert all(not f["loaded"] for f in listed)
     shown = cli.json("show", "movielens/genres")
     assert shown["value"] == {"kind": "vector", "dim": 4} and shown["entity"] == "title"
@@ -81,6 +86,10 @@ def test_compute_get_and_neighbors(cli: FeaturesCli) -> None:
     assert {n["key"] for n in by_vector["neighbors"][:2]} == {"1", "2"}
     assert by_vector["neighbors"][0]["score"] == pytest.approx(1.0)
     assert "rank" in cli.ok("neighbors", "movielens/genres", "--key", "1").stdout
+    cli.ok("compute", "movielens/genre_count", "1", "3", "--file", str(cli.file))
+    offline = cli.json("get", "movielens/genre_count", "1", "3", "6")  # kept offline only
+    assert offline["source"] == "offline" and offline["values"] == {"1": 2, "3": 2}
+    assert "vector[4]" in cli.ok("list").stdout  # a vector's type, not a bare number
 
 
 def test_requests_are_queued_then_served_by_a_worker_pass(cli: FeaturesCli) -> None:

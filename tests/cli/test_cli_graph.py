@@ -4,7 +4,9 @@ command's answer, and bad input (one red line, exit code 1, nothing stored)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,6 +160,10 @@ def test_export_writes_whole_files(cli: Cli, tmp_path: Path) -> None:
     assert dot.read_text().startswith("digraph") and f'"{DATA}"' in dot.read_text()
     # No temporary file is left beside the outputs.
     assert sorted(p.name for p in folder.iterdir()) == ["ranker.dot", "ranker.json"]
+    # Created as open() creates files (0666 less the umask), not private like a temp file.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
 
 
 def test_path_and_derive(cli: Cli) -> None:

@@ -3,6 +3,11 @@ recommend on every canvas, precompute the nearline store and score a batch."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,6 +16,32 @@ from cli_harness import Cli
 from recsys_samples import write_slice
 
 from reelgraph.recsys import MODEL
+
+
+@contextmanager
+def running_server(home: Path) -> Iterator[str]:
+    """``create_app`` of ``home`` under uvicorn in a thread, on a free port, stopped after."""
+    import uvicorn
+
+    from reelgraph.api import create_app
+    from reelgraph.core import Settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(Settings.load(home=home)), host="127.0.0.1", port=port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "the server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 @pytest.mark.slow
@@ -45,7 +76,16 @@ def test_train_evaluate_recommend_precompute_batch(tmp_path: Path) -> None:
     assert set(table.column("rank").to_pylist()) == {1, 2, 3, 4}
 
     assert "unknown canvas 'homepage'" in cli.fails("recommend", "homepage", "--user", "1")
-    assert "needs a category" in cli.fails("recommend", "category", "--user", "1")
+    assert "needs --category" in cli.fails("recommend", "category", "--user", "1")
+    assert "needs --item" in cli.fails("recommend", "related")  # flags, not API fields
+    assert cli.json("recommend", "category", "--user", "1", "--category", "comedy")["items"]
+
+    with running_server(cli.home) as url:  # a server of this home answers instead
+        served = cli("recommend", "search", "--query", "termnator", "--server", url)
+        assert served.exit_code == 0 and f"answered by the server at {url}" in served.stdout
+        assert "no server" not in served.stderr
+    alone = cli("recommend", "search", "--query", "termnator", "--server", url)
+    assert "loaded here" in alone.stdout and f"no server at {url}" in alone.stderr
     assert "search cannot be precomputed" in cli.fails("batch", "search", "--out",
                                                       str(tmp_path / "s.parquet"))
     assert not (tmp_path / "s.parquet").exists()

@@ -1,4 +1,5 @@
-"""The main job end to end: ``reelgraph demo`` twice in a fresh home, then the graph itself.
+"""The main job end to end: ``reelgraph demo`` twice in a fresh home (the shared
+``demo_runs``, small configuration), then the graph itself.
 
 The demo runs through the CLI exactly as a user runs it (a subprocess of the installed
 console script, on the embedded SQLite default); the assertions read the resulting graph
@@ -9,29 +10,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from demo_runs import DEMO_TIMEOUT_S, DemoRuns
 
 from reelgraph.core import Settings
-from reelgraph.demo import catalog, default_data_dir
+from reelgraph.demo import SMALL, catalog, default_data_dir
 from reelgraph.graph import Graph
 
-pytestmark = pytest.mark.slow
+# the shared demo runs inside the first test's limit: generous, the machine may be busy
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2 * DEMO_TIMEOUT_S)]
 RELEASE = default_data_dir() / "ml-latest-small"
-
-
-def run_demo(home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "REELGRAPH_HOME": str(home), "COLUMNS": "200"}
-    env.pop("REELGRAPH_DATABASE_URL", None)
-    script = Path(sys.executable).with_name("reelgraph")
-    return subprocess.run([str(script), "demo"], env=env, capture_output=True, text=True,
-                          timeout=1200)
 
 
 def csv_rows(path: Path) -> int:
@@ -39,18 +31,9 @@ def csv_rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(f)) - 1  # minus the header
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    home = tmp_path_factory.mktemp("home")
-    first, second = run_demo(home), run_demo(home)
-    assert first.returncode == 0, first.stderr
-    assert second.returncode == 0, second.stderr
-    return home, first.stdout, second.stdout
-
-
 @pytest.fixture
-def graph(demo_home: tuple[Path, str, str]) -> Iterator[Graph]:
-    home = demo_home[0]
+def graph(demo_runs: DemoRuns) -> Iterator[Graph]:
+    home = demo_runs.home
     assert (home / "reelgraph.db").exists()  # the embedded default, under REELGRAPH_HOME
     opened = Graph.open(settings=Settings.load(home=home))
     try:
@@ -113,9 +96,9 @@ def test_models_like_the_ranker_cross_domains(graph: Graph) -> None:
     assert [(c.input.uri, c.input.domain) for c in reuse] == [(catalog.TITLE_EMBEDDING, "studio")]
 
 
-def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, str],
+def test_the_second_run_changes_nothing_and_says_so(demo_runs: DemoRuns,
                                                     graph: Graph) -> None:
-    _, first, second = demo_home
+    first, second = demo_runs.first, demo_runs.second
     assert "new revisions written" in first
     assert "0 new revisions: everything was already registered" in second
     assert "0 new revisions" not in first
@@ -134,14 +117,14 @@ def test_the_second_run_changes_nothing_and_says_so(demo_home: tuple[Path, str, 
 
 
 def test_a_real_model_is_trained_registered_and_promoted_once(
-        demo_home: tuple[Path, str, str], graph: Graph) -> None:
+        demo_runs: DemoRuns, graph: Graph) -> None:
     from reelgraph.flows import Workspace
     from reelgraph.flows.registry import ModelRegistry
 
-    _, first, second = demo_home
+    first, second = demo_runs.first, demo_runs.second
     assert "5 steps computed, 0 reused" in first
     assert "all 5 steps reused" in second and "already registered, stage production" in second
-    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+    with Workspace.open(Settings.load(home=demo_runs.home)) as ws:
         runs = ws.runs.list(flow="train-puresvd")
         assert [r.status for r in runs] == ["succeeded", "succeeded"]
         registry = ModelRegistry(ws)
@@ -159,7 +142,7 @@ def test_a_real_model_is_trained_registered_and_promoted_once(
     assert ("job", "rg://job/personalization/train-puresvd") in kinds
 
 
-def test_one_recommender_serves_every_canvas(demo_home: tuple[Path, str, str],
+def test_one_recommender_serves_every_canvas(demo_runs: DemoRuns,
                                             graph: Graph) -> None:
     from reelgraph.demo.features import EMBEDDING, feature_set
     from reelgraph.features import FeatureStore
@@ -167,16 +150,16 @@ def test_one_recommender_serves_every_canvas(demo_home: tuple[Path, str, str],
     from reelgraph.flows.registry import ModelRegistry
     from reelgraph.recsys import MODEL
 
-    _, first, second = demo_home
+    first, second = demo_runs.first, demo_runs.second
     assert "one recommender for every canvas" in first
-    assert "promoted none -> staging" in first and "nearline answers precomputed" in first
+    assert "none -> staging" in first and "nearline answers precomputed" in first
     assert "already registered, stage production" in second
     assert "nearline answers already precomputed and fresh" in second
     for out in (first, second):
         assert "search(query='termnator', user='1')" in out and "Terminator" in out
         assert "notifications(user='1') nearline" in out
         assert "category(user='1', category='Sci-Fi') nearline" in out
-    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+    with Workspace.open(Settings.load(home=demo_runs.home)) as ws:
         versions = ModelRegistry(ws).model(MODEL).versions
         assert [(v.version, v.stage) for v in versions] == [(1, "production")]
         embedding = FeatureStore(ws, [feature_set(default_data_dir())])
@@ -187,19 +170,20 @@ def test_one_recommender_serves_every_canvas(demo_home: tuple[Path, str, str],
             title_embedding} <= upstream
 
 
-def test_title_embeddings_are_memoized(demo_home: tuple[Path, str, str]) -> None:
+def test_title_embeddings_are_memoized(demo_runs: DemoRuns) -> None:
     from reelgraph.demo.features import EMBEDDING, feature_set
     from reelgraph.features import FeatureStore
     from reelgraph.flows import Workspace
 
-    _, first, second = demo_home
-    assert "first call:  9,742 computed, 0 reused" in first
+    first, second = demo_runs.first, demo_runs.second
+    titles = f"{SMALL.titles:,}"  # the small configuration embeds the most-rated titles
+    assert f"first call:  {titles} computed, 0 reused" in first
     # The second demo finds every embedding stored: both of its calls compute nothing.
-    assert "first call:  0 computed, 9,742 reused" in second
-    assert "second call: 0 computed, 9,742 reused" in first
+    assert f"first call:  0 computed, {titles} reused" in second
+    assert f"second call: 0 computed, {titles} reused" in first
     assert "Toy Story 2 (1999)" in first  # the nearest title by the vector index
     assert "x faster)" in first  # the ratio is reported; timings are not asserted
-    with Workspace.open(Settings.load(home=demo_home[0])) as ws:
+    with Workspace.open(Settings.load(home=demo_runs.home)) as ws:
         store = FeatureStore(ws, [feature_set(default_data_dir())])
         vectors = store.get(EMBEDDING, [1, 3114])
         assert set(vectors) == {"1", "3114"} and vectors["1"].shape == (384,)
@@ -211,13 +195,13 @@ def test_title_embeddings_are_memoized(demo_home: tuple[Path, str, str]) -> None
         store.close()
 
 
-def test_the_clips_are_ingested_by_the_trigger_once(demo_home: tuple[Path, str, str]) -> None:
+def test_the_clips_are_ingested_by_the_trigger_once(demo_runs: DemoRuns) -> None:
     from reelgraph.flows import Workspace
     from reelgraph.media import MediaLibrary
     from reelgraph.media.annotations import AnnotationStore
     from reelgraph.media.pipeline import PRODUCER, contact_sheet_key
 
-    home, first, second = demo_home
+    home, first, second = demo_runs.home, demo_runs.first, demo_runs.second
     assert "4 pipeline run(s) started by new media-asset events" in first
     assert "no new media: every clip was ingested by an earlier run" in second
     assert "shots alike across titles" in first

@@ -12,8 +12,9 @@ import av
 import numpy as np
 import pytest
 from media_samples import Sample, write
+from shared_data import SHARED_DATA, missing
 
-VIDEO_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "video"
+VIDEO_DIR = SHARED_DATA / "video"
 CUTS = Path(__file__).resolve().parent / "fixtures" / "cuts.json"
 SYNTHETIC_CUTS = (15, 32, 48)  # each shot at least 0.6 s at 25 fps (the default min_shot_s)
 VFR_DURATIONS_MS = (40, 40, 80, 20, 120)
@@ -35,7 +36,7 @@ CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
 def video_dir() -> Path:
     """The real clips in ../shared/data/video (beside the repository root)."""
     if not VIDEO_DIR.is_dir():
-        pytest.skip(f"the shared video clips are not at {VIDEO_DIR.resolve()}")
+        pytest.skip(missing(VIDEO_DIR.resolve()))
     return VIDEO_DIR.resolve()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from reelgraph.api.deps import Services
+from reelgraph.api.docs import install_docs
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
@@ -41,6 +42,8 @@ The reelgraph model lifecycle graph over HTTP.
 * Node URIs look like `rg://model/personalization/unified-ranker@3`; pass them as the `uri`
   query parameter (URL-encoded).
 * `as_of` takes an ISO-8601 time with a zone (`2026-11-23T10:00:00Z`) and answers as of then.
+* Times in answers are integer microseconds since the epoch (UTC), each with its ISO-8601
+  twin beside it: `created_at` and `created_at_iso`, `valid_from` and `valid_from_iso`, ...
 * Media assets are named by their sha256 in paths (`/api/v1/media/{sha256}`) or by URI
   (`/api/v1/media/asset?uri=rg://media_asset/studio/...`); times are integer nanoseconds.
 * `POST /api/v1/recommend` answers every canvas (related, category, search, notifications)
@@ -74,9 +77,12 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from the package, not a CDN
+        redoc_url=None,
     )
     app.state.reelgraph = services
     install_error_handlers(app)
+    install_docs(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -6,23 +6,61 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup, TyperOption
 
 from reelgraph.cli import demo, features, graph, media, models, recsys, render, runs, serve
 from reelgraph.cli.session import Session
-from reelgraph.core import ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError
+
+
+def _flags_take_no_type() -> None:
+    """Typer 0.29's rich help prints a type (``<bool>``) beside every flag, as if ``--json``
+    took a value; a flag takes none, so it shows none (its plain help already does this)."""
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_type()
+
+
+def _usage_error(exc: UsageError) -> typer.Exit:
+    """A usage mistake (unknown option, missing argument, bad value) as the README promises:
+    one red line ``error: ... Fix: ...``, exit code 1, not a box with exit code 2."""
+    path = exc.ctx.command_path if exc.ctx is not None else "reelgraph"
+    render.error(InvalidInput(exc.format_message().rstrip("."),
+                              f"see `{path} --help` for its arguments and options"))
+    return typer.Exit(1)
 
 
 class ReelgraphGroup(TyperGroup):
-    """Turns a ``ReelgraphError`` from any command into one red line and exit code 1."""
+    """Turns a ``ReelgraphError`` or a usage error from any command into one red line and
+    exit code 1."""
 
     # ``Any``: Typer vendors its own click, whose Context class is private.
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _usage_error(exc) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ReelgraphError as exc:
             render.error(exc)
             raise typer.Exit(1) from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _usage_error(exc) from None
 
 
 app = typer.Typer(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
+from reelgraph.cli.stages import stages
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,19 +30,33 @@ def demo(
         typer.Option("--data", help="Folder holding ml-latest-small/ (default: the "
                                     "checkout's examples/data)."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Embed every title and train the recommender with its "
+                                    "full budget (the benchmarks' configuration; a first run "
+                                    "takes far longer)."),
+    ] = False,
 ) -> None:
-    """Run the main job: register MovieLens and a two-domain catalog, then query it."""
-    from reelgraph.demo import catalog, run  # deferred: keeps `import reelgraph.cli` light
+    """Run the main job: data, catalog, models, features, serving and media, end to end."""
+    # deferred: keeps `import reelgraph.cli` light
+    from reelgraph.demo import FULL, SMALL, catalog, run
     from reelgraph.flows import Workspace
 
     current = session(ctx)
     settings = current.settings()
-    with Workspace.open(settings) as ws, render.console().status(
-            "running the main job (the first run trains a model and embeds 9,742 titles: "
-            "a minute or two)"):
-        report = run(ws, data)
+    config = FULL if full else SMALL
+    _print_config(config.describe(), full)
+    with Workspace.open(settings) as ws, stages() as shown:
+        report = run(ws, data, config, shown)
     show_report(report, render.hide_password(settings.metadata_url), catalog.RANKER_V2,
                 catalog.RATINGS)
+    _print_config(config.describe(), full)
+
+
+def _print_config(described: str, full: bool) -> None:
+    other = ("" if full else
+             " (the full one, as the benchmarks run it: `reelgraph demo --full`)")
+    render.console().print(f"configuration {described}{other}", markup=False, soft_wrap=True)
 
 
 def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> None:
@@ -78,13 +93,14 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
     out.print(Rule("a real model on the paved road"))
     trained = report.training
     _print_run(out, trained.run, trained.reused_steps)
-    scores = Table("model", "recall@10", "recall@20", "ndcg@10", "test users", show_edge=False,
-                   title="time-split evaluation (ml-latest-small, last 10% of time held out)",
-                   title_justify="left")
-    for name, m in trained.metrics.items():
-        scores.add_row(name, f"{m['recall@10']:.3f}", f"{m['recall@20']:.3f}",
-                       f"{m['ndcg@10']:.3f}", f"{m['test_users']:.0f}")
-    out.print(scores)
+    out.print(_puresvd_table(trained.metrics))
+    gain = trained.metrics["gain"]
+    verdict = ("PureSVD beats popularity" if gain["ndcg@10_low"] > 0 else
+               "no clear winner: the interval includes zero")
+    out.print(f"PureSVD - popularity, NDCG@10: {gain['ndcg@10']:+.3f} "
+              f"[95% CI {gain['ndcg@10_low']:+.3f}, {gain['ndcg@10_high']:+.3f}] over "
+              f"{gain['test_users']:.0f} test users (paired bootstrap): {verdict}",
+              markup=False, soft_wrap=True)
     _print_version(out, trained.version, trained.newly_registered, trained.promotions)
     out.print(render.lineage_tree(report.model_lineage))
 
@@ -96,9 +112,8 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
              else "(both memoized by an earlier demo run)")
     out.print(f"second call: {len(emb.second.computed):,} computed, {emb.second.reused:,} reused "
               f"in {emb.second_s:.2f} s {again}", markup=False)
-    near = Table("movie", "title", "cosine", show_edge=False,
-                 title="titles nearest to Toy Story (1995), from the vector index",
-                 title_justify="left")
+    out.print("titles nearest to Toy Story (1995), from the vector index")
+    near = Table("movie", "title", "cosine", show_edge=False)
     for key, title, score in emb.neighbours:
         near.add_row(key, title, f"{score:.3f}")
     out.print(near)
@@ -131,14 +146,35 @@ def _print_run(out: Console, run: RunRecord, reused: int) -> None:
         out.print(f"training run {run.id}: {steps - reused} steps computed, {reused} reused")
 
 
+def _puresvd_table(metrics: dict[str, dict[str, float]]) -> Table:
+    table = Table("model", "recall@10", "recall@20", "ndcg@10", "ndcg@10 95% CI", "test users",
+                  show_edge=False, title_justify="left",
+                  title="time-split evaluation (ml-latest-small, last 10% of time held out)")
+    for name in ("puresvd", "popularity"):
+        m = metrics[name]
+        table.add_row(name, f"{m['recall@10']:.3f}", f"{m['recall@20']:.3f}",
+                      f"{m['ndcg@10']:.3f}", f"{m['ndcg@10_low']:.3f}-{m['ndcg@10_high']:.3f}",
+                      f"{m['test_users']:.0f}")
+    return table
+
+
 def _print_version(out: Console, version: ModelVersion, newly: bool,
                    promotions: Sequence[Transition]) -> None:
     state = "registered" if newly else "already registered"
     out.print(f"{version.uri}: {state}, stage [bold]{version.stage}[/]", soft_wrap=True)
+    if not promotions:
+        return
+    gates = Table("move", "gate", "check", "result", show_edge=False, title_justify="left",
+                  title=f"promotion gates of {version.uri}")
     for move in promotions:
-        gates = "; ".join(r.detail for r in move.gates) or "no gates"
-        out.print(f"  promoted {move.from_stage} -> {move.to_stage} ({gates})", markup=False,
-                  soft_wrap=True)
+        results = move.gates or ()
+        for result in results:
+            gates.add_row(f"{move.from_stage} -> {move.to_stage}", escape(result.gate),
+                          escape(result.detail),
+                          "[green]passed[/]" if result.passed else "[red]failed[/]")
+        if not results:
+            gates.add_row(f"{move.from_stage} -> {move.to_stage}", "-", "no gates", "")
+    out.print(gates)
 
 
 def _print_recommender(out: Console, report: RecommenderReport) -> None:
@@ -147,6 +183,16 @@ def _print_recommender(out: Console, report: RecommenderReport) -> None:
     out.print(Rule("one recommender for every canvas"))
     _print_run(out, report.run, report.reused_steps)
     out.print(comparison_table(report.evaluation))
+    beaten = report.beaten()
+    if beaten:
+        where = "; ".join(f"{canvas}: {baseline} {rival:.3f} vs unified {unified:.3f}"
+                          for canvas, baseline, unified, rival in beaten)
+        out.print(f"[yellow]a baseline beats the unified model (NDCG@10)[/] on {len(beaten)} "
+                  f"of {len(report.evaluation)} canvases: {escape(where)}", soft_wrap=True)
+        out.print("  what it means: the gates below promote it (one model serves every "
+                  "canvas), but on those canvases the answers below are worse than the "
+                  "baseline's would be; these are point estimates on one time split, so "
+                  "small gaps may be noise", soft_wrap=True)
     _print_version(out, report.version, report.newly_registered, report.promotions)
     stored = ", ".join(f"{n:,} {c}" for c, n in report.precomputed.items())
     out.print(f"nearline answers precomputed: {stored}" if any(report.precomputed.values())
@@ -155,9 +201,16 @@ def _print_recommender(out: Console, report: RecommenderReport) -> None:
         question = ", ".join(f"{k}={v!r}" for k, v in asked.items())
         answer = served.recommendations
         where = served.environment + (", cold start" if answer.cold_start else "")
-        titles = "; ".join(report.titles.get(i, i) for i, _ in answer.items)
+        items = [i for i, _ in answer.items]
+        titles = "; ".join(report.titles.get(i, i) for i in items)
         out.print(f"[bold]{canvas}[/]({escape(question)}) [dim]{where}[/]: {escape(titles)}",
                   soft_wrap=True)
+        generic = report.generic(items)
+        if canvas == "related" and generic * 2 > len(items):
+            out.print(f"  [yellow]generic, not related:[/] {generic} of {len(items)} are among "
+                      "the most-rated titles (what popularity answers for any title); the "
+                      "title embedding's neighbours above are the related titles to trust "
+                      "until the related canvas beats popularity", soft_wrap=True)
 
 
 def _print_media(out: Console, media: MediaReport) -> None:

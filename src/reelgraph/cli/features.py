@@ -9,6 +9,7 @@ and ``serve`` need it. ``reelgraph.features`` is imported inside the commands, k
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,7 +71,22 @@ def _value_text(value: Any) -> str:
 
 
 def _value_type(value: dict[str, Any]) -> str:
+    """``vector[384]`` for vectors; the scalar's type (``string``, ``int64``) otherwise."""
+    if value.get("kind") == "vector":
+        return f"vector[{value.get('dim')}]"
     return " ".join(str(v) for k, v in value.items() if k != "kind") or str(value.get("kind"))
+
+
+def _params(params: dict[str, Any]) -> str:
+    """Parameters as written in the definition: the catalog keeps each value's repr (its
+    version hashes them), shown here as the value itself, not quoted twice."""
+    shown = {}
+    for name, value in params.items():
+        try:
+            shown[name] = ast.literal_eval(value) if isinstance(value, str) else value
+        except (ValueError, SyntaxError):
+            shown[name] = value
+    return json.dumps(shown, default=str)
 
 
 @app.command("list")
@@ -97,7 +113,7 @@ def list_features(
                       escape(f["entity"]), escape(_value_type(f["value"])), f["version"],
                       str(len(f["versions"])), ", ".join(f["replicate_to"]) or "-",
                       "yes" if f["loaded"] else "no")
-    render.console().print(table)
+    render.console().print(render.keep_whole(table, "feature", "kind", "value", "version"))
 
 
 @app.command()
@@ -116,7 +132,7 @@ def show(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files
         ("description", escape(info["description"] or "-")),
         ("entity", escape(info["entity"])), ("value", escape(json.dumps(info["value"]))),
         ("depends on", escape(", ".join(info["depends_on"]) or "-")),
-        ("params", escape(json.dumps(info["params"]))),
+        ("params", escape(_params(info["params"]))),
         ("replicas", ", ".join(info["replicate_to"]) or "-"),
         ("code loaded", "yes" if info["loaded"] else "no (pass --file to compute)"),
     ):
@@ -126,18 +142,19 @@ def show(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files
                      title_justify="left")
     for v in info["versions"]:
         versions.add_row(v["version"], render.when(v["registered_at"]), v["uri"])
-    out.print(versions)
+    out.print(render.keep_whole(versions, "version", "uri"))
 
 
 @app.command()
 def get(ctx: typer.Context, name: Name, keys: Keys, version: VersionOpt = None,
         file: Files = None, as_json: AsJson = False) -> None:
-    """Latest values of entities from the online replica (or the vector index)."""
+    """Latest values of entities: from the online replica, the vector index, or the offline
+    store for a feature kept offline only."""
     from reelgraph.features import jsonable
 
     with _catalog(ctx, file) as catalog:
         feature = catalog.resolve(name, version)
-        source, values = catalog.online(feature, keys)
+        source, values = catalog.latest(feature, keys)
         wanted = feature.keys(keys)
     missing = [k for k in wanted if k not in values]
     if as_json:

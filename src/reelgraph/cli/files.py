@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from reelgraph.core import InvalidInput
+from reelgraph.core import InvalidInput, new_file_mode
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -22,6 +22,7 @@ def write_atomic(path: Path, text: str) -> None:
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, new_file_mode())  # mkstemp's 0600 would make the file private
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -101,7 +101,7 @@ def _asset_table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
                       _seconds(info["duration_ns"]), _resolution(info),
                       f"{info['fps']:g}" if info["fps"] else "-", escape(info["codec"] or "-"),
                       _shots(info))
-    return table
+    return render.keep_whole(table, "asset", "file")
 
 
 # --- add -----------------------------------------------------------------------------------

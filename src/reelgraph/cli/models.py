@@ -35,7 +35,8 @@ app = typer.Typer(no_args_is_help=True,
                   help="The model registry: versions from runs, stages, gates, consumers.")
 
 Name = Annotated[str, typer.Argument(help="The model, NAMESPACE/NAME, e.g. "
-                                          "personalization/popularity.")]
+                                          "personalization/popularity (show also takes "
+                                          "its URI, rg://model/NAMESPACE/NAME@VERSION).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Pairs = Annotated[list[str] | None, typer.Option(metavar="METRIC=NUMBER")]
 
@@ -81,7 +82,7 @@ def _versions_table(versions: Sequence[ModelVersion]) -> Table:
         table.add_row(str(v.version), f"[{style}]{v.stage}[/]" if style else v.stage,
                       escape(_metrics(v.metrics)), v.run_id, escape(v.step), escape(v.owner),
                       render.when(v.created_at))
-    return table
+    return render.keep_whole(table, "run")
 
 
 def _gates_table(gates: Sequence[DeclaredGate]) -> Table:
@@ -97,7 +98,7 @@ def _consumers_table(consumers: Sequence[Consumer]) -> Table:
     table = _table("consumer", "owner", "since", title="consumers")
     for c in consumers:
         table.add_row(escape(c.consumer), escape(c.owner), render.when(c.created_at))
-    return table
+    return render.keep_whole(table, "consumer")
 
 
 def _history_table(moves: Sequence[Transition]) -> Table:
@@ -126,13 +127,42 @@ def list_models(ctx: typer.Context, as_json: AsJson = False) -> None:
     for m in models:
         table.add_row(m.name, escape(m.owner), str(m.latest or ""), str(m.production or "-"),
                       escape(m.description))
-    render.console().print(table)
+    render.console().print(render.keep_whole(table, "model"))
+
+
+def _model_name(name: str) -> str:
+    """NAMESPACE/NAME from itself or a model URI as the CLI prints it (rg://model/NS/NAME@V)."""
+    prefix = "rg://model/"
+    return name[len(prefix):].split("@", 1)[0] if name.startswith(prefix) else name
+
+
+def _declared_only(registry: ModelRegistry, name: str) -> bool:
+    """Whether ``name`` is a model the graph declares but the registry does not hold; if so,
+    say where it is described instead."""
+    if any(m.name == name for m in registry.models()):
+        return False
+    uri = f"rg://model/{name}"
+    node = registry.ws.graph.get(uri)
+    if node is None:
+        return False
+    versions = sorted(other.uri for _, edge, other in registry.ws.graph.edges(uri)
+                      if edge.kind == "version_of")
+    out = render.console()
+    out.print(f"[bold]{escape(name)}[/]: declared in the lineage graph only, not a "
+              "registered model (no versions, stages or gates here)", soft_wrap=True)
+    out.print(escape(node.description), soft_wrap=True)
+    for shown in [uri, *versions]:
+        out.print(f"  reelgraph graph show {shown}", markup=False, soft_wrap=True)
+    return True
 
 
 @app.command()
 def show(ctx: typer.Context, name: Name, as_json: AsJson = False) -> None:
     """A model: its versions with stages and metrics, its gates and its consumers."""
+    name = _model_name(name)
     with _registry(ctx) as registry:
+        if not as_json and _declared_only(registry, name):
+            return
         model = registry.model(name)
         gates = registry.gates(name)
         consumers = registry.consumers(name)

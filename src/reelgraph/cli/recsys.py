@@ -20,8 +20,10 @@ from rich.table import Table
 from reelgraph.cli import render
 from reelgraph.cli.runs import flow_progress
 from reelgraph.cli.session import current_user, session
+from reelgraph.core import InvalidInput
 
 if TYPE_CHECKING:
+    from reelgraph.flows.registry import ModelVersion
     from reelgraph.serving import RecommendationService
 
 app = typer.Typer(no_args_is_help=True,
@@ -125,6 +127,50 @@ def evaluate(ctx: typer.Context, version: Version = None, as_json: AsJson = Fals
     render.console().print(f"{escape(chosen.uri)} (stage {chosen.stage}), run {chosen.run_id}")
 
 
+SERVER = "http://127.0.0.1:8000"
+
+
+def _required(canvas_name: str, given: dict[str, str | None]) -> None:
+    """A canvas's missing inputs, named as this command's flags (not the API's fields)."""
+    from reelgraph.recsys import CANVASES
+
+    spec = next((c for c in CANVASES if c.name == canvas_name), None)
+    if spec is None:
+        raise InvalidInput(f"unknown canvas {canvas_name!r}",
+                           f"use one of {', '.join(c.name for c in CANVASES)}")
+    missing = [f"--{name}" for name in spec.requires if given.get(name) is None]
+    if missing:
+        raise InvalidInput(f"the {spec.name} canvas needs {' and '.join(missing)}",
+                           f"pass {' '.join(f'{flag} ...' for flag in missing)} "
+                           f"({spec.description})")
+
+
+def _ask_server(server: str, body: dict[str, Any], production: ModelVersion
+                ) -> dict[str, Any] | None:
+    """The answer of a running ``reelgraph serve`` of this very home (its production version
+    has the same artifact, registered at the same moment), or None when none answers or it
+    serves something else: then the model is loaded here."""
+    import httpx
+
+    timeout = httpx.Timeout(30.0, connect=0.3)
+    name = production.model
+    try:
+        theirs = httpx.get(f"{server}/api/v1/registry/models/{name}/versions/"
+                           f"{production.version}", timeout=timeout)
+        same = (theirs.status_code == 200
+                and theirs.json().get("artifact", {}).get("digest") == production.artifact.digest
+                and theirs.json().get("created_at") == production.created_at)
+        if not same:
+            return None
+        answer = httpx.post(f"{server}/api/v1/recommend", json=body, timeout=timeout)
+        found: dict[str, Any] = answer.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    if answer.status_code >= 400 or found.get("model_version") != f"{name}@{production.version}":
+        return None  # the local model gives the error (naming this command's flags)
+    return found
+
+
 @app.command()
 def recommend(
     ctx: typer.Context,
@@ -132,28 +178,54 @@ def recommend(
     user: Annotated[str | None, typer.Option(help="The user asking.")] = None,
     item: Annotated[str | None, typer.Option(help="The source item (related).")] = None,
     query: Annotated[str | None, typer.Option(help="What was typed (search).")] = None,
-    category: Annotated[str | None, typer.Option(help="The category row (category).")] = None,
-    k: int = 10,
+    category: Annotated[str | None, typer.Option(
+        help="The category row (category), in any case.")] = None,
+    k: Annotated[int, typer.Option(min=1, max=100, help="How many items.")] = 10,
     time: Annotated[int | None, typer.Option(help="Request time, unix seconds.")] = None,
+    server: Annotated[str, typer.Option(
+        envvar="REELGRAPH_SERVER",
+        help="A running `reelgraph serve` to ask first (it answers at once; loading the "
+             "model here takes a while); used only when it serves this home's production "
+             "version.")] = SERVER,
     as_json: AsJson = False,
 ) -> None:
     """Ask any canvas, hosted as the API hosts it (online or nearline)."""
-    with _service(ctx) as service:
-        served = service.recommend(canvas, user=user, item=item, query=query,
-                                   category=category, k=k,
-                                   context=None if time is None else {"time": time})
-        titles = dict(zip(service.current.recommender.vocabulary.item_ids,
-                          service.current.recommender.vocabulary.titles, strict=True))
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys import MODEL
+
+    given = {"user": user, "item": item, "query": query, "category": category}
+    _required(canvas, given)
+    context = None if time is None else {"time": time}
+    with session(ctx).workspace() as ws:
+        production = ModelRegistry(ws).version(MODEL)
+    body = {"canvas": canvas, **{n: v for n, v in given.items() if v is not None}, "k": k,
+            **({"context": context} if context else {})}
+    served = _ask_server(server.rstrip("/"), body, production)
+    if served is not None:
+        titles: dict[str, str] = {}
+        origin = f"answered by the server at {server}"
+    else:
+        render.console(stderr=True).print(
+            f"no server at {server} serving {MODEL}@{production.version}: loading it here "
+            "(`reelgraph serve` keeps it loaded)", style="dim", markup=False, soft_wrap=True)
+        with _service(ctx) as service:
+            served = service.recommend(canvas, user=user, item=item, query=query,
+                                       category=category, k=k, context=context).to_dict()
+            vocabulary = service.current.recommender.vocabulary
+            titles = dict(zip(vocabulary.item_ids, vocabulary.titles, strict=True))
+        origin = "loaded here"
     if as_json:
-        render.echo_json(served.to_dict())
+        render.echo_json(served)
         return
-    answer = served.recommendations
-    where = served.environment + (f" ({served.fallback})" if served.fallback else "")
-    table = Table("#", "item", "title", "score", show_edge=False,
-                  title=f"{answer.canvas} from {answer.model_version}, {where}"
-                        + (", cold start" if answer.cold_start else ""))
-    for rank, (found, score) in enumerate(answer.items, 1):
-        table.add_row(str(rank), escape(found), escape(titles.get(found, "")), f"{score:.3f}")
+    where = served["environment"] + (f" ({served['fallback']})" if served["fallback"] else "")
+    columns = ("#", "item", "title", "score") if titles else ("#", "item", "score")
+    table = Table(*columns, show_edge=False,
+                  title=f"{served['canvas']} from {served['model_version']}, {where}"
+                        + (", cold start" if served["cold_start"] else "") + f"; {origin}")
+    for rank, scored in enumerate(served["items"], 1):
+        found = str(scored["item"])
+        named = (escape(titles.get(found, "")),) if titles else ()
+        table.add_row(str(rank), escape(found), *named, f"{scored['score']:.3f}")
     render.console().print(table)
 
 

@@ -39,11 +39,11 @@ KIND_STYLES = {
 }
 
 
-def console() -> Console:
-    out = Console(highlight=False)
+def console(stderr: bool = False) -> Console:
+    out = Console(highlight=False, stderr=stderr)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         # Piped or captured output: Rich's 80 columns would fold every URI.
-        out = Console(highlight=False, width=PIPE_WIDTH)
+        out = Console(highlight=False, stderr=stderr, width=PIPE_WIDTH)
     return out
 
 
@@ -93,7 +93,24 @@ def short(node: Node) -> str:
 def _table(*columns: str, title: str | None = None) -> Table:
     table = Table(*columns, title=title, title_justify="left", show_edge=False)
     for column in table.columns:
-        column.overflow = "fold"  # URIs stay whole and copyable, folded only when too long
+        column.overflow = "fold"  # long words fold rather than vanish behind an ellipsis
+    return table
+
+
+def _width(cell: object) -> int:
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return Text.from_markup(cell).cell_len if isinstance(cell, str) else 0
+
+
+def keep_whole(table: Table, *headers: str) -> Table:
+    """Columns of identifiers a user types back (URIs, ids, names) are never folded or cut:
+    each is as wide as its longest value, and the other columns wrap to make room. Call it
+    once the rows are in."""
+    for column in table.columns:
+        if column.header in headers:
+            column.no_wrap = True
+            column.min_width = max((_width(c) for c in column.cells), default=0)
     return table
 
 
@@ -102,7 +119,7 @@ def search_table(hits: Sequence[SearchHit]) -> Table:
     for hit in hits:
         n = hit.node
         table.add_row(n.uri, kind(n.kind), escape(n.domain), escape(n.owner), f"{hit.score:.3f}")
-    return table
+    return keep_whole(table, "uri")
 
 
 def node_panel(node: Node) -> Panel:
@@ -137,7 +154,7 @@ def edges_table(edges: Iterable[tuple[str, Edge, Node]]) -> Table:
         derived = " (derived)" if "derived_by" in edge.properties else ""
         table.add_row(direction, arrow + derived, f"{kind(other.kind)} {other.uri}",
                       escape(other.owner))
-    return table
+    return keep_whole(table, "node")
 
 
 def history_table(revisions: Sequence[Node]) -> Table:
@@ -181,6 +198,7 @@ def impact_view(sub: Subgraph) -> Group | Text:
     for group in IMPACT_KINDS:
         for node in sub.of_kind(group):
             table.add_row(kind(group), node.uri, escape(node.owner), str(sub.depth[node.id]))
+    keep_whole(table, "uri")
     owners = sorted({n.owner for n in affected if n.owner})
     return Group(table, Text(f"owners to tell: {', '.join(owners) or 'none recorded'}"))
 
@@ -204,7 +222,7 @@ def similar_table(model: str, similar: Sequence[Similar]) -> Table:
     for s in similar:
         table.add_row(s.model.uri, escape(s.model.domain), escape(s.model.owner),
                       f"{s.score:.3f}", ", ".join(short(n) for n in s.shared))
-    return table
+    return keep_whole(table, "model")
 
 
 def reuse_table(candidates: Sequence[ReuseCandidate]) -> Table:
@@ -213,7 +231,7 @@ def reuse_table(candidates: Sequence[ReuseCandidate]) -> Table:
     for c in candidates:
         table.add_row(c.input.uri, escape(c.input.domain), escape(c.input.owner),
                       c.used_by.uri, f"{c.similarity:.3f}")
-    return table
+    return keep_whole(table, "could reuse", "used by")
 
 
 def path_view(chain: Sequence[tuple[Node, Edge | None]]) -> Text:

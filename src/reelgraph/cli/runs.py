@@ -196,7 +196,7 @@ def list_runs(
         table.add_row(r.id, f"{r.namespace}/{r.flow}", _styled(r.status),
                       render.when(r.started_at), _seconds(r.started_at, r.ended_at),
                       escape(r.trigger or ""), escape((r.error or "")[:60]))
-    render.console().print(table)
+    render.console().print(render.keep_whole(table, "run", "flow", "status"))
 
 
 @runs_app.command()

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
+from reelgraph.core import InvalidInput
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, or one this host cannot bind."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                           f"stop what is using port {port} (a `reelgraph serve` already "
+                           "running?) or pass another one with --port") from None
 
 
 def serve(
@@ -31,11 +45,13 @@ def serve(
     if current.database_url is not None:
         os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
     settings = current.settings()  # fail here, in one red line, if the settings are wrong
-    render.console().print(
-        f"serving {render.hide_password(settings.metadata_url)} at "
-        f"http://{host}:{port}/api/v1 (recommendations: POST /api/v1/recommend; docs: "
-        f"http://{host}:{port}/docs)",
-        markup=False,
-    )
+    check_port(host, port)  # before loading anything: a busy port fails in one line
+    out = render.console()
+    out.print(f"loading the graph at {render.hide_password(settings.metadata_url)} and the "
+              "production recommender (if one is registered): the server answers once it "
+              "is loaded", markup=False, soft_wrap=True)
+    out.print(f"serving at http://{host}:{port}/api/v1 (recommendations: POST "
+              f"/api/v1/recommend; docs: http://{host}:{port}/docs)", markup=False,
+              soft_wrap=True)
     uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port,
                 access_log=access_log, workers=workers)

@@ -18,7 +18,13 @@ from reelgraph.core.errors import (
     Unavailable,
 )
 from reelgraph.core.faults import fault_point
-from reelgraph.core.files import atomic_path, collect_temporaries, import_file, write_atomic
+from reelgraph.core.files import (
+    atomic_path,
+    collect_temporaries,
+    import_file,
+    new_file_mode,
+    write_atomic,
+)
 from reelgraph.core.liveness import die_with_parent, is_dead, this_process
 from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
@@ -46,6 +52,7 @@ __all__ = [
     "from_us",
     "import_file",
     "is_dead",
+    "new_file_mode",
     "now_us",
     "parse_time",
     "this_process",

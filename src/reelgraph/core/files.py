@@ -20,6 +20,13 @@ from reelgraph.core.faults import fault_point
 from reelgraph.core.liveness import pid_exists
 
 
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process umask (0644 usually)."""
+    mask = os.umask(0o022)  # read the umask by setting it; put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` so readers see the old file or the whole new one."""
     with atomic_path(target) as temporary, temporary.open("wb") as handle:

@@ -1,18 +1,26 @@
 """``reelgraph demo``: the main job on embedded defaults and the bundled MovieLens data.
 
-``run(graph)`` registers the data and a two-domain catalog (``catalog``), derives links and
-returns a ``DemoReport`` with the answers; the CLI renders it.
+``run(ws, config=SMALL, stages=...)`` registers the data and a two-domain catalog
+(``catalog``), trains, embeds, serves and ingests in the ``SMALL`` or ``FULL`` configuration,
+reports each stage to ``stages`` and returns a ``DemoReport`` with the answers; the CLI
+renders it.
 """
 
 from reelgraph.demo import catalog
+from reelgraph.demo.config import FULL, SMALL, DemoConfig
 from reelgraph.demo.job import DemoReport, default_data_dir, run
 from reelgraph.demo.media import MediaReport
+from reelgraph.demo.progress import Stages
 from reelgraph.demo.recommender import RecommenderReport
 
 __all__ = [
+    "FULL",
+    "SMALL",
+    "DemoConfig",
     "DemoReport",
     "MediaReport",
     "RecommenderReport",
+    "Stages",
     "catalog",
     "default_data_dir",
     "run",

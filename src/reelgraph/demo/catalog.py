@@ -20,7 +20,7 @@ from reelgraph.graph import Batch
 DATA_NAMESPACE = "movielens"
 RELEASE = "ml-latest-small"
 
-RANKER = "rg://model/personalization/unified-ranker"
+RANKER = "rg://model/personalization/homepage-ranker"
 RANKER_V1 = f"{RANKER}@1"
 RANKER_V2 = f"{RANKER}@2"
 TAGGER = "rg://model/studio/genre-tagger"
@@ -62,25 +62,27 @@ NODES: tuple[Declared, ...] = (
              "Movie embedding from the free-text tags users applied to it.",
              ("movie", "tags", "embedding"), {"entity": "movie", "dimensions": 64}),
     Declared(RANKER, "personalization-ml",
-             "The unified multi-task ranker behind homepage rows.", ("ranking", "homepage")),
+             "The homepage-row ranker, declared as lineage only (not a registered model: "
+             "the registry's models are puresvd-recommender and unified-recommender).",
+             ("ranking", "homepage")),
     Declared(RANKER_V1, "personalization-ml", "First ranker: genre affinity and popularity.",
              ("ranking", "homepage"), {"objective": "rating regression"}),
     Declared(RANKER_V2, "personalization-ml", "Second ranker: adds the tag embedding.",
              ("ranking", "homepage"), {"objective": "rating regression"}),
-    Declared("rg://run/personalization/unified-ranker-train-1", "personalization-ml",
-             "Training run that produced unified-ranker@1.", ("training",),
-             {"flow": "unified-ranker-training"}),
-    Declared("rg://run/personalization/unified-ranker-train-2", "personalization-ml",
-             "Training run that produced unified-ranker@2.", ("training",),
-             {"flow": "unified-ranker-training"}),
+    Declared("rg://run/personalization/homepage-ranker-train-1", "personalization-ml",
+             "Training run that produced homepage-ranker@1.", ("training",),
+             {"flow": "homepage-ranker-training"}),
+    Declared("rg://run/personalization/homepage-ranker-train-2", "personalization-ml",
+             "Training run that produced homepage-ranker@2.", ("training",),
+             {"flow": "homepage-ranker-training"}),
     Declared(EXPERIMENT, "personalization-ml",
              "A/B test of ranker versions on the homepage.", ("ab-test", "homepage")),
     Declared("rg://experiment_cell/personalization/homepage-ranker-ab/control",
-             "personalization-ml", "Control cell: unified-ranker@1.", ("ab-test",)),
+             "personalization-ml", "Control cell: homepage-ranker@1.", ("ab-test",)),
     Declared("rg://experiment_cell/personalization/homepage-ranker-ab/treatment",
-             "personalization-ml", "Treatment cell: unified-ranker@2.", ("ab-test",)),
+             "personalization-ml", "Treatment cell: homepage-ranker@2.", ("ab-test",)),
     Declared("rg://deployment/personalization/homepage-ranker", "personalization-ml",
-             "Online endpoint serving unified-ranker@2.", ("online", "homepage"),
+             "Online endpoint serving homepage-ranker@2.", ("online", "homepage"),
              {"environment": "online"}),
     Declared("rg://consumer/personalization/homepage-service", "homepage-eng",
              "The homepage service that orders rows with the ranker.", ("homepage",)),
@@ -103,8 +105,8 @@ NODES: tuple[Declared, ...] = (
              "Catalog service that shows suggested genres to editors.", ("catalog",)),
 )
 
-_R1_RUN = "rg://run/personalization/unified-ranker-train-1"
-_R2_RUN = "rg://run/personalization/unified-ranker-train-2"
+_R1_RUN = "rg://run/personalization/homepage-ranker-train-1"
+_R2_RUN = "rg://run/personalization/homepage-ranker-train-2"
 _T1_RUN = "rg://run/studio/genre-tagger-train-1"
 _CELLS = "rg://experiment_cell/personalization/homepage-ranker-ab"
 

@@ -12,7 +12,7 @@ import csv
 import functools
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from reelgraph.demo import catalog
+from reelgraph.demo.progress import Quiet, Stages
 from reelgraph.features import ComputeReport, EntityType, FeatureSet, FeatureStore, Scalar, Vector
 from reelgraph.flows import Workspace
 
 TITLE = EntityType("title", int)
 EMBEDDING = "movielens/title_embedding"
 BATCH = 2_500  # a few large batches: each worker loads the model once
+TOY_STORY = "1"  # the title whose neighbours the demo shows
 
 
 @functools.cache
@@ -82,23 +84,41 @@ class EmbeddingReport:
         return self.first_s / max(self.second_s, 1e-9)
 
 
-def embed_titles(ws: Workspace, data_dir: Path) -> EmbeddingReport:
+def most_rated(data_dir: Path, limit: int | None) -> list[int]:
+    """Every title's movie id, most-rated first (ties by id); the first ``limit`` of them."""
+    release = data_dir / catalog.RELEASE
+    with (release / "movies.csv").open(newline="", encoding="utf-8") as f:
+        ids = [int(row["movieId"]) for row in csv.DictReader(f)]
+    with (release / "ratings.csv").open(newline="", encoding="utf-8") as f:
+        counts = Counter(int(row["movieId"]) for row in csv.DictReader(f))
+    ranked = sorted(ids, key=lambda movie: (-counts[movie], movie))
+    return ranked if limit is None else ranked[:limit]
+
+
+def embed_titles(ws: Workspace, data_dir: Path, titles: int | None = None,
+                 stages: Stages | None = None) -> EmbeddingReport:
+    """Embed the ``titles`` most-rated titles (None: all), then ask again (memoized)."""
+    stages = stages or Quiet()
     with (data_dir / catalog.RELEASE / "movies.csv").open(newline="", encoding="utf-8") as f:
-        titles = {row["movieId"]: row["title"] for row in csv.DictReader(f)}
+        names = {row["movieId"]: row["title"] for row in csv.DictReader(f)}
+    ids = most_rated(data_dir, titles)
     store = FeatureStore(ws, [feature_set(data_dir)], batch_size=BATCH)
     try:
-        ids = [int(k) for k in titles]
+        stages.begin(f"embedding {len(ids):,} titles (all-MiniLM-L6-v2)", len(ids))
         start = time.perf_counter()
         first = store.get_or_compute(EMBEDDING, ids)
         first_s = time.perf_counter() - start
+        stages.update(len(ids), len(ids))
         start = time.perf_counter()
         second = store.get_or_compute(EMBEDDING, ids)  # memoized: computes nothing
         second_s = time.perf_counter() - start
-        toy_story = second.values["1"]
+        stages.end()
+        toy_story = second.values[TOY_STORY]
         index = store.replicator.vector
         assert index is not None  # title_embedding declares vector=True
         hits = index.search(store.definition(EMBEDDING).ref, toy_story, 6)
-        neighbours = [(key, titles.get(key, "?"), score) for key, score in hits if key != "1"]
+        neighbours = [(key, names.get(key, "?"), score) for key, score in hits
+                      if key != TOY_STORY]
     finally:
         store.close()
     return EmbeddingReport(first, first_s, second, second_s, neighbours[:5])

@@ -14,9 +14,11 @@ from pathlib import Path
 
 from reelgraph.core import NotFound
 from reelgraph.demo import catalog
+from reelgraph.demo.config import SMALL, DemoConfig
 from reelgraph.demo.features import EmbeddingReport, embed_titles
 from reelgraph.demo.media import MediaReport, ingest_clips
 from reelgraph.demo.model import TrainingReport, train_and_promote
+from reelgraph.demo.progress import Quiet, Stages
 from reelgraph.demo.recommender import RecommenderReport, train_and_serve
 from reelgraph.flows import Workspace
 from reelgraph.graph import Batch, Graph, Node, ReuseCandidate, Similar, Subgraph
@@ -33,6 +35,7 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class DemoReport:
+    config: DemoConfig  # how much work this run did (small or full)
     data_dir: Path
     datasets: list[Node]  # one per CSV file, with schema, rows and sha256 in properties
     registered: dict[str, int]  # nodes this job declares, per kind
@@ -66,21 +69,28 @@ def _register_datasets(graph: Graph, data_dir: Path) -> tuple[list[Node], int]:
     return [graph.show(source.key(i)) for i in ids], written
 
 
-def run(ws: Workspace, data_dir: Path | None = None) -> DemoReport:
+def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
+        stages: Stages | None = None) -> DemoReport:
+    """The whole job in ``config`` (default: the small one), reporting each stage."""
+    stages = stages or Quiet()
     graph = ws.graph
     data_dir = (data_dir or default_data_dir()).resolve()
+    stages.begin("registering the data and the catalog")
     datasets, dataset_writes = _register_datasets(graph, data_dir)
     batch = Batch(AUTHOR)
     catalog.declare(batch)
     written = graph.apply(batch.changes)  # one atomic change set: all of it or nothing
     derived = sum(r.added + r.removed for r in graph.derive())
-    trained = train_and_promote(ws, data_dir)
-    embedded = embed_titles(ws, data_dir)
-    recommender = train_and_serve(ws, data_dir)  # reads the title embeddings
-    media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets")
+    stages.end()
+    trained = train_and_promote(ws, data_dir, stages)
+    embedded = embed_titles(ws, data_dir, config.titles, stages)
+    # reads the title embeddings
+    recommender = train_and_serve(ws, data_dir, config.recommender, stages)
+    media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets", stages)
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
     return DemoReport(
+        config=config,
         data_dir=data_dir,
         datasets=datasets,
         registered=dict(sorted(registered.items())),

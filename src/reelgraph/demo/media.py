@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelgraph.demo.progress import Quiet, Stages
 from reelgraph.features import FeatureStore
 from reelgraph.flows import Worker, Workspace
 from reelgraph.media import SHOTS_PRODUCER as PRODUCER
@@ -38,14 +39,23 @@ class MediaReport:
     alike: list[tuple[str, str, float]]  # (shot, shot of another title, cosine)
 
 
-def ingest_clips(ws: Workspace, data_dir: Path, out_dir: Path) -> MediaReport:
+def ingest_clips(ws: Workspace, data_dir: Path, out_dir: Path, stages: Stages | None = None
+                 ) -> MediaReport:
+    """Register the bundled clips and run the pipeline for the new ones: only the demo's own
+    assets' events (another user's pending or failed events in this home are left alone)."""
+    stages = stages or Quiet()
     files = sorted(p for p in (data_dir / VIDEO).glob("*") if p.suffix in SUFFIXES)
+    stages.begin(f"ingesting {len(files)} clips (shots, embeddings, contact sheets)", len(files))
     registered = register(ws.settings, files)
-    worker = Worker(ws, [ingest_flow()], backoff_s=0, max_attempts=1)
+    own = {asset.uri for asset in registered.assets}
+    worker = Worker(ws, [ingest_flow()], backoff_s=0, max_attempts=1,
+                    accept=lambda event: event.uri in own)
     try:
         outcomes = worker.run_once()
     finally:
         worker.close()
+    stages.update(len(files))
+    stages.end()
     failed = dict(registered.failed)
     failed.update({o.event.uri or "?": o.delivery.error or "" for o in outcomes
                    if o.delivery.status != "succeeded"})

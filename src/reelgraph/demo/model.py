@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelgraph.demo import catalog
+from reelgraph.demo.progress import FlowTasks, Quiet, Stages
 from reelgraph.demo.training import training
 from reelgraph.flows import Runner, RunRecord, Workspace
 from reelgraph.flows.registry import (
@@ -37,9 +38,15 @@ class TrainingReport:
         return sum(t.status == "reused" for t in self.run.tasks)
 
 
-def train_and_promote(ws: Workspace, data_dir: Path) -> TrainingReport:
+def train_and_promote(ws: Workspace, data_dir: Path, stages: Stages | None = None
+                      ) -> TrainingReport:
+    stages = stages or Quiet()
     ratings = data_dir / catalog.RELEASE / "ratings.csv"
-    run = Runner(ws).run(training, {"ratings_csv": str(ratings)}, use_cache=True, seed=2026)
+    tasks = FlowTasks(training, stages)
+    stages.begin(f"training PureSVD (flow {training.name})", tasks.total)
+    run = Runner(ws).run(training, {"ratings_csv": str(ratings)}, use_cache=True, seed=2026,
+                         progress=tasks)
+    stages.end()
     if run.status != "succeeded":
         raise RuntimeError(f"the demo's training run {run.id} failed: {run.error}")
     metrics = ws.load(run.id, "evaluation")

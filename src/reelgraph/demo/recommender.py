@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.demo import catalog
-from reelgraph.demo.features import EMBEDDING
+from reelgraph.demo.features import EMBEDDING, most_rated
 from reelgraph.demo.model import WHO
+from reelgraph.demo.progress import FlowTasks, Quiet, Stages
 from reelgraph.flows import RunRecord, Workspace
 from reelgraph.flows.registry import (
     MetricAtLeast,
@@ -37,6 +38,9 @@ QUESTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+POPULAR = 20  # an answer mostly from the 20 most-rated titles is popularity, not relatedness
+
+
 @dataclass(frozen=True)
 class RecommenderReport:
     run: RunRecord
@@ -47,18 +51,41 @@ class RecommenderReport:
     precomputed: dict[str, int]  # nearline answers stored by this demo run, per canvas
     answers: list[tuple[str, dict[str, Any], Served]]
     titles: dict[str, str]  # item id -> title, to print the answers
+    popular: frozenset[str]  # the most-rated titles' ids: an answer made of them is generic
 
     @property
     def reused_steps(self) -> int:
         return sum(t.status == "reused" for t in self.run.tasks)
 
+    def beaten(self, metric: str = "ndcg@10") -> list[tuple[str, str, float, float]]:
+        """Where a classical baseline beats the unified model: (canvas, baseline, unified's
+        value, the baseline's), best baseline per canvas."""
+        found = []
+        for canvas, by_model in self.evaluation.items():
+            unified = by_model["unified"][metric]
+            rivals = {name: m[metric] for name, m in by_model.items()
+                      if name not in ("unified", "single_task") and metric in m}
+            best = max(rivals, key=rivals.__getitem__, default=None)
+            if best is not None and rivals[best] > unified:
+                found.append((canvas, best, unified, rivals[best]))
+        return found
 
-def train_and_serve(ws: Workspace, data_dir: Path) -> RecommenderReport:
+    def generic(self, items: list[str]) -> int:
+        """How many of ``items`` are among the most-rated titles."""
+        return sum(item in self.popular for item in items)
+
+
+def train_and_serve(ws: Workspace, data_dir: Path, budget: dict[str, Any] | None = None,
+                    stages: Stages | None = None) -> RecommenderReport:
+    """``budget``: the training flow's params (epochs, max_train, ...); default its own."""
+    stages = stages or Quiet()
     registry = ModelRegistry(ws)
     known = ({v.version for v in registry.model(MODEL).versions}
              if any(m.name == MODEL for m in registry.models()) else set())
+    stages.begin("training the unified recommender, its twins and baselines")
     outcome = train_and_register(ws, data_dir / catalog.RELEASE, item_vectors=EMBEDDING,
-                                 who=WHO)
+                                 who=WHO, progress=FlowTasks(None, stages), **(budget or {}))
+    stages.end()
     # Gates: search must find what was meant; a new version must not rank category rows
     # worse than the one in production.
     registry.declare_gate(MODEL, MetricAtLeast("search/recall@10", 0.5), who=WHO)
@@ -69,7 +96,15 @@ def train_and_serve(ws: Workspace, data_dir: Path) -> RecommenderReport:
     service = RecommendationService(ws)
     try:
         service.refresh(precompute=False)
-        precomputed = service.precompute(skip_fresh=True)
+        stages.begin("precomputing nearline answers")
+        counts: dict[str, tuple[int, int]] = {}  # canvas -> (done, total)
+
+        def advance(canvas: str, done: int, total: int) -> None:
+            counts[canvas] = (done, total)
+            stages.update(sum(d for d, _ in counts.values()), sum(t for _, t in counts.values()))
+
+        precomputed = service.precompute(skip_fresh=True, progress=advance)
+        stages.end()
         answers = [(canvas, asked, service.recommend(canvas, k=5, **asked))
                    for canvas, asked in QUESTIONS]
         vocabulary = service.current.recommender.vocabulary
@@ -79,4 +114,5 @@ def train_and_serve(ws: Workspace, data_dir: Path) -> RecommenderReport:
     return RecommenderReport(outcome.run, outcome.evaluation,
                              registry.version(MODEL, outcome.version.version),
                              outcome.version.version not in known, promotions, precomputed,
-                             answers, titles)
+                             answers, titles,
+                             frozenset(map(str, most_rated(data_dir, POPULAR))))

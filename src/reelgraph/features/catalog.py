@@ -208,6 +208,17 @@ class FeatureCatalog:
                        "declare it with online=True (or vector=True for vectors), register it "
                        "and run `reelgraph features sync`")
 
+    def latest(self, feature: ResolvedFeature,
+               raw_keys: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+        """Latest values from the fastest replica, or from the offline store (the source of
+        truth) for a feature kept offline only: (where from, {key: value})."""
+        if "online" in feature.replicate_to or "vector" in feature.replicate_to:
+            return self.online(feature, raw_keys)
+        keys = feature.keys(raw_keys)
+        if not keys:
+            raise InvalidInput("no entity key given", "pass one or more keys")
+        return "offline", self.store.offline.latest(feature.ref, keys)
+
     def neighbors(self, feature: ResolvedFeature, k: int, vector: Sequence[float] | None = None,
                   key: Any = None) -> list[tuple[str, float]]:
         """The ``k`` nearest entities to a vector, or to an entity's own vector (itself left

@@ -84,7 +84,10 @@ class Worker:
         backoff_s: float = BACKOFF_S,
         name: str | None = None,
         clock: Callable[[], float] = time.time,
+        accept: Callable[[Event], bool] | None = None,
     ) -> None:
+        """``accept``: only the events it says yes to are run (default: every event), e.g.
+        a job's own assets, leaving everyone else's events (and their retries) alone."""
         if max_attempts < 1 or backoff_s < 0:
             raise InvalidInput(f"max_attempts {max_attempts} / backoff {backoff_s}s",
                                "use max_attempts >= 1 and backoff_s >= 0")
@@ -103,6 +106,7 @@ class Worker:
         self.backoff_s = backoff_s
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.clock = clock
+        self.accept = accept or (lambda _event: True)
         self._since: dict[str, int] = {}
 
     @classmethod
@@ -164,7 +168,7 @@ class Worker:
         for trigger in watched.flow.triggers:
             for event in self.events.pending(watched.id, selector(watched.flow, trigger),
                                              self._since[watched.id], now):
-                if matches(watched.flow, trigger, event):
+                if matches(watched.flow, trigger, event) and self.accept(event):
                     found[event.id] = event
         return [found[i] for i in sorted(found)]
 

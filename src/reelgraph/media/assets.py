@@ -23,6 +23,8 @@ from reelgraph.media.source import Source, checksum, location
 
 KIND = "media_asset"  # a built-in node kind of the graph
 DEFAULT_NAMESPACE = "studio"
+MIN_PREFIX = 6
+SHA256_PREFIX = re.compile(rf"^[0-9a-fA-F]{{{MIN_PREFIX},63}}$")  # as lists print it
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -93,8 +95,12 @@ class MediaLibrary:
         return MediaAsset.from_node(node)
 
     def get(self, ref: str | Path, namespace: str = DEFAULT_NAMESPACE) -> MediaAsset:
-        """An asset by URI (``rg://media_asset/...``), sha256, or a file whose bytes it has."""
+        """An asset by URI (``rg://media_asset/...``), sha256, a unique prefix of its sha256
+        (at least ``MIN_PREFIX`` hex digits, as lists print it), or a file whose bytes it
+        has."""
         text = str(ref)
+        if SHA256_PREFIX.match(text) and not Path(text).exists():
+            return self._by_prefix(text, namespace)
         if text.startswith("rg://"):
             key = NodeKey.parse(text)
             if key.kind != KIND:
@@ -109,6 +115,16 @@ class MediaLibrary:
             raise NotFound(f"no media asset {key.uri} (from {text})",
                            "register the file first with MediaLibrary.add(path, namespace)")
         return MediaAsset.from_node(node)
+
+    def _by_prefix(self, prefix: str, namespace: str) -> MediaAsset:
+        found = [a for a in self.list(namespace) if a.checksum.startswith(prefix.lower())]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NotFound(f"no media asset in {namespace} whose sha256 starts with {prefix}",
+                           "list them with `reelgraph media list`")
+        raise InvalidInput(f"{len(found)} media assets' sha256 start with {prefix}",
+                           "type more of the sha256, or the whole of it")
 
     def list(self, namespace: str | None = None, limit: int = 100_000) -> list[MediaAsset]:
         """Assets in one namespace (every namespace when None), ordered by URI."""

@@ -30,7 +30,7 @@ from reelgraph.artifacts import ArtifactStore
 from reelgraph.core import Conflict, InvalidInput, NotFound, Settings
 from reelgraph.graph import Graph
 from reelgraph.media.annotations import Annotation, AnnotationSet, AnnotationStore
-from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary
+from reelgraph.media.assets import DEFAULT_NAMESPACE, SHA256_PREFIX, MediaAsset, MediaLibrary
 from reelgraph.media.contact_sheet import render_contact_sheet
 from reelgraph.media.frames import Frame, FrameBatch, read_frames
 from reelgraph.media.pipeline import EMBED_FPS, EMBED_SIZE, PRODUCER, contact_sheet_key
@@ -83,11 +83,14 @@ class MediaCatalog:
 
     def resolve(self, ref: str | Path, namespace: str | None = None, *,
                 files: bool = True) -> MediaAsset:
-        """The asset a URI, a sha256 (in ``namespace``) or, with ``files``, a file names."""
+        """The asset a URI, a sha256 or a unique prefix of one (in ``namespace``) or, with
+        ``files``, a file names."""
         text = str(ref).strip()
         namespace = namespace or DEFAULT_NAMESPACE
         if _SHA256.match(text):
             text = text.lower()
+        elif SHA256_PREFIX.match(text) and not Path(text).expanduser().is_file():
+            pass  # the library finds the one asset it starts
         elif not text.startswith("rg://"):
             if not files:
                 raise InvalidInput(f"{text!r} is not a media asset's sha256 or URI",

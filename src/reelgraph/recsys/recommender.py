@@ -262,8 +262,10 @@ class UnifiedRecommender:
         return dense
 
     def _category(self, category: str) -> int:
+        """A category by name, in any case (``sci-fi`` is ``Sci-Fi``)."""
+        folded = [name.casefold() for name in self.vocabulary.categories]
         try:
-            return self.vocabulary.categories.index(category)
+            return folded.index(category.casefold())
         except ValueError:
             raise InvalidInput(f"unknown category {category!r}",
                                f"use one of {', '.join(self.vocabulary.categories)}") from None

@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reelgraph.api.schemas.times import Timed
+
 FEATURE = "movielens/genres"
 VERSION = "3f2a9c81d0e4"
 
 
-class VersionOut(BaseModel):
+class VersionOut(Timed):
     version: str = Field(examples=[VERSION])
     uri: str = Field(examples=[f"rg://embedding/{FEATURE}@{VERSION}"])
     registered_at: int = Field(description="when this version's node was last written")

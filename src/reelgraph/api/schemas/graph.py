@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelgraph.api.schemas.times import Timed
+
 URI = "rg://model/personalization/unified-ranker@3"
 DATASET = "rg://dataset/movielens/ratings"
 
@@ -19,7 +21,7 @@ class _In(BaseModel):
 # --- reads --------------------------------------------------------------------------------
 
 
-class NodeOut(BaseModel):
+class NodeOut(Timed):
     uri: str = Field(examples=[URI])
     kind: str = Field(examples=["model"])
     namespace: str = Field(examples=["personalization"])
@@ -36,7 +38,7 @@ class NodeOut(BaseModel):
     deleted: bool
 
 
-class NodeEdgeOut(BaseModel):
+class NodeEdgeOut(Timed):
     direction: Literal["out", "in"] = Field(description="out: this node is the source")
     kind: str = Field(examples=["trained_on"])
     node: str = Field(description="URI of the node at the other end", examples=[DATASET])

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelgraph.api.schemas.times import Timed
 from reelgraph.media import DEFAULT_NAMESPACE
 
 SHA256 = "6d7ba9b54f22d07ccbc3d4f407c2874e4a13f6b4a050e3d3e58e3e632f87f4fa"
@@ -46,7 +47,7 @@ class ProducerOut(BaseModel):
     model_version: str | None
 
 
-class AnnotationSetOut(BaseModel):
+class AnnotationSetOut(Timed):
     id: int
     asset: str = Field(examples=[ASSET_URI])
     producer: ProducerOut

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelgraph.api.schemas.times import Timed
+
 MODEL = "personalization/popularity"
 Stage = Literal["none", "staging", "production", "archived"]
 GatedStage = Literal["staging", "production"]
@@ -56,7 +58,7 @@ class ArtifactOut(BaseModel):
     type: str
 
 
-class VersionOut(BaseModel):
+class VersionOut(Timed):
     model: str = Field(examples=[MODEL])
     version: int = Field(examples=[3])
     uri: str = Field(examples=["rg://model/personalization/popularity@3"])
@@ -72,7 +74,7 @@ class VersionOut(BaseModel):
     created_at: int
 
 
-class ModelOut(BaseModel):
+class ModelOut(Timed):
     name: str = Field(examples=[MODEL])
     description: str
     owner: str
@@ -93,7 +95,7 @@ class GateResultOut(BaseModel):
                                   "0.038, more than the margin 0.01"])
 
 
-class TransitionOut(BaseModel):
+class TransitionOut(Timed):
     id: int
     model: str
     version: int
@@ -111,7 +113,7 @@ class AuditOut(BaseModel):
     transitions: list[TransitionOut] = Field(description="oldest first")
 
 
-class GateOut(BaseModel):
+class GateOut(Timed):
     model: str
     stage: GatedStage
     name: str = Field(examples=["metric_not_worse:ndcg@10"])
@@ -125,7 +127,7 @@ class GateList(BaseModel):
     gates: list[GateOut]
 
 
-class ConsumerOut(BaseModel):
+class ConsumerOut(Timed):
     model: str
     consumer: str
     owner: str

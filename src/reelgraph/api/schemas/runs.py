@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reelgraph.api.schemas.times import Timed
+
 RUN_ID = "20261123T101500-3f2a9c"
 
 
@@ -16,7 +18,7 @@ class ArtifactOut(BaseModel):
     type: str = Field(examples=["pyarrow.lib.Table"])
 
 
-class TaskOut(BaseModel):
+class TaskOut(Timed):
     step: str = Field(examples=["train"])
     index: int | None = Field(description="the element of a foreach step; null otherwise")
     status: str = Field(examples=["succeeded"], description="running, retrying, succeeded, "
@@ -30,7 +32,7 @@ class TaskOut(BaseModel):
     reads: list[str] = Field(examples=[["rg://dataset/movielens/ratings"]])
 
 
-class RunOut(BaseModel):
+class RunOut(Timed):
     id: str = Field(examples=[RUN_ID])
     flow: str = Field(examples=["popularity"])
     namespace: str = Field(examples=["personalization"])
@@ -74,7 +76,7 @@ class RunLogs(BaseModel):
     tasks: list[TaskLog]
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Timed):
     event_id: int
     flow: str = Field(examples=["personalization/popularity"])
     status: str = Field(description="running, retrying, succeeded or dead (dead-lettered)")
@@ -87,7 +89,7 @@ class DeliveryOut(BaseModel):
     updated_at: int
 
 
-class EventOut(BaseModel):
+class EventOut(Timed):
     id: int
     key: str = Field(examples=["change:1234"])
     kind: str = Field(examples=["dataset"], description="dataset, media_asset or schedule")
