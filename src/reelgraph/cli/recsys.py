@@ -219,9 +219,12 @@ def recommend(
         return
     where = served["environment"] + (f" ({served['fallback']})" if served["fallback"] else "")
     columns = ("#", "item", "title", "score") if titles else ("#", "item", "score")
-    table = Table(*columns, show_edge=False,
-                  title=f"{served['canvas']} from {served['model_version']}, {where}"
-                        + (", cold start" if served["cold_start"] else "") + f"; {origin}")
+    # The heading is its own line, not the table's title: a title wraps to the table's width
+    # and would cut the model URI a user types back.
+    render.console().print(f"{served['canvas']} from {served['model_version']}, {where}"
+                           + (", cold start" if served["cold_start"] else "") + f"; {origin}",
+                           markup=False, soft_wrap=True)
+    table = Table(*columns, show_edge=False)
     for rank, scored in enumerate(served["items"], 1):
         found = str(scored["item"])
         named = (escape(titles.get(found, "")),) if titles else ()
