@@ -12,15 +12,19 @@ from reelgraph.serving.batch import BatchReport, score_to_parquet
 from reelgraph.serving.config import BATCH, ENVIRONMENTS, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import deployment_key
+from reelgraph.serving.hooks import AnswerRules, Impression, ImpressionSink
 from reelgraph.serving.service import RecommendationService, Served, Swap
 
 __all__ = [
     "BATCH",
     "ENVIRONMENTS",
     "NEARLINE",
+    "AnswerRules",
     "ONLINE",
     "BatchReport",
     "Deployed",
+    "Impression",
+    "ImpressionSink",
     "RecommendationService",
     "Served",
     "ServingConfig",
