@@ -81,6 +81,7 @@ HOUR, QUARTER, DAY = 3600.0, 6 * 3600.0, 86_400.0
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # simulated day 0
 OWNER = "personalization"
 NS = "sim"
+RATINGS = "data/ratings"  # under the workspace's home, so a copied home reads its own
 
 publish = Flow("publish-recommender", namespace=OWNER, params={"path": ""}, owner=OWNER)
 
@@ -232,7 +233,7 @@ class Sim:
 
     @property
     def ratings(self) -> Path:
-        return self.home / "data" / "ratings"
+        return self.home / RATINGS
 
     def quarter(self, q: int, rng: np.random.Generator) -> None:
         """Serve quarter ``q``'s requests, then deliver its ratings partition."""
@@ -295,9 +296,9 @@ def add_monitors(sim: Sim) -> list[str]:
     deployment = f"rg://deployment/{MODEL.split('/')[0]}/{MODEL.split('/')[1]}-online"
     return [
         ops.add_monitor("serving", "serving", [deployment], OWNER,
-                        source={"outcomes": str(sim.ratings), "horizon_s": HOUR}).uri,
+                        source={"outcomes": RATINGS, "horizon_s": HOUR}).uri,
         ops.add_monitor("ratings", "dataset", [f"rg://dataset/{NS}/ratings"], "data-eng",
-                        source={"folder": str(sim.ratings)}).uri,
+                        source={"folder": RATINGS}).uri,
         ops.add_monitor("inputs", "inputs", [deployment, *FEATURES.values()], OWNER,
                         source={"model": MODEL}, groups=FEATURES).uri,
     ]
@@ -406,7 +407,7 @@ FAULTS = (
     Fault("embedding_noised", "30% of items' content embeddings replaced by noise", "inputs",
           FEATURES["vectors"], noise_embedding),
     Fault("regressed_model", "an under-trained version is promoted", "model",
-          f"rg://model/{MODEL}@3", regressed_model),
+          f"rg://model/{MODEL}@2", regressed_model),
     Fault("popularity_stale", "popularity features computed a year too early", "inputs",
           FEATURES["popularity"], stale_popularity),
     Fault("launch_never_shown", "a recently launched, well-shown item is blocked everywhere",
@@ -424,19 +425,19 @@ def hotfix(sim: Sim, diagnosis: Any, incident: str) -> tuple[str | None, int]:
     ops = sim.ops
     top = [c.uri for c in diagnosis.candidates]
     rules = [u for u in top if u.startswith("rule:")]
+    if diagnosis.verdict == "serving":
+        redeploy(ops, sim.service, "oncall", incident)
+        return "redeploy", 2
     if rules:
         remove_rule(ops, int(rules[0].split(":")[1]), "oncall", incident)
         sim.overlay.reload()
         return f"remove {rules[0]}", 2
-    if any("/dataset/" in u for u in top[:1]):
+    if top and "/dataset/" in top[0]:
         return None, 1  # the data must be re-delivered upstream: no serving hotfix
     if diagnosis.verdict in ("model", "inputs"):
         version = rollback(ops, "oncall", incident)
         sim.service.refresh(precompute=False)
         return f"rollback to v{version}", 2
-    if diagnosis.verdict == "serving":
-        redeploy(ops, sim.service, "oncall", incident)
-        return "redeploy", 2
     return None, 1
 
 
@@ -570,6 +571,7 @@ def run_fault(world: World, root: Path, snapshot: Path, fault: Fault,
     diagnosis = None
     what, commands, fixed_at = None, None, None
     restored = None
+    still: list[str] = []
     for q in range(first, min(first + 4 * args.watch_days, args.days * 4)):
         sim.quarter(q, rng)
         at = EPOCH + (q + 1) * QUARTER
@@ -587,6 +589,7 @@ def run_fault(world: World, root: Path, snapshot: Path, fault: Fault,
             continue
         if fixed_at is not None and at >= fixed_at + DAY:
             restored = all(r.passed for r in reports) if what else None
+            still = [f.message for r in reports for f in r.findings if not f.passed]
             break
     sim.close()
     top = [c.uri for c in diagnosis.candidates] if diagnosis else []
@@ -607,6 +610,7 @@ def run_fault(world: World, root: Path, snapshot: Path, fault: Fault,
         "hotfix": what,
         "commands_alert_to_hotfix": commands if what else None,
         "restored": restored,
+        "failing_after_hotfix": still,
         "failed_requests": sim.errors,
     }
 

@@ -1,6 +1,8 @@
 """Diagnosis of an incident: inputs or model, with evidence, and the candidate root causes.
 
-The window is from the last check of the alerting monitors that passed to the first alert.
+The window ends at the first alert and starts at the last check of the alerting monitors
+that passed, or one monitor window before the alert if that is earlier (a fault may stay
+under the thresholds for a while before it is caught).
 
 - **Candidates**: the nodes upstream of what the incident affects that changed in the graph
   in that window (change feed ids recorded by each check), the sources whose own monitors
@@ -16,7 +18,6 @@ The window is from the last check of the alerting monitors that passed to the fi
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,9 @@ def diagnose(ops: RecSysOps, incident_uri: str, record: bool = True,
     first = alerts[0].at if alerts else incident.opened_at
     monitors = {a.monitor: ops.monitor(a.monitor) for a in alerts}
     good = [ops.store.last_passing(m, first) for m in monitors]
-    start = min((g.at for g in good if g is not None), default=first - 86_400.0)
-    change = min((g.change_id for g in good if g is not None), default=0)
+    window = max((m.window_s for m in monitors.values()), default=86_400.0)
+    start = min([g.at for g in good if g is not None] + [first - window])
+    change = ops.store.change_at(start)
     failed = {m: [a for a in alerts if a.monitor == m] for m in monitors}
     evidence: list[str] = []
     verdict = _verdict(ops, monitors, failed, start, first, evidence, outcomes)
@@ -89,10 +91,9 @@ def _verdict(ops: RecSysOps, monitors: dict[str, Any], failed: dict[str, list[An
     window = max(m.window_s for m in monitors.values()) if monitors else 86_400.0
     affected = ops.impressions(first - window, first + 1e-6)
     before = ops.impressions(start - window, start)
-    versions_now, versions_before = _versions(affected), _versions(before)
-    if versions_now and versions_before and versions_now != versions_before:
-        old = versions_before.most_common(1)[0][0]
-        new = versions_now.most_common(1)[0][0]
+    served = _versions(ops.impressions(start - window, first + 1e-6))
+    if len(served) > 1:  # the version serving changed around the failure
+        old, new = served[0], served[-1]
         moved = input_observation(item_inputs(ops.recommender(old)),
                                   item_inputs(ops.recommender(new))).scalars
         groups = {k.removesuffix("_changed_share"): v for k, v in moved.items()
@@ -107,7 +108,7 @@ def _verdict(ops: RecSysOps, monitors: dict[str, Any], failed: dict[str, list[An
             evidence.append(_rescored(ops, affected, outcomes, old, new))
         return "model"
     share_now, share_before = _rule_share(affected), _rule_share(before)
-    if share_now - share_before > 0.01:
+    if share_now > 0 and share_now > 1.5 * share_before:
         evidence.append(f"overlay rules rewrote {share_now:.1%} of the affected answers "
                         f"(reference {share_before:.1%})")
         return "inputs"
@@ -129,8 +130,11 @@ def _verdict(ops: RecSysOps, monitors: dict[str, Any], failed: dict[str, list[An
     return "unknown"
 
 
-def _versions(impressions: pa.Table) -> Counter[int]:
-    return Counter(version_number(v) for v in impressions["model_version"].to_pylist() if v)
+def _versions(impressions: pa.Table) -> list[int]:
+    """The versions that answered, in the order they first did (impressions by time)."""
+    seen = dict.fromkeys(version_number(v) for v in impressions["model_version"].to_pylist()
+                         if v)
+    return list(seen)
 
 
 def _rule_share(impressions: pa.Table) -> float:

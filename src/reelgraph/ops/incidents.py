@@ -80,11 +80,15 @@ class Incidents:
     def timeline(self, uri: str) -> list[Event]:
         return self.store.events(self.get(uri).uri)
 
-    def open_or_join(self, watched: str, at: float, title: str, severity: str, owner: str,
-                     detail: dict[str, Any]) -> Incident:
+    def open_or_join(self, watched: str, at: float, within_s: float, title: str,
+                     severity: str, owner: str, detail: dict[str, Any]) -> Incident:
+        """Join the open incident on the lineage of ``watched`` that had an alert within
+        ``within_s`` (an older one is another episode), else open one."""
         near = {watched} | self._lineage(watched)
         for incident in self.list():
-            if incident.status != RESOLVED and near & set(incident.affects):
+            recent = max((e.at for e in self.store.events(incident.uri)), default=0.0)
+            if (incident.status != RESOLVED and near & set(incident.affects)
+                    and at - recent <= within_s):
                 self.store.add_event(incident.uri, at, "alert", AUTHOR, detail)
                 if watched not in incident.affects:
                     self.graph.link(incident.uri, "affects", watched, author=AUTHOR)

@@ -148,6 +148,10 @@ class RecSysOps:
         assert self.impressions_root is not None
         return read_impressions(self.impressions_root, start, end)
 
+    def path(self, source: str) -> Path:
+        """A monitor's source folder; a relative one is under the workspace's home."""
+        return self.ws.settings.home / source  # an absolute ``source`` stays as it is
+
     def observe(self, monitor: Monitor, end: float) -> Observation:
         """What the monitor's source looks like over ``[end - window, end)``; a source that
         cannot be read gives an observation with its error, never an exception."""
@@ -155,7 +159,7 @@ class RecSysOps:
         try:
             if monitor.kind == "dataset":
                 columns = monitor.extra.get("columns")
-                return dataset_observation(monitor.source["folder"], start, end,
+                return dataset_observation(self.path(monitor.source["folder"]), start, end,
                                            tuple(columns) if columns else None)
             if monitor.kind == "inputs":
                 reference = self.recommender(int(monitor.extra["reference_version"]))
@@ -176,7 +180,8 @@ class RecSysOps:
         observation_error = None
         if folder:
             try:
-                joined = join_outcomes(impressions, read_outcomes(folder, start, end),
+                joined = join_outcomes(impressions,
+                                       read_outcomes(self.path(folder), start, end),
                                        float(monitor.source.get("horizon_s", 3600.0)))
             except (ReelgraphError, OSError, duckdb.Error) as exc:
                 observation_error = f"outcomes unreadable: {type(exc).__name__}: {exc}"
@@ -195,7 +200,7 @@ class RecSysOps:
             monitor = replace(monitor, extra={**monitor.extra,
                                               "reference_version": self.production_version()})
         if monitor.kind == "dataset":
-            found = partitions(monitor.source["folder"])
+            found = partitions(self.path(monitor.source["folder"]))
             recent = [p for p in found if p.arrived < window_ends[-1]]
             monitor = replace(monitor, extra={
                 **monitor.extra, "columns": list(recent[-1].columns) if recent else None})
@@ -234,15 +239,25 @@ class RecSysOps:
             if reference is None:
                 continue
             findings = reference.check(self.observe(monitor, at))
+            failed = self._persistent(monitor.uri, at, [f for f in findings if not f.passed])
             self.store.add_checks([CheckRow(monitor.uri, at, f.signal, f.value, f.z, f.passed,
                                             change) for f in findings])
-            failed = [f for f in findings if not f.passed]
             if not failed:
                 reports.append(CheckReport(monitor.uri, at, findings))
                 continue
             alert, incident = self._raise(monitor, at, failed)
             reports.append(CheckReport(monitor.uri, at, findings, alert, incident))
         return reports
+
+    def _persistent(self, monitor: str, at: float, failed: list[Finding]) -> list[Finding]:
+        """The failures that alert: critical ones at once, warnings when the same signal
+        also failed at the monitor's check before (one noisy window is not an incident)."""
+        if not failed:
+            return []
+        before = self.store.checks(monitor, limit=500)
+        last = max((r.at for r in before if r.at < at), default=None)
+        failed_before = {r.signal for r in before if r.at == last and not r.passed}
+        return [f for f in failed if f.severity == "critical" or f.signal in failed_before]
 
     def _raise(self, monitor: Monitor, at: float, failed: list[Finding]
                ) -> tuple[Alert, Incident]:
@@ -253,7 +268,7 @@ class RecSysOps:
         owner = node.owner if node is not None and node.owner else monitor.owner
         message = "; ".join(f.message for f in failed)
         incident = self.incidents.open_or_join(
-            watched, at, f"{monitor.uri.rsplit('/', 1)[-1]}: {worst.signal}", severity, owner,
+            watched, at, monitor.window_s, f"{monitor.uri.rsplit('/', 1)[-1]}: {worst.signal}", severity, owner,
             {"monitor": monitor.uri, "signals": [f.signal for f in failed],
              "message": message})
         alert = Alert(0, monitor.uri, watched, owner, at, worst.signal, worst.value, worst.z,

@@ -127,12 +127,12 @@ def partitions(folder: str | Path) -> list[Partition]:
 
 def dataset_observation(folder: str | Path, start: float, end: float,
                         reference_columns: tuple[str, ...] | None) -> Observation:
-    """Volume (rows arrived in the window), freshness (hours since the last partition at
+    """Volume (rows arrived in ``(start, end]``), freshness (hours since the last partition at
     ``end``) and schema (whether a partition's columns differ from the reference's)."""
     if not Path(folder).is_dir():
         return Observation({}, error=f"dataset folder {folder} is missing")
-    found = [p for p in partitions(folder) if p.arrived < end]
-    window = [p for p in found if p.arrived >= start]
+    found = [p for p in partitions(folder) if p.arrived <= end]
+    window = [p for p in found if p.arrived > start]
     last = found[-1].arrived if found else float("nan")
     changed = any(p.columns != reference_columns for p in window) if reference_columns else 0
     return Observation({"rows": float(sum(p.rows for p in window)),

@@ -124,6 +124,11 @@ class OpsStore:
                 return CheckRow(monitor, at, "*", None, None, True, int(change_id))
         return None
 
+    def change_at(self, at: float) -> int:
+        """The graph's change id as the last check at or before ``at`` saw it (0: none)."""
+        rows = self._read("SELECT MAX(change_id) FROM rg_ops_check WHERE at <= :at", at=at)
+        return int(rows[0][0] or 0)
+
     # --- alerts ----------------------------------------------------------------------------
 
     def add_alert(self, alert: Alert) -> int:
