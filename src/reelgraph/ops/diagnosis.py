@@ -25,7 +25,7 @@ import numpy as np
 
 from reelgraph.ops.operations import HEALTH, item_inputs, version_number
 from reelgraph.ops.outcomes import join_outcomes
-from reelgraph.ops.replay import compare, replay_row
+from reelgraph.ops.replay import replay_row
 from reelgraph.ops.signals import input_observation, quality
 
 if TYPE_CHECKING:

@@ -57,7 +57,7 @@ class QualityEstimator:
         return cls(edges, rates)
 
     def estimate(self, impressions: pa.Table) -> float:
-        found = []
+        found: list[float] = []
         for canvas, (_, scores) in _top_scores(impressions).items():
             if canvas in self.rates:
                 found.extend(self.rates[canvas][np.searchsorted(self.edges[canvas], scores)])

@@ -61,7 +61,7 @@ class Incidents:
         self.store = store
         self.namespace = namespace
 
-    def list(self, status: str | None = None) -> list[Incident]:
+    def all(self, status: str | None = None) -> list[Incident]:
         found = [incident_of(self.graph, n) for n in self.graph.find(kind="incident")]
         found = [i for i in found if status is None or i.status == status]
         return sorted(found, key=lambda i: i.opened_at)
@@ -85,7 +85,7 @@ class Incidents:
         """Join the open incident on the lineage of ``watched`` that had an alert within
         ``within_s`` (an older one is another episode), else open one."""
         near = {watched} | self._lineage(watched)
-        for incident in self.list():
+        for incident in self.all():
             recent = max((e.at for e in self.store.events(incident.uri)), default=0.0)
             if (incident.status != RESOLVED and near & set(incident.affects)
                     and at - recent <= within_s):
@@ -105,7 +105,7 @@ class Incidents:
     def _lineage(self, uri: str) -> set[str]:
         found: set[str] = set()
         for way in ("upstream", "downstream"):
-            sub = self.graph.lineage(uri, way, depth=4)  # type: ignore[arg-type]
+            sub = self.graph.lineage(uri, way, depth=4)
             found |= {n["uri"] for n in sub.to_dict()["nodes"]}
         return found
 

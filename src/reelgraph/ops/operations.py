@@ -268,7 +268,8 @@ class RecSysOps:
         owner = node.owner if node is not None and node.owner else monitor.owner
         message = "; ".join(f.message for f in failed)
         incident = self.incidents.open_or_join(
-            watched, at, monitor.window_s, f"{monitor.uri.rsplit('/', 1)[-1]}: {worst.signal}", severity, owner,
+            watched, at, monitor.window_s,
+            f"{monitor.uri.rsplit('/', 1)[-1]}: {worst.signal}", severity, owner,
             {"monitor": monitor.uri, "signals": [f.signal for f in failed],
              "message": message})
         alert = Alert(0, monitor.uri, watched, owner, at, worst.signal, worst.value, worst.z,

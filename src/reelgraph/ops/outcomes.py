@@ -34,7 +34,8 @@ def read_impressions(root: str | Path, start: float | None = None, end: float | 
         params.append(end)
     sql = "SELECT * FROM read_parquet(?)" + (f" WHERE {' AND '.join(where)}" if where else "")
     with duckdb.connect() as con:
-        return con.sql(sql + " ORDER BY time", params=[[str(f) for f in files], *params]).to_arrow_table()
+        found = con.sql(sql + " ORDER BY time", params=[[str(f) for f in files], *params])
+        return found.to_arrow_table()
 
 
 def join_outcomes(impressions: pa.Table, outcomes: pa.Table, horizon_s: float = 3600.0
