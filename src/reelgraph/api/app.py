@@ -16,6 +16,7 @@ from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
 from reelgraph.api.routers import media as media_router
+from reelgraph.api.routers import ops as ops_router
 from reelgraph.api.routers import recommend as recommend_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
@@ -82,4 +83,5 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     app.include_router(features_router.router)
     app.include_router(media_router.router)
     app.include_router(recommend_router.router)
+    app.include_router(ops_router.router)
     return app

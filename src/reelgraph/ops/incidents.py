@@ -102,6 +102,14 @@ class Incidents:
         self.store.add_event(uri, at, "opened", AUTHOR, detail)
         return self.get(uri)
 
+    def on_path(self, uri: str) -> list[Incident]:
+        """Open (or mitigated) incidents affecting ``uri`` or a node upstream or downstream
+        of it: what an impact or lineage answer should warn about."""
+        if self.graph.get(uri) is None:
+            raise NotFound(f"no node {uri}", "pass the URI of a node in the graph")
+        near = {uri} | self._lineage(uri)
+        return [i for i in self.all() if i.status != RESOLVED and near & set(i.affects)]
+
     def _lineage(self, uri: str) -> set[str]:
         found: set[str] = set()
         for way in ("upstream", "downstream"):
