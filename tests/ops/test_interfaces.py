@@ -55,3 +55,15 @@ def test_api_reads_writes_and_404s(tmp_path: Path) -> None:
         assert c.post("/api/v1/ops/rollback", headers=AUTH,
                       json={"who": "ana"}).status_code == 404  # no model registered
         assert "/api/v1/ops/replay/{request_id}" in c.get("/openapi.json").json()["paths"]
+
+
+def test_the_checks_run_as_a_flow_on_the_paved_road(tmp_path: Path) -> None:
+    from reelgraph.flows import Runner
+    from reelgraph.ops.schedule import checks
+
+    assert {t.kind for t in checks.triggers} == {"schedule", "dataset"}
+    settings = Settings.load(home=str(tmp_path / "home"), database_url="")
+    with Workspace.open(settings) as ws:
+        run = Runner(ws).run(checks)
+        assert run.status == "succeeded", run.error
+        assert ws.load(run.id, "run_checks") == []  # no monitor learned yet

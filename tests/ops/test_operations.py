@@ -4,10 +4,12 @@ alerts routed to the owner, incidents opened and diagnosed, replay, and the hotf
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from conftest import Served
 from serving_samples import register
 
+from conftest import Served
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound
 from reelgraph.ops import add_rule, diagnose, fidelity, remove_rule, replay, resolve, rollback
 from reelgraph.ops.resolution import REVIEW
@@ -24,11 +26,9 @@ def traffic(served: Served, n: int, bad: int = 0) -> None:
                                    strict=True) if known]
     for j in range(n):
         served.clock.now += WINDOW / n
-        try:
+        with contextlib.suppress(InvalidInput):
             served.service.recommend("category", user=users[j % len(users)], k=5,
                                      category="Comedy" if j >= bad else "Nope")
-        except InvalidInput:
-            pass
     served.log.flush()
 
 
