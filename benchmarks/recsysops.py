@@ -129,12 +129,12 @@ def content_vectors(dataset: Any, dim: int = 16) -> np.ndarray:
 
 
 def build_world(name: str, path: Path, days: int, cache: Path | None = None) -> World:
-    """The dataset, its two trained versions and the test period cut into quarters (kept in
-    ``cache`` when given, so a rerun skips training)."""
-    cached = None if cache is None else cache / f"{name}-{days}.pkl"
+    """The dataset, its two trained versions and the test period cut into quarters (the
+    trained world is kept in ``cache`` when given, so a rerun skips training)."""
+    cached = None if cache is None else cache / f"{name}.pkl"
     if cached is not None and cached.is_file():
         world: World = pickle.loads(cached.read_bytes())
-        return world
+        return replace(world, quarters=_quarters(world.dataset, world.cutoff, days))
     dataset = load_movielens(path)
     config = ExperimentConfig(dim=32, validation=0.0, train=TrainConfig(epochs=2, seed=0),
                               tasks=TaskConfig(max_train=4000, max_eval=200))
@@ -147,14 +147,19 @@ def build_world(name: str, path: Path, days: int, cache: Path | None = None) -> 
               ).recommender
     seconds = time.perf_counter() - started
     cutoff = TimeSplit.at_quantile(dataset.interactions, config.holdout).cutoff
-    test = np.flatnonzero(dataset.interactions.time >= cutoff)
-    test = test[np.argsort(dataset.interactions.time[test], kind="stable")]
-    quarters = np.array_split(test, days * 4)
-    world = World(name, dataset, cutoff, good, bad, quarters, vectors, seconds)
+    world = World(name, dataset, cutoff, good, bad, _quarters(dataset, cutoff, days), vectors,
+                  seconds)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(pickle.dumps(world))
     return world
+
+
+def _quarters(dataset: Any, cutoff: int, days: int) -> list[np.ndarray]:
+    """The test period's interactions in time order, cut into ``days`` x 4 equal parts."""
+    test = np.flatnonzero(dataset.interactions.time >= cutoff)
+    test = test[np.argsort(dataset.interactions.time[test], kind="stable")]
+    return np.array_split(test, days * 4)
 
 
 def register(ws: Workspace, recommender: UnifiedRecommender, folder: Path, why: str,
