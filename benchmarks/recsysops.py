@@ -34,6 +34,7 @@ import pickle
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ from reelgraph.ops import (
     rollback,
 )
 from reelgraph.ops.estimate import QualityEstimator
+from reelgraph.ops.launches import forecast
 from reelgraph.recsys import MODEL, ExperimentConfig, UnifiedRecommender, load_movielens
 from reelgraph.recsys.experiment import fit, prepare
 from reelgraph.recsys.hyperparameters import TrainConfig
@@ -511,6 +513,7 @@ def _run(world: World, root: Path, args: argparse.Namespace, started: float
                       for f in r.findings if not f.passed})
     impressions = clean.ops.impressions()
     replay_share, replayed = fidelity(clean.ops, impressions, sample=args.replays)
+    cold_start = launch_forecast(clean, world, args)
     stats = clean.log.stats
     clean.close()
     print(f"  clean run: {false_alarms} false alarm episode(s) in {checked_days} days; "
@@ -549,6 +552,7 @@ def _run(world: World, root: Path, args: argparse.Namespace, started: float
                                                   if e["realised"] is not None])), 4)
             if errors else None,
             "days": len(errors)},
+        "cold_start_launches": cold_start,
         "faults": faults,
         "summary": {
             "detected": sum(f["detected"] for f in faults.values()),
@@ -557,6 +561,44 @@ def _run(world: World, root: Path, args: argparse.Namespace, started: float
             "root_cause_in_top3": sum(f["root_cause_in_top3"] for f in faults.values())},
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def launch_forecast(sim: Sim, world: World, args: argparse.Namespace) -> dict[str, Any]:
+    """Items first played in the test period: exposure predicted from the reference period's
+    requests (before most of them launch) against the exposure and plays they then got."""
+    from scipy.stats import spearmanr
+
+    data = world.dataset
+    it = data.interactions
+    first = np.full(data.n_items, np.inf)
+    np.minimum.at(first, it.item, it.time.astype(float))
+    launched = [data.item_ids[i] for i in np.flatnonzero(first >= world.cutoff)]
+    reference_end = EPOCH + args.reference * DAY
+    predicted = {f.item: f.predicted_exposure for f in forecast(
+        sim.ops, sim.ops.impressions(EPOCH, reference_end), launched, k=100,
+        sample=args.replays)}
+    shown = Counter(i for answer in sim.ops.impressions(reference_end)["items"].to_pylist()
+                    for i in answer)
+    later = np.concatenate(world.quarters[args.reference * 4:])
+    plays = Counter(data.item_ids[int(i)] for i in it.item[later])
+    items = [i for i in launched if plays[i] > 0]
+    pred = [predicted.get(i, 0) for i in items]
+    exposure = [shown[i] for i in items]
+    neglected = {i for i in items if plays[i] >= 3 and shown[i] == 0}
+    flagged = {i for i in items if predicted.get(i, 0) == 0}
+    return {
+        "launches_played_after_reference": len(items),
+        "spearman_predicted_vs_exposure": round(float(spearmanr(pred, exposure).statistic), 3),
+        "spearman_predicted_vs_plays": round(float(spearmanr(pred, [plays[i] for i in items]
+                                                              ).statistic), 3),
+        "neglected": len(neglected),
+        "neglected_flagged_share": round(len(neglected & flagged) / len(neglected), 3)
+        if neglected else None,
+        "flagged_precision": round(len(neglected & flagged) / len(flagged), 3)
+        if flagged else None,
+        "definition": "neglected: played at least 3 times after the reference period but never "
+                      "shown; flagged: predicted exposure 0 over the replayed reference "
+                      "requests (k=100; actual exposure is in served top-10s)"}
 
 
 def run_fault(world: World, root: Path, snapshot: Path, fault: Fault,

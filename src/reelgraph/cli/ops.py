@@ -174,3 +174,27 @@ def unblock(ctx: typer.Context, rule: Annotated[int, typer.Argument(help="The ru
     with _ops(ctx) as ops:
         remove_rule(ops, rule, who or current_user(), incident)
     render.console().print(f"rule {rule} removed")
+
+
+@app.command()
+def launches(ctx: typer.Context,
+             hours: Annotated[float, typer.Option(help="Replay requests logged in the last "
+                                                       "this many hours.")] = 24.0,
+             sample: int = 300, as_json: AsJson = False) -> None:
+    """Items with no interactions yet: predicted exposure under the production model, the
+    neglected ones flagged, before they launch."""
+    import time
+
+    from reelgraph.ops.launches import forecast
+
+    with _ops(ctx) as ops:
+        found = [f.to_dict() for f in forecast(ops, ops.impressions(time.time() - hours * 3600),
+                                               sample=sample)]
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("item", "predicted exposure", "requests", "flagged")
+    for f in found:
+        table.add_row(f["item"], str(f["predicted_exposure"]), str(f["requests"]),
+                      "[red]neglected[/]" if f["flagged"] else "")
+    render.console().print(table)

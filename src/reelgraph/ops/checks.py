@@ -63,23 +63,34 @@ class Reference:
     exposure: Counter[str] = field(default_factory=Counter)
     regulars: frozenset[str] = frozenset()
     z: float = Z
+    lagged: bool = False  # learned with drift against a lagged window (``check`` needs it)
 
-    def measure(self, observation: Observation) -> dict[str, float]:
-        """The observation's scalars plus its drift against the reference's pools."""
+    def measure(self, observation: Observation, lagged: Observation | None = None
+                ) -> dict[str, float]:
+        """The observation's scalars plus its drift against the window ``lag`` before it
+        (``lagged``; slow drift then stays small, a sudden change does not), or against
+        the reference's pools without one."""
         values = dict(observation.scalars)
-        if len(self.scores):
-            values["score_ks"] = score_drift(observation.scores, self.scores)
+        if lagged is not None and len(lagged.scores) < 5:  # too little to compare with
+            lagged = None
+        scores = lagged.scores if lagged is not None else self.scores
+        exposure = lagged.exposure if lagged is not None else self.exposure
+        if len(scores):
+            values["score_ks"] = score_drift(observation.scores, scores)
+        if exposure:
+            values["exposure_js"] = exposure_drift(observation.exposure, exposure)
         if self.exposure:
-            values["exposure_js"] = exposure_drift(observation.exposure, self.exposure)
             values["vanished_items"] = float(sum(1 for i in self.regulars
                                                  if observation.exposure.get(i, 0) == 0))
         return values
 
-    def check(self, observation: Observation) -> list[Finding]:
+    def check(self, observation: Observation, lagged: Observation | None = None
+              ) -> list[Finding]:
         if observation.error is not None:
             return [Finding("source", None, None, False, "critical",
                             f"the source could not be read: {observation.error}")]
-        values = self.measure(observation)
+        usable = self.lagged and lagged is not None and lagged.error is None
+        values = self.measure(observation, lagged if usable else None)
         found = []
         for name, threshold in sorted(self.thresholds.items()):
             value = values.get(name, float("nan"))
@@ -100,13 +111,13 @@ class Reference:
     def to_dict(self) -> dict[str, Any]:
         return {"thresholds": {k: t.to_dict() for k, t in self.thresholds.items()},
                 "scores": self.scores, "exposure": dict(self.exposure),
-                "regulars": sorted(self.regulars), "z": self.z}
+                "regulars": sorted(self.regulars), "z": self.z, "lagged": self.lagged}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reference:
         return cls({k: Threshold(**t) for k, t in data["thresholds"].items()},
                    np.asarray(data["scores"]), Counter(data["exposure"]),
-                   frozenset(data["regulars"]), float(data["z"]))
+                   frozenset(data["regulars"]), float(data["z"]), bool(data["lagged"]))
 
 
 def _spread(values: np.ndarray, name: str) -> float:
@@ -116,8 +127,9 @@ def _spread(values: np.ndarray, name: str) -> float:
     return max(mad, float(values.std()), 0.05 * abs(median), floor)
 
 
-def learn(observations: Sequence[Observation], z: float = Z) -> Reference:
-    """A reference from a period's observations in time order (at least four)."""
+def learn(observations: Sequence[Observation], z: float = Z, lag: int = 0) -> Reference:
+    """A reference from a period's observations in time order, equally spaced (at least
+    four); ``lag``: drift is measured against the observation that many steps earlier."""
     usable = [o for o in observations if o.error is None]
     if len(usable) < 4:
         raise InvalidInput(f"{len(usable)} readable reference windows are too few to learn "
@@ -131,8 +143,10 @@ def learn(observations: Sequence[Observation], z: float = Z) -> Reference:
         exposure.update(o.exposure)
     regulars = frozenset(i for i in exposure
                          if all(o.exposure.get(i, 0) >= REGULAR_MIN for o in pool))
-    reference = Reference({}, scores, exposure, regulars, z)
-    measured = [reference.measure(o) for o in calibration]
+    reference = Reference({}, scores, exposure, regulars, z, lag > 0)
+    half = len(usable) // 2
+    measured = [reference.measure(o, usable[half + i - lag] if lag and half + i >= lag
+                                  else None) for i, o in enumerate(calibration)]
     for name in sorted({n for m in measured for n in m}):
         values = np.array([m.get(name, float("nan")) for m in measured], float)
         if len(values) >= 2 and np.isfinite(values).all():  # measurable in every window

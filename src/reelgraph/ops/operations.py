@@ -46,7 +46,8 @@ from reelgraph.recsys import MODEL, UnifiedRecommender
 from reelgraph.serving import Deployed
 
 log = logging.getLogger(__name__)
-HEALTH = ("error_rate", "latency_p99_ms", "requests", "source")
+HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "requests", "source")
+DRIFT_LAG_S = 3 * 86_400.0  # serving drift is measured against the window this long before
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,9 @@ class RecSysOps:
             monitor = replace(monitor, extra={
                 **monitor.extra, "columns": list(recent[-1].columns) if recent else None})
         observations = [self.observe(monitor, end) for end in window_ends]
-        reference = learn(observations)
+        step = (window_ends[-1] - window_ends[0]) / max(len(window_ends) - 1, 1)
+        lag = round(DRIFT_LAG_S / step) if monitor.kind == "serving" and step > 0 else 0
+        reference = learn(observations, lag=lag if lag < len(observations) // 2 else 0)
         ref = self.ws.artifacts.put(reference.to_dict(), label=f"reference of {uri}")
         save_monitor(self.ws.graph, replace(monitor, reference=ref.to_dict()))
         self._references[monitor.uri] = reference
@@ -238,7 +241,9 @@ class RecSysOps:
             reference = self.reference(monitor)
             if reference is None:
                 continue
-            findings = reference.check(self.observe(monitor, at))
+            lagged = self.observe(monitor, at - DRIFT_LAG_S) if monitor.kind == "serving" \
+                else None
+            findings = reference.check(self.observe(monitor, at), lagged)
             failed = self._persistent(monitor.uri, at, [f for f in findings if not f.passed])
             self.store.add_checks([CheckRow(monitor.uri, at, f.signal, f.value, f.z, f.passed,
                                             change) for f in findings])
