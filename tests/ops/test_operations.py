@@ -132,3 +132,20 @@ def test_rules_block_pin_and_expire_at_serving_and_are_audited(served: Served) -
     with pytest.raises(InvalidInput, match="unknown rule action"):
         add_rule(ops, "related", "1", "bury", "oncall")
     assert len(ops.store.rules()) == 2  # the refused rule stored nothing
+
+
+def test_launch_forecast_counts_exposure_of_items_with_no_plays(served: Served) -> None:
+    from reelgraph.ops.launches import forecast, launches
+
+    traffic(served, 20)
+    new = launches(served.ops)
+    model = served.recommenders[0]
+    assert new and all(model.items.popularity is not None
+                       and model.items.popularity[model.vocabulary.item_index[i], 0] == 0
+                       for i in new)
+    found = forecast(served.ops, served.ops.impressions(), k=100)
+    assert {f.item for f in found} == set(new)
+    assert all(f.requests == 20 and f.flagged == (f.predicted_exposure == 0) for f in found)
+    assert [f.predicted_exposure for f in found] == sorted(f.predicted_exposure
+                                                           for f in found)
+    assert all(f.predicted_exposure <= f.requests for f in found)
