@@ -19,6 +19,7 @@ from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
 from reelgraph.api.routers import media as media_router
+from reelgraph.api.routers import ops as ops_router
 from reelgraph.api.routers import recommend as recommend_router
 from reelgraph.api.routers import registry as registry_router
 from reelgraph.api.routers import runs as runs_router
@@ -34,6 +35,7 @@ ROUTERS = (
     features_router.router,
     media_router.router,
     recommend_router.router,
+    ops_router.router,
 )
 
 DESCRIPTION = """\

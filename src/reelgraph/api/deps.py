@@ -23,6 +23,7 @@ from reelgraph.features import FeatureCatalog, feature_files_from_env
 from reelgraph.flows import EventLog, ModelRegistry, RunStore, Workspace
 from reelgraph.graph import Graph
 from reelgraph.media import MediaCatalog
+from reelgraph.ops import RecSysOps
 from reelgraph.serving import RecommendationService, ServingConfig
 
 T = TypeVar("T")
@@ -99,6 +100,11 @@ class Services:
 
         return self._once("recommender", open_, RecommendationService.close)
 
+    @property
+    def ops(self) -> RecSysOps:
+        """RecSysOps (monitors, incidents, replay, hotfixes) over the workspace."""
+        return self._once("ops", lambda: RecSysOps(self.workspace), lambda _: None)
+
     def close(self) -> None:
         """Close every opened service, newest first, then the graph if the app opened it."""
         with self._lock:
@@ -141,6 +147,10 @@ def get_feature_catalog(request: Request) -> FeatureCatalog:
 
 def get_media_catalog(request: Request) -> MediaCatalog:
     return services(request).media
+
+
+def get_ops(request: Request) -> RecSysOps:
+    return services(request).ops
 
 
 async def get_recommender(request: Request) -> RecommendationService:

@@ -9,7 +9,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup, TyperOption
 
-from reelgraph.cli import demo, features, graph, media, models, recsys, render, runs, serve
+from reelgraph.cli import demo, features, graph, media, models, ops, recsys, render, runs, serve
 from reelgraph.cli.session import Session
 from reelgraph.core import InvalidInput, ReelgraphError
 
@@ -82,6 +82,7 @@ app.add_typer(runs.events_app, name="events")
 app.add_typer(features.app, name="features")
 app.add_typer(media.app, name="media")
 app.add_typer(recsys.app, name="recsys")
+app.add_typer(ops.app, name="ops")
 
 
 @app.callback()

@@ -12,6 +12,7 @@ from reelgraph.serving.batch import BatchReport, score_to_parquet
 from reelgraph.serving.config import BATCH, ENVIRONMENTS, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import deployment_key
+from reelgraph.serving.hooks import AnswerRules, Impression, ImpressionSink
 from reelgraph.serving.service import RecommendationService, Served, Swap
 
 __all__ = [
@@ -19,8 +20,11 @@ __all__ = [
     "ENVIRONMENTS",
     "NEARLINE",
     "ONLINE",
+    "AnswerRules",
     "BatchReport",
     "Deployed",
+    "Impression",
+    "ImpressionSink",
     "RecommendationService",
     "Served",
     "ServingConfig",

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reelgraph.core import InvalidInput, NotFound, Unavailable
@@ -32,6 +32,7 @@ from reelgraph.recsys import (
 from reelgraph.serving.config import BATCH, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import record_deployment
+from reelgraph.serving.hooks import AnswerRules, Impression, ImpressionSink, new_request_id
 from reelgraph.serving.nearline import NearlineStore
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,12 @@ class Served:
     environment: str  # where the answer came from: online or nearline
     computed_at: float | None = None  # nearline: when it was precomputed (unix seconds)
     fallback: str | None = None  # why a nearline canvas was scored online instead
+    request_id: str = ""  # names the request in the impression log (``hooks``)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.recommendations.to_dict(), "environment": self.environment,
-                "computed_at": self.computed_at, "fallback": self.fallback}
+                "computed_at": self.computed_at, "fallback": self.fallback,
+                "request_id": self.request_id}
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ class Swap:
 
 class RecommendationService:
     def __init__(self, ws: Workspace, config: ServingConfig | None = None,
-                 online: OnlineStore | None = None) -> None:
+                 online: OnlineStore | None = None, impressions: ImpressionSink | None = None,
+                 rules: AnswerRules | None = None) -> None:
         self.ws = ws
         self.config = config or ServingConfig.load(ws.settings)
         UnifiedRecommender.limit_compute_threads(self.config.compute_threads)
@@ -72,6 +76,8 @@ class RecommendationService:
         self._watcher: threading.Thread | None = None
         self.swaps: list[Swap] = []
         self.precomputed_at: float | None = None
+        self.impressions = impressions  # hooks an operator plugs in (reelgraph.ops)
+        self.rules = rules
 
     # --- which version serves ---------------------------------------------------------------
 
@@ -94,16 +100,17 @@ class RecommendationService:
                 "train and promote one (`reelgraph recsys train --promote`), then retry")
         return deployed
 
-    def refresh(self, precompute: bool = True) -> Swap | None:
+    def refresh(self, precompute: bool = True, force: bool = False) -> Swap | None:
         """Swap in the newest version in the configured stage if another one is serving
-        (then precompute its nearline canvases). None when nothing changed."""
+        (then precompute its nearline canvases). None when nothing changed. ``force``:
+        load and index the version again even if it is serving (a redeploy)."""
         try:
             chosen = self.registry.version(self.config.model, None, self.config.stage)
         except NotFound:
             return None
         with self._swap_lock:
             previous = self._current
-            if previous is not None and previous.version == chosen.version:
+            if previous is not None and previous.version == chosen.version and not force:
                 return None
             started = time.perf_counter()
             recommender = UnifiedRecommender.from_registry(self.registry, chosen.model,
@@ -126,6 +133,39 @@ class RecommendationService:
                   item: str | int | None = None, query: str | None = None,
                   category: str | None = None, k: int = 10,
                   context: Mapping[str, Any] | None = None) -> Served:
+        if self.impressions is None and self.rules is None:
+            return self._answer(canvas, user, item, query, category, k, context)
+        started = time.perf_counter()
+        inputs = {"user": user, "item": item, "query": query, "category": category, "k": k}
+        request_id = new_request_id()
+        try:
+            served = self._answer(canvas, user, item, query, category, k, context)
+            rules: tuple[str, ...] = ()
+            if self.rules is not None:
+                items, rules = self.rules.apply(canvas, served.recommendations.items, k)
+                served = replace(served, recommendations=replace(served.recommendations,
+                                                                 items=items))
+            served = replace(served, request_id=request_id)
+        except Exception as exc:
+            self._log(Impression(request_id, canvas, inputs, dict(context or {}), None, None,
+                                 None, (), (), (time.perf_counter() - started) * 1e3, False,
+                                 f"{type(exc).__name__}: {exc}"))
+            raise
+        answer = served.recommendations
+        self._log(Impression(
+            request_id, canvas, inputs, dict(context or {}), answer.model_version,
+            served.environment, served.fallback, tuple(i for i, _ in answer.items),
+            tuple(s for _, s in answer.items), (time.perf_counter() - started) * 1e3,
+            answer.cold_start, None, rules))
+        return served
+
+    def _log(self, impression: Impression) -> None:
+        if self.impressions is not None:
+            self.impressions.record(impression)
+
+    def _answer(self, canvas: str, user: str | int | None, item: str | int | None,
+                query: str | None, category: str | None, k: int,
+                context: Mapping[str, Any] | None) -> Served:
         deployed = self.current  # one version for the whole request
         request = deployed.recommender.request(canvas, user=user, item=item, query=query,
                                                category=category, k=k, context=context)

@@ -1,0 +1,200 @@
+"""``reelgraph ops ...``: RecSysOps from the command line (monitors, checks, alerts,
+incidents, diagnosis, replay, and the hotfixes: rollback and rule overlays).
+
+Thin: each command opens the workspace, calls ``reelgraph.ops`` and renders with Rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reelgraph.cli import render
+from reelgraph.cli.session import current_user, session
+
+if TYPE_CHECKING:
+    from reelgraph.ops import RecSysOps
+
+app = typer.Typer(no_args_is_help=True,
+                  help="RecSysOps: monitors, checks, alerts, incidents, replay, hotfixes.")
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+Incident = Annotated[str | None, typer.Option("--incident",
+                                              help="Record the hotfix on this incident.")]
+
+
+@contextmanager
+def _ops(ctx: typer.Context) -> Iterator[RecSysOps]:
+    from reelgraph.ops import RecSysOps
+
+    with session(ctx).workspace() as ws:
+        yield RecSysOps(ws)
+
+
+@app.command()
+def monitors(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """List the monitors, what they watch and who owns them."""
+    with _ops(ctx) as ops:
+        found = [m.to_dict() for m in ops.monitors()]
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("monitor", "kind", "watches", "owner", "learned")
+    for m in found:
+        table.add_row(m["uri"], m["kind"], "\n".join(m["watches"]), m["owner"],
+                      "yes" if m["learned"] else "no")
+    render.console().print(table)
+
+
+@app.command()
+def check(ctx: typer.Context,
+          monitor: Annotated[list[str] | None, typer.Argument(help="Monitor URIs or names; "
+                                                                   "default: all.")] = None,
+          as_json: AsJson = False) -> None:
+    """Run the checks now (the window ending now); failures alert and open incidents."""
+    with _ops(ctx) as ops:
+        reports = [r.to_dict() for r in ops.check(monitors=monitor or None)]
+    if as_json:
+        render.echo_json(reports)
+        return
+    for r in reports:
+        state = "[green]passed[/]" if r["passed"] else f"[red]failed[/] -> {r['incident']}"
+        render.console().print(f"{escape(r['monitor'])}: {state}")
+        for line in r["failed"]:
+            render.console().print(f"  {escape(line)}")
+
+
+@app.command()
+def alerts(ctx: typer.Context,
+           owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
+           limit: int = 50, as_json: AsJson = False) -> None:
+    """The latest alerts, newest first."""
+    with _ops(ctx) as ops:
+        found = [a.to_dict() for a in ops.alerts(owner=owner, limit=limit)]
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("id", "severity", "monitor", "owner", "signal", "incident")
+    for a in found:
+        table.add_row(str(a["id"]), a["severity"], a["monitor"], a["owner"], a["signal"],
+                      a["incident"] or "")
+    render.console().print(table)
+
+
+@app.command()
+def incidents(ctx: typer.Context,
+              uri: Annotated[str | None, typer.Argument(help="Show this incident "
+                                                             "(URI or inc-N).")] = None,
+              on: Annotated[str | None, typer.Option(help="Open incidents on this node's "
+                                                          "lineage.")] = None,
+              status: Annotated[str | None, typer.Option(help="open, mitigated or "
+                                                              "resolved.")] = None,
+              as_json: AsJson = False) -> None:
+    """List incidents, show one with its timeline, or those on a node's lineage."""
+    with _ops(ctx) as ops:
+        if uri is not None:
+            found = ops.incidents.get(uri)
+            render.echo_json(found.to_dict(ops.incidents.timeline(found.uri)))
+            return
+        chosen = ops.incidents.on_path(on) if on else ops.incidents.all(status)
+        rows = [i.to_dict() for i in chosen]
+    if as_json:
+        render.echo_json(rows)
+        return
+    table = Table("incident", "status", "severity", "title", "affects")
+    for i in rows:
+        table.add_row(i["uri"], i["status"], i["severity"], i["title"],
+                      "\n".join(i["affects"]))
+    render.console().print(table)
+
+
+@app.command()
+def diagnose(ctx: typer.Context,
+             incident: Annotated[str, typer.Argument(help="URI or inc-N.")]) -> None:
+    """Inputs or model? Write the verdict, evidence and root-cause candidates on it."""
+    from reelgraph.ops import diagnose as run
+
+    with _ops(ctx) as ops:
+        render.echo_json(run(ops, ops.incidents.get(incident).uri).to_dict())
+
+
+@app.command()
+def replay(ctx: typer.Context,
+           request_id: Annotated[str, typer.Argument(help="A logged request's id.")]) -> None:
+    """Reproduce a logged answer in isolation (and cross inputs x model versions)."""
+    from reelgraph.ops import replay as run
+
+    with _ops(ctx) as ops:
+        report = run(ops, request_id)
+    render.echo_json(report.to_dict())
+    render.console().print("[green]identical[/]" if report.identical
+                           else "[red]differs[/]: the inputs changed or scoring is not "
+                                "deterministic")
+
+
+@app.command()
+def rollback(ctx: typer.Context, incident: Incident = None,
+             who: Annotated[str, typer.Option(help="Who rolls back.")] = "") -> None:
+    """Put the model's previous production version back (the server swaps it in)."""
+    from reelgraph.ops import rollback as run
+
+    with _ops(ctx) as ops:
+        version = run(ops, who or current_user(), incident)
+        render.console().print(f"{ops.model} v{version} is in production again")
+
+
+@app.command()
+def block(ctx: typer.Context,
+          item: Annotated[str, typer.Argument(help="The item id.")],
+          canvas: Annotated[str, typer.Option(help="A canvas, or * for all.")] = "*",
+          action: Annotated[str, typer.Option(help="block, pin or boost.")] = "block",
+          weight: Annotated[float, typer.Option(help="A boost's score bonus.")] = 1.0,
+          expires_in: Annotated[float | None, typer.Option(help="Seconds until it lapses.")
+                                ] = None,
+          incident: Incident = None, who: str = "") -> None:
+    """Block, pin or boost an item on a canvas (applied at serving, no retraining)."""
+    from reelgraph.ops import add_rule
+
+    with _ops(ctx) as ops:
+        rule = add_rule(ops, canvas, item, action, who or current_user(), expires_in,
+                        weight, incident)
+    render.console().print(f"rule {rule.id}: {action} {item} on {canvas}")
+
+
+@app.command()
+def unblock(ctx: typer.Context, rule: Annotated[int, typer.Argument(help="The rule id.")],
+            incident: Incident = None, who: str = "") -> None:
+    """Remove a rule (it stays in the audit)."""
+    from reelgraph.ops import remove_rule
+
+    with _ops(ctx) as ops:
+        remove_rule(ops, rule, who or current_user(), incident)
+    render.console().print(f"rule {rule} removed")
+
+
+@app.command()
+def launches(ctx: typer.Context,
+             hours: Annotated[float, typer.Option(help="Replay requests logged in the last "
+                                                       "this many hours.")] = 24.0,
+             sample: int = 300, as_json: AsJson = False) -> None:
+    """Items with no interactions yet: predicted exposure under the production model, the
+    neglected ones flagged, before they launch."""
+    import time
+
+    from reelgraph.ops import forecast
+
+    with _ops(ctx) as ops:
+        found = [f.to_dict() for f in forecast(ops, ops.impressions(time.time() - hours * 3600),
+                                               sample=sample)]
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("item", "predicted exposure", "requests", "flagged")
+    for f in found:
+        table.add_row(f["item"], str(f["predicted_exposure"]), str(f["requests"]),
+                      "[red]neglected[/]" if f["flagged"] else "")
+    render.console().print(table)

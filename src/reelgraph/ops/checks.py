@@ -1,0 +1,155 @@
+"""Checks: a window's observation against a reference learned from the reference's own
+variability, so a threshold generalises to faults nobody listed.
+
+``learn`` takes the observations of a reference period in time order. Its first half is
+pooled into the reference distributions (top scores, exposure per item, the "regular"
+items shown in every window); its second half calibrates: each of its windows is measured
+like a live one (scalars plus drift against the pool), and each signal's centre and spread
+are the median and a robust spread of those values. A live window fails a signal when it
+lies more than ``z`` spreads from the centre; a signal the reference could measure and the
+window cannot (its source is missing or unreadable) fails too. Spreads have a floor, so a
+signal constant in the reference (no errors, no schema change) still tolerates noise below
+it, and ``z`` is set for at most one false alarm per simulated month
+(``benchmarks/recsysops.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from reelgraph.core import InvalidInput
+from reelgraph.ops.signals import Observation, exposure_drift, score_drift
+
+Z = 6.0  # spreads from the centre that fail a signal
+CRITICAL_Z = 3 * Z
+REGULAR_MIN = 5  # exposures per window an item needs in every pooled window to be "regular"
+SCORE_SAMPLE = 20_000
+# the smallest spread per signal, by unit: counts tolerate one, shares and statistics 1e-3
+COUNT_SIGNALS = ("requests", "rows", "partitions", "plays_joined", "vanished_items")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    center: float
+    spread: float
+
+    def z(self, value: float) -> float:
+        return (value - self.center) / self.spread
+
+    def to_dict(self) -> dict[str, float]:
+        return {"center": self.center, "spread": self.spread}
+
+
+@dataclass(frozen=True)
+class Finding:
+    signal: str
+    value: float | None
+    z: float | None
+    passed: bool
+    severity: str | None  # warning or critical when failed
+    message: str
+
+
+@dataclass
+class Reference:
+    thresholds: dict[str, Threshold]
+    scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    exposure: Counter[str] = field(default_factory=Counter)
+    regulars: frozenset[str] = frozenset()
+    z: float = Z
+    lagged: bool = False  # learned with drift against a lagged window (``check`` needs it)
+
+    def measure(self, observation: Observation, lagged: Observation | None = None
+                ) -> dict[str, float]:
+        """The observation's scalars plus its drift against the window ``lag`` before it
+        (``lagged``; slow drift then stays small, a sudden change does not), or against
+        the reference's pools without one."""
+        values = dict(observation.scalars)
+        if lagged is not None and len(lagged.scores) < 5:  # too little to compare with
+            lagged = None
+        scores = lagged.scores if lagged is not None else self.scores
+        exposure = lagged.exposure if lagged is not None else self.exposure
+        if len(scores):
+            values["score_ks"] = score_drift(observation.scores, scores)
+        if exposure:
+            values["exposure_js"] = exposure_drift(observation.exposure, exposure)
+        if self.exposure:
+            values["vanished_items"] = float(sum(1 for i in self.regulars
+                                                 if observation.exposure.get(i, 0) == 0))
+        return values
+
+    def check(self, observation: Observation, lagged: Observation | None = None
+              ) -> list[Finding]:
+        if observation.error is not None:
+            return [Finding("source", None, None, False, "critical",
+                            f"the source could not be read: {observation.error}")]
+        usable = self.lagged and lagged is not None and lagged.error is None
+        values = self.measure(observation, lagged if usable else None)
+        found = []
+        for name, threshold in sorted(self.thresholds.items()):
+            value = values.get(name, float("nan"))
+            if not math.isfinite(value):
+                found.append(Finding(name, None, None, False, "warning",
+                                     f"{name} is not measurable in this window (the "
+                                     f"reference had {threshold.center:.4g})"))
+                continue
+            z = threshold.z(value)
+            failed = abs(z) > self.z
+            severity = None if not failed else "critical" if abs(z) > 3 * self.z else "warning"
+            found.append(Finding(
+                name, value, z, not failed, severity,
+                f"{name} = {value:.4g}, reference {threshold.center:.4g} ± "
+                f"{threshold.spread:.2g} (z = {z:+.1f})"))
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"thresholds": {k: t.to_dict() for k, t in self.thresholds.items()},
+                "scores": self.scores, "exposure": dict(self.exposure),
+                "regulars": sorted(self.regulars), "z": self.z, "lagged": self.lagged}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reference:
+        return cls({k: Threshold(**t) for k, t in data["thresholds"].items()},
+                   np.asarray(data["scores"]), Counter(data["exposure"]),
+                   frozenset(data["regulars"]), float(data["z"]), bool(data["lagged"]))
+
+
+def _spread(values: np.ndarray, name: str) -> float:
+    median = float(np.median(values))
+    mad = 1.4826 * float(np.median(np.abs(values - median)))
+    floor = 1.0 if name in COUNT_SIGNALS else 1e-3
+    return max(mad, float(values.std()), 0.05 * abs(median), floor)
+
+
+def learn(observations: Sequence[Observation], z: float = Z, lag: int = 0) -> Reference:
+    """A reference from a period's observations in time order, equally spaced (at least
+    four); ``lag``: drift is measured against the observation that many steps earlier."""
+    usable = [o for o in observations if o.error is None]
+    if len(usable) < 4:
+        raise InvalidInput(f"{len(usable)} readable reference windows are too few to learn "
+                           "thresholds from", "give a reference period of at least four windows")
+    pool, calibration = usable[:len(usable) // 2], usable[len(usable) // 2:]
+    scores = np.concatenate([o.scores for o in pool]) if pool else np.empty(0)
+    if len(scores) > SCORE_SAMPLE:
+        scores = np.random.default_rng(0).choice(scores, SCORE_SAMPLE, replace=False)
+    exposure: Counter[str] = Counter()
+    for o in pool:
+        exposure.update(o.exposure)
+    regulars = frozenset(i for i in exposure
+                         if all(o.exposure.get(i, 0) >= REGULAR_MIN for o in pool))
+    reference = Reference({}, scores, exposure, regulars, z, lag > 0)
+    half = len(usable) // 2
+    measured = [reference.measure(o, usable[half + i - lag] if lag and half + i >= lag
+                                  else None) for i, o in enumerate(calibration)]
+    for name in sorted({n for m in measured for n in m}):
+        values = np.array([m.get(name, float("nan")) for m in measured], float)
+        if len(values) >= 2 and np.isfinite(values).all():  # measurable in every window
+            reference.thresholds[name] = Threshold(float(np.median(values)),
+                                                   _spread(values, name))
+    return reference

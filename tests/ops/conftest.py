@@ -1,0 +1,81 @@
+"""A served recommender with RecSysOps plugged in: two briefly trained versions of the
+ml-latest-small slice in a real registry, the impression log and rule overlay on the
+service, and a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from recsys_samples import SMALL_CONFIG, small_dataset
+from serving_samples import register
+
+from reelgraph.core import Settings
+from reelgraph.features.online import open_online_store
+from reelgraph.flows import Workspace
+from reelgraph.ops import ImpressionLog, Overlay, RecSysOps
+from reelgraph.recsys import UnifiedRecommender
+from reelgraph.recsys.experiment import fit, prepare
+from reelgraph.recsys.hyperparameters import TrainConfig
+from reelgraph.serving import RecommendationService, ServingConfig
+
+ONLINE_EVERYWHERE = {c: "online" for c in ("related", "category", "search", "notifications")}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_767_225_600.0  # 2026-01-01
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def recommenders() -> tuple[UnifiedRecommender, UnifiedRecommender]:
+    dataset = small_dataset()
+    prepared = prepare(dataset, SMALL_CONFIG)
+    first = fit(prepared, SMALL_CONFIG).recommender
+    second = fit(prepared, replace(SMALL_CONFIG, train=TrainConfig(epochs=1, negatives=512,
+                                                                   seed=1))).recommender
+    return first, second
+
+
+@dataclass
+class Served:
+    ws: Workspace
+    ops: RecSysOps
+    service: RecommendationService
+    log: ImpressionLog
+    overlay: Overlay
+    clock: Clock
+    bundles: Path
+    recommenders: tuple[UnifiedRecommender, UnifiedRecommender]
+
+    def user(self) -> str:
+        model = self.recommenders[0]
+        return model.vocabulary.user_ids[int(model.known_users.argmax())]
+
+
+@pytest.fixture
+def served(tmp_path: Path, recommenders: tuple[UnifiedRecommender, UnifiedRecommender]
+           ) -> Iterator[Served]:
+    clock = Clock()
+    with Workspace.open(Settings.load(home=str(tmp_path / "home"), database_url="")) as ws:
+        register(ws, recommenders[0], tmp_path / "bundles")
+        ops = RecSysOps(ws, clock=clock)
+        assert ops.impressions_root is not None
+        log = ImpressionLog(ops.impressions_root, clock=clock, flush_s=0.05)
+        overlay = Overlay(ops.store, clock=clock, reload_s=0.0)
+        online = open_online_store(f"sqlite:///{tmp_path / 'online.db'}")
+        service = RecommendationService(ws, ServingConfig(environments=ONLINE_EVERYWHERE),
+                                        online, impressions=log, rules=overlay)
+        service.refresh(precompute=False)
+        try:
+            yield Served(ws, ops, service, log, overlay, clock, tmp_path / "bundles",
+                         recommenders)
+        finally:
+            log.close()
+            service.close()
+            online.close()

@@ -1,0 +1,69 @@
+"""``reelgraph ops ...`` and ``/api/v1/ops``: listings, writes behind the token, and one-line
+errors / 404s for unknown requests, incidents, monitors and rules (nothing is stored)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_harness import Cli
+from fastapi.testclient import TestClient
+
+from reelgraph.api import create_app
+from reelgraph.core import Settings
+from reelgraph.flows import Workspace
+from reelgraph.ops import RecSysOps
+
+TOKEN = "ops-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_cli_lists_and_refuses_unknown_ids_in_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "home", f"sqlite:///{tmp_path / 'db.sqlite'}", ("ops",))
+    assert cli.json("monitors") == []
+    assert cli.json("incidents") == []
+    assert "no logged request 'nope'" in cli.fails("replay", "nope")
+    assert "no incident inc-7" in cli.fails("incidents", "inc-7")
+    assert "unknown rule action" in cli.fails("block", "1", "--action", "bury")
+    assert "no active rule 3" in cli.fails("unblock", "3")
+    assert "no model" in cli.fails("rollback", "--who", "me")
+    with Workspace.open(Settings.load(home=str(tmp_path / "home"),
+                                      database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+                        ) as ws:
+        assert RecSysOps(ws).store.rules() == []  # the refused rule stored nothing
+    assert "rule 1: pin 5 on related" in cli.ok("block", "5", "--canvas", "related",
+                                                 "--action", "pin").stdout
+
+
+def test_api_reads_writes_and_404s(tmp_path: Path) -> None:
+    settings = Settings.load(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'g.db'}",
+                             api_token=TOKEN)
+    with Workspace.open(settings) as ws, TestClient(create_app(settings, ws.graph)) as c:
+        assert c.get("/api/v1/ops/monitors").json() == {"monitors": []}
+        missing = c.get("/api/v1/ops/replay/nope")
+        assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
+        assert c.get("/api/v1/ops/incidents/inc-3").status_code == 404
+        rule = {"item": "7", "canvas": "category", "action": "block", "who": "ana"}
+        assert c.post("/api/v1/ops/rules", json=rule).status_code == 401
+        bad = c.post("/api/v1/ops/rules", headers=AUTH, json={**rule, "action": "bury"})
+        assert bad.status_code == 422 and "block, pin, boost" in bad.json()["fix"]
+        made = c.post("/api/v1/ops/rules", headers=AUTH, json=rule)
+        assert made.status_code == 201 and made.json()["action"] == "block"
+        gone = c.delete(f"/api/v1/ops/rules/{made.json()['id']}?who=ana", headers=AUTH)
+        assert gone.json() == {"removed": made.json()["id"]}
+        again = c.delete(f"/api/v1/ops/rules/{made.json()['id']}?who=ana", headers=AUTH)
+        assert again.status_code == 404
+        assert c.post("/api/v1/ops/rollback", headers=AUTH,
+                      json={"who": "ana"}).status_code == 404  # no model registered
+        assert "/api/v1/ops/replay/{request_id}" in c.get("/openapi.json").json()["paths"]
+
+
+def test_the_checks_run_as_a_flow_on_the_paved_road(tmp_path: Path) -> None:
+    from reelgraph.flows import Runner
+    from reelgraph.ops.schedule import checks
+
+    assert {t.kind for t in checks.triggers} == {"schedule", "dataset"}
+    settings = Settings.load(home=str(tmp_path / "home"), database_url="")
+    with Workspace.open(settings) as ws:
+        run = Runner(ws).run(checks)
+        assert run.status == "succeeded", run.error
+        assert ws.load(run.id, "run_checks") == []  # no monitor learned yet
