@@ -44,8 +44,8 @@ import torch
 
 from machine import versions as package_versions
 from reelgraph.recsys import ExperimentConfig, ExperimentResult, load_movielens, run_experiment
-from reelgraph.recsys.compare import overall, paired_bootstrap
 from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.compare import overall, paired_bootstrap
 from reelgraph.recsys.items import HALF_LIVES_DAYS
 from reelgraph.recsys.metrics import METRICS
 

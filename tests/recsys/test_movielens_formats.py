@@ -52,15 +52,15 @@ def test_ml_10m_tags_are_a_timed_log(tmp_path: Path) -> None:
 def test_broken_dat_files_name_the_problem(tmp_path: Path) -> None:
     folder = _write_dat(tmp_path / "ml-1m", "utf-8")
     (folder / "movies.dat").write_text("1::Toy Story (1995)\n")
-    with pytest.raises(InvalidInput, match="line 1 .* not 3"):
+    with pytest.raises(InvalidInput, match=r"line 1 .* not 3"):
         load_movielens(folder)
     (folder / "movies.dat").write_text(MOVIES_1M)
     (folder / "ratings.dat").write_text("1::1::five::978300760\n")
-    with pytest.raises(InvalidInput, match="not in the MovieLens .dat format"):
+    with pytest.raises(InvalidInput, match=r"not in the MovieLens \.dat format"):
         load_movielens(folder)
     (folder / "ratings.dat").write_text(RATINGS)
     (folder / "movies.dat").unlink()
-    with pytest.raises(NotFound, match="movies.dat"):
+    with pytest.raises(NotFound, match=r"movies\.dat"):
         build_dataset(MovieLensDat(folder))
 
 
@@ -85,5 +85,5 @@ def test_ml_20m_25m_32m_csvs(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_movielens_files(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="ratings.dat and movies.dat"):
+    with pytest.raises(InvalidInput, match=r"ratings\.dat and movies\.dat"):
         load_movielens(tmp_path)

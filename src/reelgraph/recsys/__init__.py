@@ -10,6 +10,7 @@ it per canvas with single-task twins and classical baselines, and the training f
 use, not with this package.
 """
 
+from reelgraph.recsys.affinity import AffinityReport, measure_affinity, store_affinity
 from reelgraph.recsys.canvases import CANVASES, Canvas
 from reelgraph.recsys.data import Dataset, TableFiles, build_dataset, load_movielens
 from reelgraph.recsys.experiment import ExperimentConfig, ExperimentResult, run_experiment
@@ -21,6 +22,7 @@ from reelgraph.recsys.tasks import TaskConfig, build_tasks
 __all__ = [
     "CANVASES",
     "MODEL",
+    "AffinityReport",
     "Canvas",
     "Dataset",
     "ExperimentConfig",
@@ -33,6 +35,8 @@ __all__ = [
     "build_dataset",
     "build_tasks",
     "load_movielens",
+    "measure_affinity",
     "run_experiment",
+    "store_affinity",
     "train_and_register",
 ]

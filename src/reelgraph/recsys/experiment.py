@@ -28,7 +28,7 @@ from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.data import Dataset
 from reelgraph.recsys.evaluation import Scorer, per_request, summary
 from reelgraph.recsys.hyperparameters import TrainConfig
-from reelgraph.recsys.items import ItemFeatures
+from reelgraph.recsys.items import ItemFeatures, PriorConfig
 from reelgraph.recsys.recommender import UnifiedRecommender, Vocabulary
 from reelgraph.recsys.split import TimeSplit
 from reelgraph.recsys.tasks import TaskConfig, Tasks, build_tasks
@@ -54,6 +54,7 @@ class ExperimentConfig:
     validation: float = 0.2  # the training period's last share that picks the epoch; 0: off
     ease_l2: float = 200.0
     ease_max_items: int = 5000
+    prior_rank: int = 128  # the network corrects EASE's factored scores; 0: no prior
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
         validation = prepare(before(dataset, split.cutoff),
                              replace(config, holdout=config.validation, validation=0.0),
                              item_vectors)
+    prior = PriorConfig(config.prior_rank, config.ease_l2, config.ease_max_items)
     return Prepared(tasks, ItemFeatures.build(dataset.catalog, split.cutoff, encoder,
-                                              item_vectors, tasks.timeline), encoder,
+                                              item_vectors, tasks.timeline, prior), encoder,
                     validation)
 
 
@@ -146,8 +148,10 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         n_tags=items.n_tags, dim=config.dim, buckets=config.buckets, history=config.history,
         vector_dim=0 if items.vectors is None else items.vectors.shape[1],
         popularity_dim=0 if items.popularity is None else items.popularity.shape[1],
-        text_dim=config.text_dim)
+        text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank)
     net = UnifiedNet(model_config)
+    if items.prior is not None:
+        net.set_prior(*items.prior)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
                            config.history, dataset.n_items)
     vocabulary = Vocabulary(dataset.item_ids, dataset.user_ids,

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from reelgraph.core.database import write_connection
 
 _HERE = Path(__file__).resolve().parent
-_PACKAGES = ("graph", "flows", "features", "media")
+_PACKAGES = ("graph", "flows", "features", "media", "recsys")
 
 
 def config() -> Config:

@@ -47,8 +47,8 @@ def _fields(path: Path, count: int, free: int) -> list[list[str]]:
                                f"fields, not {count}",
                                "give the .dat files of MovieLens 1M or 10M unchanged")
         tail = count - free - 1
-        rows.append(parts[:free] + [SEPARATOR.join(parts[free:len(parts) - tail])]
-                    + parts[len(parts) - tail:])
+        end = len(parts) - tail
+        rows.append([*parts[:free], SEPARATOR.join(parts[free:end]), *parts[end:]])
     return rows
 
 
