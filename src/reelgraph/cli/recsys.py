@@ -161,6 +161,33 @@ def recommend(
 
 
 @app.command()
+def interact(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="Who did it.")],
+    item: Annotated[str, typer.Argument(help="What they watched, rated, ...")],
+    time: Annotated[float | None, typer.Option(help="When, unix seconds (default now).")
+                    ] = None,
+    event: str = "interaction",
+    value: Annotated[float | None, typer.Option(help="E.g. a rating.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Log an interaction; the member's next recommendations reflect it (no retraining)."""
+    from reelgraph.recsys import InteractionLog
+
+    with session(ctx).workspace() as ws:
+        log = InteractionLog(settings=ws.settings)
+        try:
+            found = log.append(user, item, time, event, value)
+        finally:
+            log.close()
+    if as_json:
+        render.echo_json(found.to_dict())
+        return
+    render.console().print(f"logged {escape(found.event)} of item {escape(found.item)} by "
+                           f"user {escape(found.user)} at {found.time}")
+
+
+@app.command()
 def precompute(
     ctx: typer.Context,
     canvas: Annotated[list[str] | None, typer.Option(

@@ -15,6 +15,7 @@ from reelgraph.recsys.canvases import CANVASES, Canvas
 from reelgraph.recsys.data import Dataset, TableFiles, build_dataset, load_movielens
 from reelgraph.recsys.experiment import ExperimentConfig, ExperimentResult, run_experiment
 from reelgraph.recsys.flow import MODEL, train_and_register
+from reelgraph.recsys.interactions import Interaction, InteractionLog
 from reelgraph.recsys.recommender import Recommendations, UnifiedRecommender
 from reelgraph.recsys.split import TimeSplit
 from reelgraph.recsys.tasks import TaskConfig, build_tasks
@@ -27,6 +28,8 @@ __all__ = [
     "Dataset",
     "ExperimentConfig",
     "ExperimentResult",
+    "Interaction",
+    "InteractionLog",
     "Recommendations",
     "TableFiles",
     "TaskConfig",

@@ -13,7 +13,6 @@ answer reflects them without retraining.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -66,10 +65,12 @@ class InteractionLog(MetadataStore):
     def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(url or (settings or Settings.load()).metadata_url)
 
-    def append(self, user: str | int, item: str | int, time: int | float,
+    def append(self, user: str | int, item: str | int, time: int | float | None = None,
                event: str = DEFAULT_EVENT, value: float | None = None) -> Interaction:
-        """Log one interaction (checked first; nothing is written when it is refused)."""
-        found = checked(user, item, time, event, value)
+        """Log one interaction at ``time`` (unix seconds, default now); checked first, so
+        nothing is written when it is refused."""
+        found = checked(user, item, now_us() // 1_000_000 if time is None else time, event,
+                        value)
         with write_connection(self.engine) as conn, conn.begin():
             conn.execute(text("INSERT INTO rg_interaction (user_id, item_id, time, event, "
                               "value, created_at) VALUES (:u, :i, :t, :e, :v, :at)"),
@@ -91,6 +92,3 @@ class InteractionLog(MetadataStore):
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT COUNT(*) FROM rg_interaction")).scalar() or 0)
 
-
-def items_and_times(events: Sequence[Interaction]) -> tuple[list[str], list[int]]:
-    return [e.item for e in events], [e.time for e in events]

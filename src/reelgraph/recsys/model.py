@@ -67,6 +67,9 @@ def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torc
 
 
 class UnifiedNet(nn.Module):
+    prior_left: torch.Tensor  # buffers (items, prior_rank), with ``prior_rank`` only
+    prior_right: torch.Tensor
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config

@@ -34,8 +34,11 @@ class Deployed:
         return self.recommender.model_version
 
     def answer_online(self, request: Request) -> Recommendations:
-        """Score one request now: its request vector's nearest items in the index."""
+        """Score one request now: its request vector's nearest items in the index (a
+        request with events newer than the model: by full ranking over its own history)."""
         recommender = self.recommender
+        if request.timeline is not None:
+            return recommender.answer(request)
         scorer = recommender.scorer
         with torch.no_grad():
             left = recommender.net.request_side(scorer.featurize(request.requests),
