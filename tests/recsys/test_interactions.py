@@ -31,6 +31,7 @@ def test_append_and_read_back_in_time_order(log: InteractionLog) -> None:
     assert [e.item for e in log.recent("42", limit=1)] == ["7"]  # the latest
     assert log.recent("nobody") == []
     assert log.append("44", "1").time > 1_700_000_000  # default: now
+    assert log.forget("42") == 2 and log.recent("42") == [] and log.count() == 2
 
 
 @pytest.mark.parametrize(("fields", "problem"), [

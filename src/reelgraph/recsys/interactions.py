@@ -88,6 +88,13 @@ class InteractionLog(MetadataStore):
                      "LIMIT :n"), {"u": str(user), "s": since, "n": limit}).all()
         return [Interaction(r[0], r[1], int(r[2]), r[3], r[4]) for r in reversed(rows)]
 
+    def forget(self, user: str | int) -> int:
+        """Delete every interaction of ``user`` (how many there were)."""
+        with write_connection(self.engine) as conn, conn.begin():
+            done = conn.execute(text("DELETE FROM rg_interaction WHERE user_id = :u"),
+                                {"u": str(user)})
+        return int(done.rowcount)
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(text("SELECT COUNT(*) FROM rg_interaction")).scalar() or 0)
