@@ -134,10 +134,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3,
                         help="model seeds to average over (same test requests)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--validation", type=float, default=ExperimentConfig().validation,
+                        help="the training period's share that picks the epoch count; 0: "
+                             "train --epochs straight away (half the time)")
+    parser.add_argument("--single-task", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train the four single-task twins per seed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     base = ExperimentConfig()
-    config = replace(base, dim=args.dim, train=replace(base.train, epochs=args.epochs))
+    config = replace(base, dim=args.dim, validation=args.validation,
+                     train=replace(base.train, epochs=args.epochs))
 
     results: dict[str, Any] = {}
     started = time.perf_counter()
@@ -145,7 +151,8 @@ def main() -> None:
         began = time.perf_counter()
         dataset = load_movielens(DATASETS[name])
         experiments = [run_experiment(dataset, replace(config, train=replace(config.train,
-                                                                              seed=seed)))
+                                                                              seed=seed)),
+                                      single_task=args.single_task)
                        for seed in range(args.seeds)]
         runs = [e.to_dict() for e in experiments]
         result = {**runs[0], **averaged(runs), "seeds": args.seeds}
@@ -196,7 +203,9 @@ def main() -> None:
                    "popularity_half_lives_days": list(HALF_LIVES_DAYS), "max_train_per_canvas":
                    config.tasks.max_train, "max_test_requests": config.tasks.max_eval,
                    "ease_l2": config.ease_l2, "ease_max_items": config.ease_max_items,
-                   "seeds": args.seeds, "torch_threads": args.threads},
+                   "seeds": args.seeds, "torch_threads": args.threads,
+                   "single_task": args.single_task, "prior_rank": config.prior_rank},
+        "load_average": os.getloadavg(),
         "datasets": results,
         "total_s": round(total, 1),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),

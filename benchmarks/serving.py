@@ -114,12 +114,14 @@ Inputs = dict[str, Any]  # one request's body (without canvas and k)
 # -- the model --------------------------------------------------------------------------
 
 
-def prepare_home(home: Path, epochs: int, seed: int) -> dict[str, Any]:
+def prepare_home(home: Path, epochs: int, seed: int, max_train: int = 25_000
+                 ) -> dict[str, Any]:
     """Train and register the model in ``home`` (memoized by the flow's cache) and make it
     the production version."""
     started = time.perf_counter()
     with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
-        outcome = train_and_register(ws, DATA, epochs=epochs, seed=seed, who=WHO)
+        outcome = train_and_register(ws, DATA, epochs=epochs, seed=seed, who=WHO,
+                                     max_train=max_train)
         version = outcome.version
         registry = ModelRegistry(ws)
         stage = registry.version(MODEL, version.version).stage
@@ -824,6 +826,8 @@ def main() -> None:
                              "them; a number: OMP_NUM_THREADS for the server)")
     parser.add_argument("--fresh-users", type=int, default=200,
                         help="users per nearline canvas for the fresh-history timing")
+    parser.add_argument("--max-train", type=int, default=25_000,
+                        help="training examples per canvas (latency does not depend on it)")
     parser.add_argument("--only-fresh", action="store_true",
                         help="time fresh histories only (serving_fresh.json)")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -840,7 +844,7 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / "serving.toml").unlink(missing_ok=True)  # the defaults: server and in process
-    model = prepare_home(home, args.epochs, 0)
+    model = prepare_home(home, args.epochs, 0, args.max_train)
     print(f"model: {MODEL}@{model['version']} in production ({model['prepare_seconds']} s "
           "to train or reuse)", flush=True)
     if args.only_fresh:
