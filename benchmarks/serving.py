@@ -131,8 +131,8 @@ def prepare_home(home: Path, epochs: int, seed: int, max_train: int = 25_000
             registry.promote(MODEL, version.version, "production", who=WHO)
     return {"version": version.version, "run": outcome.run.id,
             "prepare_seconds": round(time.perf_counter() - started, 1),
-            "flow_params": {"epochs": epochs, "seed": seed,
-                            "other params": "the flow's defaults (dim 32, max_train 25,000)"}}
+            "flow_params": {"epochs": epochs, "seed": seed, "max_train": max_train,
+                            "other params": "the flow's defaults (dim 32)"}}
 
 
 # -- the inputs -------------------------------------------------------------------------
