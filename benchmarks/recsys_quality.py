@@ -7,8 +7,13 @@ canvas allows, for
 
 - ``unified``: one network trained on all four canvases' examples at once;
 - ``single_task``: the same architecture trained on that canvas's examples only;
-- ``popularity``; ``ease`` (EASE, Steck 2019; related, category and notifications);
+- ``popularity``; ``recent_popularity`` (the most popular items of the 7 days before the
+  cut-off) and ``ease`` (EASE, Steck 2019) on related, category and notifications;
   ``fuzzy`` (rapidfuzz title matching; search).
+
+Networks are averaged over ``--seeds``; the unified model is compared with every other
+model per canvas by a paired bootstrap interval over test requests (``recsys.compare``):
+win, tie (the interval holds 0) or loss.
 
 Also the unified model's parameters and training time against the sum of the four
 single-task models'. See ``reelgraph.recsys`` for how examples are made (no future leakage)
@@ -17,8 +22,9 @@ and ``reelgraph.recsys.queries`` for the search queries' noise model.
     python benchmarks/recsys_quality.py                 # ~15 minutes on 2 busy cores
     python benchmarks/recsys_quality.py --seeds 1 --datasets ml-100k
 
-Goal (issue 6): the unified model at least matches each single-task model on every canvas
-and beats popularity and EASE on the personalized canvases.
+Goal (issue 17): the unified model wins or ties against its single-task twin, EASE and
+recent popularity on every personalized canvas, and fuzzy matching on search (with
+Recall@10 >= 0.9).
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ import numpy as np
 import torch
 
 from machine import versions as package_versions
-from reelgraph.recsys import ExperimentConfig, load_movielens, run_experiment
+from reelgraph.recsys import ExperimentConfig, ExperimentResult, load_movielens, run_experiment
 from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.compare import overall, paired_bootstrap
 from reelgraph.recsys.items import HALF_LIVES_DAYS
 from reelgraph.recsys.metrics import METRICS
 
@@ -48,21 +55,25 @@ DATASETS = {
     "ml-latest-small": HERE.parent / "examples" / "data" / "ml-latest-small",
     "ml-100k": HERE.parent.parent / "shared" / "data" / "movielens" / "ml-100k",
 }
-MODELS = ("unified", "single_task", "popularity", "ease", "fuzzy")
-PERSONALIZED = ("category", "notifications")
+MODELS = ("unified", "single_task", "popularity", "recent_popularity", "ease", "fuzzy")
+COMPARED = "ndcg@10"
 
 
-def verdicts(metrics: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, bool]]:
-    """Per canvas, by NDCG@10: does unified match single-task (within 2% relative), and
-    beat popularity and EASE (personalized canvases)?"""
-    found: dict[str, dict[str, bool]] = {}
-    for canvas, by_model in metrics.items():
-        unified = by_model["unified"]["ndcg@10"]
-        found[canvas] = {"matches_single_task":
-                         unified >= 0.98 * by_model["single_task"]["ndcg@10"]}
-        if canvas in PERSONALIZED:
-            for baseline in ("popularity", "ease"):
-                found[canvas][f"beats_{baseline}"] = unified > by_model[baseline]["ndcg@10"]
+def comparisons(runs: list[ExperimentResult]) -> dict[str, dict[str, Any]]:
+    """Per canvas: the unified model against every other model, by NDCG@10 per test
+    request (each network's per-request value averaged over the seeds first), as a paired
+    bootstrap interval of the difference with its verdict, and one verdict for the canvas
+    (a loss to any is a loss, a win needs every one)."""
+    def mean_over_seeds(canvas: str, model: str) -> np.ndarray:
+        return np.mean([r.per_request[canvas][model][COMPARED] for r in runs], axis=0)
+
+    found: dict[str, dict[str, Any]] = {}
+    for canvas, by_model in runs[0].per_request.items():
+        unified = mean_over_seeds(canvas, "unified")
+        versus = {model: paired_bootstrap(unified, mean_over_seeds(canvas, model)).to_dict()
+                  for model in MODELS[1:] if model in by_model}
+        found[canvas] = {"metric": COMPARED, "versus": versus,
+                         "verdict": overall(str(v["verdict"]) for v in versus.values())}
     return found
 
 
@@ -123,31 +134,40 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3,
                         help="model seeds to average over (same test requests)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--validation", type=float, default=ExperimentConfig().validation,
+                        help="the training period's share that picks the epoch count; 0: "
+                             "train --epochs straight away (half the time)")
+    parser.add_argument("--single-task", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train the four single-task twins per seed")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     base = ExperimentConfig()
-    config = replace(base, dim=args.dim, train=replace(base.train, epochs=args.epochs))
+    config = replace(base, dim=args.dim, validation=args.validation,
+                     train=replace(base.train, epochs=args.epochs))
 
     results: dict[str, Any] = {}
     started = time.perf_counter()
     for name in args.datasets:
         began = time.perf_counter()
         dataset = load_movielens(DATASETS[name])
-        runs = [run_experiment(dataset, replace(config, train=replace(config.train, seed=seed)))
-                .to_dict()
-                for seed in range(args.seeds)]
+        experiments = [run_experiment(dataset, replace(config, train=replace(config.train,
+                                                                              seed=seed)),
+                                      single_task=args.single_task)
+                       for seed in range(args.seeds)]
+        runs = [e.to_dict() for e in experiments]
         result = {**runs[0], **averaged(runs), "seeds": args.seeds}
-        result["verdicts"] = verdicts(result["metrics"])
+        result["comparisons"] = comparisons(experiments)
         result["wall_s"] = round(time.perf_counter() - began, 1)
         results[name] = result
         table(name, result)
     total = time.perf_counter() - started
-    print(f"\nverdicts by NDCG@10 (unified vs single-task within 2%, vs baselines on "
-          f"{', '.join(PERSONALIZED)}):")
+    print(f"\nunified minus each model, {COMPARED} per test request: mean [95% paired "
+          "bootstrap interval] verdict")
     for name, result in results.items():
-        for canvas, checks in result["verdicts"].items():
-            shown = ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in checks.items())
-            print(f"  {name:<16}{canvas:<15}{shown}")
+        for canvas, compared in result["comparisons"].items():
+            shown = "  ".join(f"{model} {v['mean']:+.4f} [{v['low']:+.4f}, {v['high']:+.4f}] "
+                              f"{v['verdict']}" for model, v in compared["versus"].items())
+            print(f"  {name:<16}{canvas:<14}{compared['verdict'].upper():<5} {shown}")
     print(f"total {total:.0f} s")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +175,8 @@ def main() -> None:
         "benchmark": "recsys_quality",
         "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "question": "per canvas, does one unified multi-task model match one model per "
-                    "canvas, and beat popularity, EASE and fuzzy title matching?",
+                    "canvas, and beat popularity, recent popularity, EASE and fuzzy title "
+                    "matching?",
         "method": "metrics are means over --seeds model seeds (metrics_std: their "
                   "standard deviation; the test requests stay the same); global time "
                   "split (last 20% of interactions held out); test requests "
@@ -166,7 +187,13 @@ def main() -> None:
                   "architecture and training settings; each network's epoch count (at "
                   "most config.epochs) is the best on a validation split of the training "
                   "period (its last config.validation share), then it is retrained on the "
-                  "whole training period (models.*.validation_ndcg@10: per epoch)",
+                  "whole training period (models.*.validation_ndcg@10: per epoch); "
+                  "recent_popularity: the most popular items of the 7 days before the "
+                  "cut-off; comparisons: unified minus each model in NDCG@10 per test "
+                  "request (networks averaged over the seeds first), mean and 95% paired "
+                  "bootstrap interval over test requests (2000 resamples); win: the "
+                  "interval is above 0, loss: below 0, tie: it holds 0; a canvas's verdict "
+                  "is a loss if any comparison is, a win if every one is",
         "config": {"epochs": config.train.epochs, "validation": config.validation,
                    "dim": config.dim, "text_dim": config.text_dim, "lr": config.train.lr,
                    "lr_decay": config.train.lr_decay,
@@ -176,7 +203,9 @@ def main() -> None:
                    "popularity_half_lives_days": list(HALF_LIVES_DAYS), "max_train_per_canvas":
                    config.tasks.max_train, "max_test_requests": config.tasks.max_eval,
                    "ease_l2": config.ease_l2, "ease_max_items": config.ease_max_items,
-                   "seeds": args.seeds, "torch_threads": args.threads},
+                   "seeds": args.seeds, "torch_threads": args.threads,
+                   "single_task": args.single_task, "prior_rank": config.prior_rank},
+        "load_average": os.getloadavg(),
         "datasets": results,
         "total_s": round(total, 1),
         "machine": {"platform": platform.platform(), "processor": platform.processor(),

@@ -32,7 +32,15 @@ under a bounded load. One run, on one trained and promoted model:
    and full ranking over every item (``UnifiedRecommender.recommend``); ratios full/index
    and, for the nearline canvases, scored online / served nearline; the top-k overlap of
    each with full ranking's.
-3. Batch: ``score_to_parquet`` for notifications (every known user) and category (every
+3. Fresh histories (issue 17): for ``--fresh-users`` known users per nearline canvas, each
+   request timed as configured (served nearline), then once more right after an
+   interaction is logged for that user (``service.record``: the item the first answer
+   ranked first, a minute after the model's cut-off): the request now reads the user's
+   events from the interaction log and is scored online by full ranking over the fresh
+   history. Also the log read alone, and the share of answers that reflect the event (the
+   item, now seen, is gone). The events are deleted afterwards (``InteractionLog.forget``).
+   ``--only-fresh`` runs this part alone (results in ``serving_fresh.json``).
+4. Batch: ``score_to_parquet`` for notifications (every known user) and category (every
    known user x category): requests/s and users/s, against the same canvas scored one
    request at a time (``service.recommend`` with the canvas hosted online) for
    ``--batch-sample`` users, as users/s.
@@ -106,12 +114,14 @@ Inputs = dict[str, Any]  # one request's body (without canvas and k)
 # -- the model --------------------------------------------------------------------------
 
 
-def prepare_home(home: Path, epochs: int, seed: int) -> dict[str, Any]:
+def prepare_home(home: Path, epochs: int, seed: int, max_train: int = 25_000
+                 ) -> dict[str, Any]:
     """Train and register the model in ``home`` (memoized by the flow's cache) and make it
     the production version."""
     started = time.perf_counter()
     with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
-        outcome = train_and_register(ws, DATA, epochs=epochs, seed=seed, who=WHO)
+        outcome = train_and_register(ws, DATA, epochs=epochs, seed=seed, who=WHO,
+                                     max_train=max_train)
         version = outcome.version
         registry = ModelRegistry(ws)
         stage = registry.version(MODEL, version.version).stage
@@ -121,8 +131,8 @@ def prepare_home(home: Path, epochs: int, seed: int) -> dict[str, Any]:
             registry.promote(MODEL, version.version, "production", who=WHO)
     return {"version": version.version, "run": outcome.run.id,
             "prepare_seconds": round(time.perf_counter() - started, 1),
-            "flow_params": {"epochs": epochs, "seed": seed,
-                            "other params": "the flow's defaults (dim 32, max_train 25,000)"}}
+            "flow_params": {"epochs": epochs, "seed": seed, "max_train": max_train,
+                            "other params": "the flow's defaults (dim 32)"}}
 
 
 # -- the inputs -------------------------------------------------------------------------
@@ -648,6 +658,74 @@ def batch(service: RecommendationService, online: RecommendationService, k: int,
     return figures
 
 
+# -- fresh histories --------------------------------------------------------------------
+
+
+def fresh_histories(service: RecommendationService, users: int, k: int, seed: int
+                    ) -> dict[str, Any]:
+    """Per nearline canvas: latency before and after an interaction is logged."""
+    recommender = service.current.recommender
+    known = [recommender.vocabulary.user_ids[u]
+             for u in np.flatnonzero(recommender.known_users)]
+    chosen = random.Random(seed).sample(known, min(users, len(known)))
+    log = service.interactions
+    figures: dict[str, Any] = {}
+    for canvas in ("notifications", "category"):
+        extra = {"category": "Comedy"} if canvas == "category" else {}
+        before, after, reads, reflected = [], [], [], []
+        environments: Counter[str] = Counter()
+        for user in chosen:
+            started = time.perf_counter()
+            first = service.recommend(canvas, user=user, k=k, **extra)
+            before.append((time.perf_counter() - started) * 1000)
+            environments[first.environment] += 1
+            watched = first.recommendations.items[0][0]
+            service.record(user, watched, recommender.now + 60)
+            started = time.perf_counter()
+            log.recent(user, since=recommender.now)
+            reads.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            second = service.recommend(canvas, user=user, k=k, **extra)
+            after.append((time.perf_counter() - started) * 1000)
+            reflected.append(watched not in [i for i, _ in second.recommendations.items])
+            log.forget(user)
+        found = {"users": len(chosen), "before": percentiles(before),
+                 "before_environments": dict(environments),
+                 "after_interaction": percentiles(after), "log_read": percentiles(reads),
+                 "reflects_the_interaction": round(float(np.mean(reflected)), 4),
+                 "added_p50_ms": round(float(np.median(after) - np.median(before)), 3),
+                 "ratio_after_over_before_p50": round(
+                     float(np.median(after) / np.median(before)), 2)}
+        figures[canvas] = found
+        print(f"fresh {canvas:14} before p50 {found['before']['p50_ms']:6.2f} p99 "
+              f"{found['before']['p99_ms']:6.2f} ms | after an interaction p50 "
+              f"{found['after_interaction']['p50_ms']:6.2f} p99 "
+              f"{found['after_interaction']['p99_ms']:6.2f} ms | log read p50 "
+              f"{found['log_read']['p50_ms']:.2f} ms | reflects it "
+              f"{found['reflects_the_interaction']:.0%}", flush=True)
+    return figures
+
+
+def only_fresh(home: Path, args: argparse.Namespace, model: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    load_start = round(os.getloadavg()[0], 2)
+    with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
+        service = RecommendationService(ws, ServingConfig())
+        service.refresh(precompute=True)
+        figures = fresh_histories(service, args.fresh_users, args.k, args.seed)
+        service.close()
+    save({"question": "what does reading a member's fresh interactions at request time "
+                      "add to a nearline canvas's latency (issue 17)?",
+          "config": {"fresh_users": args.fresh_users, "k": args.k, "seed": args.seed,
+                     "dataset": "ml-latest-small", "serving": "ServingConfig() defaults, "
+                     "in process, one compute thread"},
+          "model": model, "fresh_histories": figures,
+          "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+          "seconds": round(time.perf_counter() - started, 1), "machine": machine(),
+          "versions": package_versions("torch", "numpy", "sqlalchemy")},
+         RESULTS.with_name("serving_fresh.json"))
+
+
 # -- the table --------------------------------------------------------------------------
 
 
@@ -746,6 +824,12 @@ def main() -> None:
                         help="comma-separated: PyTorch/FAISS thread settings to run the HTTP "
                              "and in-process parts under (default: as the product leaves "
                              "them; a number: OMP_NUM_THREADS for the server)")
+    parser.add_argument("--fresh-users", type=int, default=200,
+                        help="users per nearline canvas for the fresh-history timing")
+    parser.add_argument("--max-train", type=int, default=25_000,
+                        help="training examples per canvas (latency does not depend on it)")
+    parser.add_argument("--only-fresh", action="store_true",
+                        help="time fresh histories only (serving_fresh.json)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     variants = [t.strip() for t in args.threads.split(",") if t.strip()]
@@ -760,9 +844,12 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / "serving.toml").unlink(missing_ok=True)  # the defaults: server and in process
-    model = prepare_home(home, args.epochs, 0)
+    model = prepare_home(home, args.epochs, 0, args.max_train)
     print(f"model: {MODEL}@{model['version']} in production ({model['prepare_seconds']} s "
           "to train or reuse)", flush=True)
+    if args.only_fresh:
+        only_fresh(home, args, model)
+        return
 
     with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
         config = ServingConfig()
@@ -795,6 +882,7 @@ def main() -> None:
                 local[threads] = in_process(service, inputs, args.k, args.in_process, 20)
                 local[threads]["torch_threads"] = torch.get_num_threads()
                 batched[threads] = batch(service, online, args.k, args.batch_sample, args.seed)
+        fresh = fresh_histories(service, args.fresh_users, args.k, args.seed)
         online.close()
         service.close()
 
@@ -823,6 +911,7 @@ def main() -> None:
         "http": http,
         "in_process": local,
         "batch": batched,
+        "fresh_histories": fresh,
         "load_average_1m_at_start": load_start,
         "seconds": round(time.perf_counter() - started, 1),
         "machine": machine(),

@@ -15,6 +15,8 @@ import pytest
 from cli_harness import Cli
 from recsys_samples import write_slice
 
+from reelgraph.core import Settings
+from reelgraph.flows import Workspace
 from reelgraph.recsys import MODEL
 
 
@@ -89,6 +91,18 @@ def test_train_evaluate_recommend_precompute_batch(tmp_path: Path) -> None:
     assert "search cannot be precomputed" in cli.fails("batch", "search", "--out",
                                                       str(tmp_path / "s.parquet"))
     assert not (tmp_path / "s.parquet").exists()
+
+    found = cli.json("affinity", "--data", str(data), "--canvas", "related", "--canvas",
+                     "notifications", "--dim", "8", "--max-train", "300")
+    assert found["stored_on"] == f"rg://model/{MODEL}@1"
+    assert set(found["verdicts"]) == {"related", "notifications"}
+    with Workspace.open(Settings.load(home=str(tmp_path / "home"), database_url=cli.database_url)
+                        ) as ws:
+        node = ws.graph.get(found["stored_on"])
+    assert node is not None and node.properties["task_affinity"]["verdicts"] == \
+        found["verdicts"]
+    assert node.properties["stage"] == "production"  # the registry's properties are kept
+    assert "two or more distinct canvases" in cli.fails("affinity", "--canvas", "search")
 
 
 def test_recommend_before_any_training_says_what_to_do(tmp_path: Path) -> None:

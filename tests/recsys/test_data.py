@@ -137,7 +137,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(InvalidInput, match="cannot be read"):
         build_dataset(TableFiles(tmp_path / "bad.parquet", tmp_path / "bad.parquet"))
-    with pytest.raises(InvalidInput, match="neither ml-latest"):
+    with pytest.raises(InvalidInput, match="holds no MovieLens files"):
         load_movielens(tmp_path)
 
 

@@ -106,3 +106,22 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     operation = spec["paths"][URL]["post"]
     assert {"404", "422", "503"} <= set(operation["responses"])
+
+
+def test_a_posted_interaction_shows_in_the_next_answer(client: TestClient,
+                                                       deployed: UnifiedRecommender) -> None:
+    user = deployed.vocabulary.user_ids[int(deployed.known_users.argmax())]
+    body = {"canvas": "notifications", "user": user, "k": 10}
+    before = client.post(URL, json=body).json()
+    watched = before["items"][0]["item"]
+    logged = client.post("/api/v1/interactions",
+                         json={"user": user, "item": watched, "time": deployed.now + 60})
+    assert logged.status_code == 201 and logged.json()["item"] == watched
+    after = client.post(URL, json=body).json()
+    assert watched not in [i["item"] for i in after["items"]]
+    assert after["environment"] == "online" and "since the model" in after["fallback"]
+    expected = deployed.recommend("notifications", user=user, k=10,
+                                  recent=[(watched, deployed.now + 60)])
+    assert [i["item"] for i in after["items"]] == [i for i, _ in expected.items]
+    bad = client.post("/api/v1/interactions", json={"user": user, "item": "1", "time": -1})
+    assert bad.status_code == 422 and "unix seconds" in bad.json()["fix"]

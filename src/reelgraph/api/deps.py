@@ -153,6 +153,11 @@ def get_ops(request: Request) -> RecSysOps:
     return services(request).ops
 
 
+def get_serving(request: Request) -> RecommendationService:
+    """The recommendation service as it is (it may have no model deployed yet)."""
+    return services(request).recommender
+
+
 async def get_recommender(request: Request) -> RecommendationService:
     service = services(request).recommender
     if service.deployed is None:  # nothing yet: look now rather than at the next watch

@@ -3,7 +3,9 @@
 ``train`` runs the training flow (progress per step) and registers the model, optionally
 promoting it; ``evaluate`` prints a version's per-canvas comparison with its single-task
 twins and the baselines; ``recommend`` answers any canvas the way the API does (same
-environments); ``precompute`` fills the nearline store; ``batch`` scores a canvas to Parquet.
+environments); ``precompute`` fills the nearline store; ``batch`` scores a canvas to Parquet;
+``affinity`` measures which canvases gain from sharing one model and stores the answer on
+the model version's graph node.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ if TYPE_CHECKING:
     from reelgraph.serving import RecommendationService
 
 app = typer.Typer(no_args_is_help=True,
-                  help="The unified recommender: train, evaluate, recommend, precompute, batch.")
+                  help="The unified recommender: train, evaluate, recommend, precompute, batch, "
+                       "affinity.")
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Version = Annotated[int | None, typer.Option(help="A version number (default: production).")]
-MODELS = ("unified", "single_task", "popularity", "ease", "fuzzy")
+MODELS = ("unified", "single_task", "popularity", "recent_popularity", "ease", "fuzzy")
 
 
 @contextmanager
@@ -233,6 +236,33 @@ def recommend(
 
 
 @app.command()
+def interact(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="Who did it.")],
+    item: Annotated[str, typer.Argument(help="What they watched, rated, ...")],
+    time: Annotated[float | None, typer.Option(help="When, unix seconds (default now).")
+                    ] = None,
+    event: str = "interaction",
+    value: Annotated[float | None, typer.Option(help="E.g. a rating.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Log an interaction; the member's next recommendations reflect it (no retraining)."""
+    from reelgraph.recsys import InteractionLog
+
+    with session(ctx).workspace() as ws:
+        log = InteractionLog(settings=ws.settings)
+        try:
+            found = log.append(user, item, time, event, value)
+        finally:
+            log.close()
+    if as_json:
+        render.echo_json(found.to_dict())
+        return
+    render.console().print(f"logged {escape(found.event)} of item {escape(found.item)} by "
+                           f"user {escape(found.user)} at {found.time}")
+
+
+@app.command()
 def precompute(
     ctx: typer.Context,
     canvas: Annotated[list[str] | None, typer.Option(
@@ -276,3 +306,69 @@ def batch(
         f"{report.requests:,} {canvas} requests ({report.rows:,} rows) of "
         f"{escape(report.model_version)} -> {escape(str(report.path))} in "
         f"{report.seconds:.1f} s ({report.requests_per_s:,.0f} requests/s)")
+
+
+@app.command()
+def affinity(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option(
+        help="A MovieLens folder. Default: the bundled ml-latest-small.")] = None,
+    canvas: Annotated[list[str] | None, typer.Option(
+        help="Only these canvases (default: all four).")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
+    dim: Annotated[int, typer.Option(min=2)] = 32,
+    max_train: Annotated[int, typer.Option(min=10, help="Examples per canvas.")] = 25_000,
+    version: Version = None,
+    as_json: AsJson = False,
+) -> None:
+    """Which canvases gain from sharing one model (pairwise training against single-task,
+    on the validation split); stored on the model version's graph node."""
+    from dataclasses import replace
+
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys import (
+        CANVAS_NAMES,
+        MODEL,
+        ExperimentConfig,
+        load_movielens,
+        measure_affinity,
+        prepare_experiment,
+        store_affinity,
+    )
+
+    chosen = tuple(canvas or CANVAS_NAMES)
+    base = ExperimentConfig(dim=dim)
+    config = replace(base, train=replace(base.train, epochs=epochs),
+                     tasks=replace(base.tasks, max_train=max_train))
+    dataset = load_movielens(data or _default_data())
+    progress = render.progress()
+    with progress:
+        bar = progress.add_task("preparing", total=len(chosen) * (len(chosen) + 1) // 2)
+        prepared = prepare_experiment(dataset, config)
+
+        def training(what: str) -> None:
+            progress.update(bar, description=f"training {what}")
+            progress.advance(bar)
+
+        report = measure_affinity(prepared, config, chosen, training)
+    stored = None
+    with session(ctx).workspace() as ws:
+        registry = ModelRegistry(ws)
+        if version is not None or any(m.name == MODEL for m in registry.models()):
+            target = registry.version(MODEL, version)
+            store_affinity(ws, target, report)
+            stored = target.uri
+    if as_json:
+        render.echo_json({**report.to_dict(), "stored_on": stored})
+        return
+    table = Table("canvas", "alone", *(f"+ {c}" for c in chosen), "verdict", show_edge=False,
+                  title="NDCG@10 alone, and its change with each partner [95% interval]")
+    for name in chosen:
+        gains = [report.gains[name].get(partner) for partner in chosen]
+        cells = ["-" if d is None else f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]"
+                 for d in gains]
+        table.add_row(name, f"{report.alone[name]:.4f}", *cells, report.verdict(name))
+    out = render.console()
+    out.print(table)
+    out.print(f"stored on [bold]{escape(stored)}[/]" if stored else
+              "not stored: no model is registered yet (`reelgraph recsys train`)")

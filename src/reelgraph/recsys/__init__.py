@@ -10,11 +10,14 @@ it per canvas with single-task twins and classical baselines, and the training f
 use, not with this package.
 """
 
+from reelgraph.recsys.affinity import AffinityReport, measure_affinity, store_affinity
 from reelgraph.recsys.canvases import CANVAS_NAMES, CANVASES, Canvas, canvas
 from reelgraph.recsys.data import Dataset, TableFiles, build_dataset, load_movielens
 from reelgraph.recsys.experiment import ExperimentConfig, ExperimentResult, run_experiment
+from reelgraph.recsys.experiment import prepare as prepare_experiment
 from reelgraph.recsys.flow import MODEL, train_and_register
 from reelgraph.recsys.flow import training as training_flow
+from reelgraph.recsys.interactions import Interaction, InteractionLog
 from reelgraph.recsys.precompute import ScoredBatch, Targets
 from reelgraph.recsys.recommender import (
     MAX_K,
@@ -31,10 +34,13 @@ __all__ = [
     "CANVAS_NAMES",
     "MAX_K",
     "MODEL",
+    "AffinityReport",
     "Canvas",
     "Dataset",
     "ExperimentConfig",
     "ExperimentResult",
+    "Interaction",
+    "InteractionLog",
     "RecommendRequest",
     "Recommendations",
     "ScoredBatch",
@@ -47,8 +53,11 @@ __all__ = [
     "build_tasks",
     "canvas",
     "load_movielens",
+    "measure_affinity",
+    "prepare_experiment",
     "run_experiment",
     "serving_key",
+    "store_affinity",
     "train_and_register",
     "training_flow",
 ]

@@ -143,6 +143,9 @@ class Featurizer:
         self.encoder = encoder
         self.history = history
 
+    def on(self, timeline: Timeline) -> Featurizer:
+        return Featurizer(timeline, self.known_users, self.encoder, self.history, self.n_items)
+
     def __call__(self, requests: Requests) -> RequestInputs:
         user = requests.user.astype(np.int64)
         has_user = user >= 0

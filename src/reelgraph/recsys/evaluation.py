@@ -34,16 +34,26 @@ def rank(scorer: Scorer, requests: Requests, timeline: Timeline, category_matrix
     return top, np.take_along_axis(scores, top, axis=1)
 
 
-def evaluate(scorer: Scorer, examples: EvalExamples, timeline: Timeline,
-             category_matrix: np.ndarray) -> dict[str, float]:
-    """Mean Recall@10, Recall@20, NDCG@10 over the requests, and how many there were."""
-    if len(examples) == 0:
-        return {**dict.fromkeys(METRICS, 0.0), "requests": 0.0}
-    parts: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+def per_request(scorer: Scorer, examples: EvalExamples, timeline: Timeline,
+                category_matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Recall@10, Recall@20 and NDCG@10 of each request (for paired comparisons)."""
+    parts: dict[str, list[np.ndarray]] = {m: [np.empty(0)] for m in METRICS}
     for first in range(0, len(examples), BATCH):
         batch = examples.take(np.arange(first, min(first + BATCH, len(examples))))
         top, _ = rank(scorer, batch.requests, timeline, category_matrix, max(CUTOFFS))
         for name, values in ranking_metrics(top, batch.relevant).items():
             parts[name].append(values)
-    result = {name: float(np.mean(np.concatenate(v))) for name, v in parts.items()}
-    return {**result, "requests": float(len(examples))}
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def summary(values: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per-request metrics as their means, and how many requests there were."""
+    requests = len(next(iter(values.values()), ()))
+    means = {name: float(np.mean(v)) if requests else 0.0 for name, v in values.items()}
+    return {**means, "requests": float(requests)}
+
+
+def evaluate(scorer: Scorer, examples: EvalExamples, timeline: Timeline,
+             category_matrix: np.ndarray) -> dict[str, float]:
+    """Mean Recall@10, Recall@20, NDCG@10 over the requests, and how many there were."""
+    return summary(per_request(scorer, examples, timeline, category_matrix))

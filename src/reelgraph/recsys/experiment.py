@@ -26,18 +26,20 @@ import numpy as np
 from reelgraph.recsys.baselines import Ease, FuzzyTitles, Popularity
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.data import Dataset
-from reelgraph.recsys.evaluation import Scorer, evaluate
+from reelgraph.recsys.evaluation import Scorer, per_request, summary
 from reelgraph.recsys.hyperparameters import TrainConfig
-from reelgraph.recsys.items import ItemFeatures
+from reelgraph.recsys.items import ItemFeatures, PriorConfig
 from reelgraph.recsys.recommender import UnifiedRecommender, Vocabulary
 from reelgraph.recsys.split import TimeSplit
 from reelgraph.recsys.tasks import TaskConfig, Tasks, build_tasks
 from reelgraph.recsys.text import BUCKETS, TextEncoder
 
 # Which baselines apply to which canvas: EASE needs a user history or a source item, fuzzy
-# matching a query; popularity answers everything.
-BASELINES = {"popularity": CANVAS_NAMES, "ease": ("related", "category", "notifications"),
-             "fuzzy": ("search",)}
+# matching a query; popularity answers everything, recent popularity (the last 7 days before
+# the cut-off) the canvases without a query.
+PERSONALIZED = ("related", "category", "notifications")
+BASELINES = {"popularity": CANVAS_NAMES, "recent_popularity": PERSONALIZED,
+             "ease": PERSONALIZED, "fuzzy": ("search",)}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class ExperimentConfig:
     validation: float = 0.2  # the training period's last share that picks the epoch; 0: off
     ease_l2: float = 200.0
     ease_max_items: int = 5000
+    prior_rank: int = 128  # the network corrects EASE's factored scores; 0: no prior
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
         validation = prepare(before(dataset, split.cutoff),
                              replace(config, holdout=config.validation, validation=0.0),
                              item_vectors)
+    prior = PriorConfig(config.prior_rank, config.ease_l2, config.ease_max_items)
     return Prepared(tasks, ItemFeatures.build(dataset.catalog, split.cutoff, encoder,
-                                              item_vectors, tasks.timeline), encoder,
+                                              item_vectors, tasks.timeline, prior), encoder,
                     validation)
 
 
@@ -144,8 +148,10 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         n_tags=items.n_tags, dim=config.dim, buckets=config.buckets, history=config.history,
         vector_dim=0 if items.vectors is None else items.vectors.shape[1],
         popularity_dim=0 if items.popularity is None else items.popularity.shape[1],
-        text_dim=config.text_dim)
+        text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank)
     net = UnifiedNet(model_config)
+    if items.prior is not None:
+        net.set_prior(*items.prior)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
                            config.history, dataset.n_items)
     vocabulary = Vocabulary(dataset.item_ids, dataset.user_ids,
@@ -166,9 +172,16 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
 def evaluate_on(prepared: Prepared, scorer: Scorer, canvases: Iterable[str]
                 ) -> dict[str, dict[str, float]]:
     """Metrics per canvas for one scorer."""
+    return {name: summary(values)
+            for name, values in per_request_on(prepared, scorer, canvases).items()}
+
+
+def per_request_on(prepared: Prepared, scorer: Scorer, canvases: Iterable[str]
+                   ) -> dict[str, dict[str, np.ndarray]]:
+    """Each test request's metrics per canvas for one scorer."""
     tasks = prepared.tasks
-    return {name: evaluate(scorer, tasks.by_canvas[name].test, tasks.timeline,
-                           prepared.items.category_matrix) for name in canvases}
+    return {name: per_request(scorer, tasks.by_canvas[name].test, tasks.timeline,
+                              prepared.items.category_matrix) for name in canvases}
 
 
 def fit_baselines(prepared: Prepared, config: ExperimentConfig
@@ -180,6 +193,7 @@ def fit_baselines(prepared: Prepared, config: ExperimentConfig
     fitted: dict[str, Scorer] = {}
     for name, make in (
         ("popularity", lambda: Popularity.fit(timeline, cutoff, n_items)),
+        ("recent_popularity", lambda: Popularity.recent(timeline, cutoff, n_items)),
         ("ease", lambda: Ease.fit(timeline, cutoff, n_items, config.ease_l2,
                                   config.ease_max_items)),
         ("fuzzy", lambda: FuzzyTitles(tasks.dataset.catalog.titles)),
@@ -198,6 +212,8 @@ class ExperimentResult:
     metrics: dict[str, dict[str, dict[str, float]]]  # canvas -> model -> metric -> value
     models: dict[str, dict[str, Any]]  # unified / single-task:CANVAS -> size and time
     unified: Fitted
+    # canvas -> model -> metric -> value per test request (same order for every model)
+    per_request: dict[str, dict[str, dict[str, np.ndarray]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "split": self.split, "examples": self.examples,
@@ -217,26 +233,29 @@ def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,
     """Unified model, single-task models and baselines on one time split, per canvas."""
     config = config or ExperimentConfig()
     prepared = prepare(dataset, config)
-    metrics: dict[str, dict[str, dict[str, float]]] = {c: {} for c in CANVAS_NAMES}
+    found: dict[str, dict[str, dict[str, np.ndarray]]] = {c: {} for c in CANVAS_NAMES}
+
+    def score(model: str, scorer: Scorer, canvases: Iterable[str]) -> None:
+        for canvas, values in per_request_on(prepared, scorer, canvases).items():
+            found[canvas][model] = values
+
     unified = fit(prepared, config)
-    for canvas, values in evaluate_on(prepared, unified.recommender.scorer,
-                                      CANVAS_NAMES).items():
-        metrics[canvas]["unified"] = values
+    score("unified", unified.recommender.scorer, CANVAS_NAMES)
     models = {"unified": _record(unified)}
     if single_task:
         for canvas in CANVAS_NAMES:
             alone = fit(prepared, config, (canvas,))
-            metrics[canvas]["single_task"] = evaluate_on(
-                prepared, alone.recommender.scorer, (canvas,))[canvas]
+            score("single_task", alone.recommender.scorer, (canvas,))
             models[f"single_task:{canvas}"] = _record(alone)
     baselines, seconds = fit_baselines(prepared, config)
     for name, canvases in BASELINES.items():
-        for canvas, values in evaluate_on(prepared, baselines[name], canvases).items():
-            metrics[canvas][name] = values
+        score(name, baselines[name], canvases)
         models[name] = {"fit_seconds": round(seconds[name], 2)}
+    metrics = {canvas: {model: summary(values) for model, values in by_model.items()}
+               for canvas, by_model in found.items()}
     unified.recommender.metrics.update(flat_metrics(metrics, "unified"))
     return ExperimentResult(dataset.name, prepared.tasks.split.describe(),
-                            prepared.tasks.describe(), metrics, models, unified)
+                            prepared.tasks.describe(), metrics, models, unified, found)
 
 
 def flat_metrics(metrics: Mapping[str, Mapping[str, Mapping[str, float]]], model: str

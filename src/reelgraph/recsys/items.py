@@ -6,7 +6,9 @@ embedding of titles, ``movielens/title_embedding`` in the feature store) and, gi
 timeline, the item's popularity before ``as_of``: log1p of its interaction count, all-time
 and with each of ``HALF_LIVES_DAYS``' exponential decay. The decayed counts say what is
 popular lately, which predicts the weeks after ``as_of`` far better than the all-time count
-in a catalog that spans decades. They are fixed at ``as_of`` (the split's cut-off), so the
+in a catalog that spans decades (the 7-day one is what recent popularity ranks by). With a
+``PriorConfig``, also EASE's weights as of ``as_of``, factored (``recsys.prior``). They are
+fixed at ``as_of`` (the split's cut-off), so the
 item side stays one static matrix per model.
 """
 
@@ -18,12 +20,23 @@ import numpy as np
 
 from reelgraph.core import InvalidInput
 from reelgraph.recsys.data import Catalog
+from reelgraph.recsys.prior import ease_factors
 from reelgraph.recsys.ragged import Ragged
 from reelgraph.recsys.text import TextEncoder, plain_title
 from reelgraph.recsys.timeline import Timeline
 
 DAY = 86_400
-HALF_LIVES_DAYS = (90.0, 365.0)
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    """The EASE prior's factors (``recsys.prior``): rank 0 for none."""
+
+    rank: int = 0
+    l2: float = 200.0
+    max_items: int = 5000
+
+HALF_LIVES_DAYS = (7.0, 30.0, 90.0, 365.0)
 
 
 def popularity(timeline: Timeline, as_of: int, n_items: int,
@@ -50,6 +63,7 @@ class ItemFeatures:
     buckets: int  # the n-gram encoder's
     vectors: np.ndarray | None = None  # float32 (items, k)
     popularity: np.ndarray | None = None  # float32 (items, features), see ``popularity``
+    prior: tuple[np.ndarray, np.ndarray] | None = None  # EASE factors, see ``recsys.prior``
 
     @property
     def n_items(self) -> int:
@@ -61,8 +75,8 @@ class ItemFeatures:
 
     @classmethod
     def build(cls, catalog: Catalog, as_of: int, encoder: TextEncoder,
-              vectors: np.ndarray | None = None, timeline: Timeline | None = None
-              ) -> ItemFeatures:
+              vectors: np.ndarray | None = None, timeline: Timeline | None = None,
+              prior: PriorConfig | None = None) -> ItemFeatures:
         n_items = len(catalog.titles)
         if vectors is not None and (vectors.ndim != 2 or len(vectors) != n_items):
             raise InvalidInput(f"item vectors have shape {vectors.shape}, not ({n_items}, k)",
@@ -71,4 +85,7 @@ class ItemFeatures:
                    encoder.encode([plain_title(t) for t in catalog.titles]),
                    catalog.category_matrix, len(catalog.tag_names), encoder.buckets,
                    None if vectors is None else vectors.astype(np.float32),
-                   None if timeline is None else popularity(timeline, as_of, n_items))
+                   None if timeline is None else popularity(timeline, as_of, n_items),
+                   None if timeline is None or prior is None or prior.rank <= 0
+                   else ease_factors(timeline, as_of, n_items, prior.rank, prior.l2,
+                                     prior.max_items))

@@ -13,7 +13,9 @@ same encoders, and the canvas itself is an input.
   missing input, one value per missing context feature;
 - score(request, item) = request_vector . item_vector + item_bias
   + text_weight[canvas] * cos(query n-grams, title n-grams) (only for requests with a query;
-  with ``text_dim``, in an n-gram table of its own, wider than the towers').
+  with ``text_dim``, in an n-gram table of its own, wider than the towers')
+  + prior_weight[canvas] * EASE's factored score (``recsys.prior``; with ``prior_rank``):
+  the network learns the residual of a strong item-item model.
 
 The score is one inner product, so every item can be ranked at once (and put in an
 approximate nearest-neighbour index for serving).
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,6 +35,7 @@ from reelgraph.recsys.batch import ItemInputs, RequestInputs, mean_of
 from reelgraph.recsys.canvases import CANVASES, DENSE_FEATURES
 
 INITIAL_TEXT_WEIGHT = 4.0
+INITIAL_PRIOR_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class ModelConfig:
     vector_dim: int = 0  # size of precomputed item vectors, 0 for none
     popularity_dim: int = 0  # popularity features per item (items.popularity), 0 for none
     text_dim: int = 0  # the query-title match's own n-gram table; 0: share ``grams`` (dim)
+    prior_rank: int = 0  # the EASE prior's factors (buffers, set by ``set_prior``); 0: none
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -62,6 +67,9 @@ def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torc
 
 
 class UnifiedNet(nn.Module):
+    prior_left: torch.Tensor  # buffers (items, prior_rank), with ``prior_rank`` only
+    prior_right: torch.Tensor
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -91,12 +99,22 @@ class UnifiedNet(nn.Module):
         self.dense = nn.Linear(config.n_dense, d)
         self.request_tower = _mlp(6 * d, d)
         self.text_weight = nn.Parameter(torch.full((config.n_canvases,), INITIAL_TEXT_WEIGHT))
+        if config.prior_rank:
+            self.prior_weight = nn.Parameter(
+                torch.full((config.n_canvases,), INITIAL_PRIOR_WEIGHT))
+            self.register_buffer("prior_left", torch.zeros(config.n_items, config.prior_rank))
+            self.register_buffer("prior_right", torch.zeros(config.n_items, config.prior_rank))
         for table in (self.item_id, self.user, self.canvas):
             nn.init.normal_(table.weight, std=0.05)
         for table in (self.category, self.tag, self.grams):
             nn.init.normal_(table.weight, std=0.1)
         if self.match is not None:
             nn.init.normal_(self.match.weight, std=0.1)
+
+    def set_prior(self, left: np.ndarray, right: np.ndarray) -> None:
+        """The EASE factors (``recsys.prior.ease_factors``) this network corrects."""
+        self.prior_left.copy_(torch.from_numpy(left))
+        self.prior_right.copy_(torch.from_numpy(right))
 
     def items(self, x: ItemInputs) -> tuple[torch.Tensor, torch.Tensor]:
         """(item vectors, unit title n-gram vectors), one row per item."""
@@ -148,12 +166,19 @@ class UnifiedNet(nn.Module):
         """(B, width): a score is this row's inner product with ``item_side``'s row, so a
         nearest-neighbour index over ``item_side`` ranks items for a request."""
         request, query, weight = self.requests(r, item_vectors)
-        return torch.cat([request, weight.unsqueeze(1) * query,
-                          torch.ones(len(request), 1)], dim=1)
+        parts = [request, weight.unsqueeze(1) * query]
+        if self.config.prior_rank:
+            left = self.prior_left
+            prior = (torch.where(r.has_history.unsqueeze(1), mean_of(r.history, left), 0.0)
+                     + torch.where(r.has_source.unsqueeze(1), left[r.source], 0.0))
+            parts.append(self.prior_weight[r.canvas].unsqueeze(1) * prior)
+        return torch.cat([*parts, torch.ones(len(request), 1)], dim=1)
 
     def item_side(self, item_vectors: torch.Tensor, titles: torch.Tensor) -> torch.Tensor:
-        """(items, width): [item vector, unit title n-grams, bias]."""
-        return torch.cat([item_vectors, titles, self.item_bias.unsqueeze(1)], dim=1)
+        """(items, width): [item vector, unit title n-grams, EASE factors, bias]."""
+        prior = [self.prior_right] if self.config.prior_rank else []
+        return torch.cat([item_vectors, titles, *prior, self.item_bias.unsqueeze(1)], dim=1)
 
     def size(self) -> int:
+        """Learned parameters (the EASE factors are fitted, not learned: not counted)."""
         return sum(p.numel() for p in self.parameters())

@@ -69,6 +69,7 @@ class RecommendRequest:
     k: int
     cold_start: bool
     key: str  # names the request's inputs for precomputed answers (``serving_key``)
+    timeline: Timeline | None = None  # with events newer than the model's; None: its own
 
     @property
     def time(self) -> int:
@@ -132,19 +133,26 @@ class UnifiedRecommender:
     def recommend(self, canvas_name: str, *, user: str | int | None = None,
                   item: str | int | None = None, query: str | None = None,
                   category: str | None = None, k: int = 10,
-                  context: Mapping[str, Any] | None = None) -> Recommendations:
+                  context: Mapping[str, Any] | None = None,
+                  recent: Sequence[tuple[str, int]] = ()) -> Recommendations:
         return self.answer(self.request(canvas_name, user=user, item=item, query=query,
-                                        category=category, k=k, context=context))
+                                        category=category, k=k, context=context,
+                                        recent=recent))
 
     def request(self, canvas_name: str, *, user: str | int | None = None,
                 item: str | int | None = None, query: str | None = None,
                 category: str | None = None, k: int = 10,
-                context: Mapping[str, Any] | None = None) -> RecommendRequest:
-        """A checked request (every error raised here), not yet scored."""
+                context: Mapping[str, Any] | None = None,
+                recent: Sequence[tuple[str, int]] = ()) -> RecommendRequest:
+        """A checked request (every error raised here), not yet scored. ``recent``: the
+        user's (item id, unix time) events since the model was trained (e.g. from the
+        ``InteractionLog``), which join their history; items outside the catalog are
+        skipped. The request's time defaults to just after the latest of them."""
         spec = canvas(canvas_name)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise InvalidInput(f"k={k!r} is out of range", f"ask for 1 to {MAX_K} items")
-        time = self._time(context)
+        fresh = self._fresh(spec, user, recent)
+        time = self._time(context, max((t for _, t in fresh), default=self.now - 1) + 1)
         given = {"user": user, "item": item, "query": query, "category": category}
         for name in spec.requires:
             if given[name] is None:
@@ -154,20 +162,26 @@ class UnifiedRecommender:
             raise InvalidInput("the query is empty", "type at least one letter to search for")
         dense_user, cold_start = self._user(spec, user)
         within = category is not None and spec.within_category
+        timeline = None
+        if fresh and dense_user is not None:
+            items, times = zip(*fresh, strict=True)
+            timeline = self.timeline.one_user(dense_user, np.array(items), np.array(times))
         requests = Requests.build(
-            spec, self.timeline, np.array([time]),
+            spec, timeline or self.timeline, np.array([time]),
             user=None if dense_user is None else np.array([dense_user]),
             source=np.array([self._item(item)]) if "item" in spec.requires else None,
             category=np.array([self._category(category)])
             if category is not None and within else None,
             query=[query or ""] if "query" in spec.requires else None)
         key = serving_key(spec, user=user, item=item, category=category if within else None)
-        return RecommendRequest(spec, requests, k, cold_start, key)
+        return RecommendRequest(spec, requests, k, cold_start, key, timeline)
 
     def answer(self, request: RecommendRequest) -> Recommendations:
         """The request's top items by full ranking over every item its canvas allows."""
-        top, scores = rank(self.scorer, request.requests, self.timeline,
-                           self.items.category_matrix, request.k)
+        timeline = request.timeline or self.timeline
+        scorer = self.scorer if request.timeline is None else self.scorer.on(timeline)
+        top, scores = rank(scorer, request.requests, timeline, self.items.category_matrix,
+                           request.k)
         return self.answered(request, top[0], scores[0])
 
     def answered(self, request: RecommendRequest, items: np.ndarray, scores: np.ndarray
@@ -231,16 +245,24 @@ class UnifiedRecommender:
         torch.set_num_threads(threads)
         threadpool_limits(threads)  # applies now and stays for the life of the process
 
-    def _time(self, context: Mapping[str, Any] | None) -> int:
+    def _time(self, context: Mapping[str, Any] | None, default: int) -> int:
         extra = sorted(set(context or {}) - set(CONTEXT_KEYS))
         if extra:
             raise InvalidInput(f"unknown context key(s) {', '.join(extra)}",
                                f"use only {', '.join(CONTEXT_KEYS)}")
-        time = (context or {}).get("time", self.now)
+        time = (context or {}).get("time", default)
         if isinstance(time, bool) or not isinstance(time, int | float):
             raise InvalidInput(f"context time {time!r} is not a number",
                                "give the request's time as unix seconds")
         return int(time)
+
+    def _fresh(self, spec: Canvas, user: str | int | None,
+               recent: Sequence[tuple[str, int]]) -> list[tuple[int, int]]:
+        """(dense item, time) of the recent events that can join the request's history."""
+        if not spec.takes_user or user is None:
+            return []
+        index = self.vocabulary.item_index
+        return [(index[str(i)], int(t)) for i, t in recent if str(i) in index]
 
     def _user(self, spec: Canvas, user: str | int | None) -> tuple[int | None, bool]:
         """(dense user id for the request, whether the answer is a cold start)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
 from reelgraph.recsys.batch import Featurizer, ItemInputs
 from reelgraph.recsys.model import UnifiedNet
 from reelgraph.recsys.requests import Requests
+from reelgraph.recsys.timeline import Timeline
 
 
 class NetScorer:
@@ -16,6 +19,12 @@ class NetScorer:
         self.featurize = featurize
         with torch.no_grad():
             self.item_vectors, self.titles = net.items(items)
+
+    def on(self, timeline: Timeline) -> NetScorer:
+        """The same network and item vectors, reading histories from ``timeline``."""
+        other = copy.copy(self)
+        other.featurize = self.featurize.on(timeline)
+        return other
 
     def scores(self, requests: Requests) -> np.ndarray:
         with torch.no_grad():

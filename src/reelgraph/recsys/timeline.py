@@ -71,6 +71,20 @@ class Timeline:
         result[order] = first
         return result
 
+    def one_user(self, user: int, items: np.ndarray, times: np.ndarray) -> Timeline:
+        """A timeline holding only ``user``'s events, with ``items`` at ``times`` added
+        (``user`` may be one past the last, a user this timeline never saw): what a single
+        request needs to see events that arrived after the timeline was built."""
+        n_users = max(self.n_users, user + 1)
+        own = slice(*self.offsets[user:user + 2]) if user < self.n_users else slice(0, 0)
+        all_items = np.concatenate([self.items[own], np.asarray(items, dtype=np.int32)])
+        all_times = np.concatenate([self.times[own], np.asarray(times, dtype=np.int64)])
+        order = np.argsort(all_times, kind="stable")
+        offsets = np.zeros(n_users + 1, dtype=np.int64)
+        offsets[user + 1:] = len(order)
+        return Timeline(offsets, all_items[order], all_times[order],
+                        min(self.origin, int(all_times.min(initial=self.origin))))
+
     def before(self, time: int) -> Timeline:
         """The same users, keeping only events strictly before ``time``."""
         keep = self.times < time

@@ -30,8 +30,11 @@ class Deployed:
         return self.recommender.model_version
 
     def answer_online(self, request: RecommendRequest) -> Recommendations:
-        """Score one request now: its request vector's nearest items in the index."""
+        """Score one request now: its request vector's nearest items in the index (a
+        request with events newer than the model: by full ranking over its own history)."""
         recommender = self.recommender
+        if request.timeline is not None:
+            return recommender.answer(request)
         items, scores = self.index.search(recommender.request_vector(request), request.k,
                                           recommender.allowed_items(request))
         return recommender.answered(request, items, scores.astype(np.float64))

@@ -3,12 +3,17 @@
     service = RecommendationService(workspace)   # serves the model's production version
     service.refresh()                            # swap in the newest production version
     service.recommend("category", user="42", category="Comedy", k=10)
+    service.record("42", "1210", time=1700000000)  # the next answer for 42 reflects it
     service.start()                              # watch for promotions, refresh nearline
 
 Hot swap: a new version is loaded and indexed beside the serving one, then replaces it by
 one reference assignment; a request takes that reference once when it starts, so requests
 in flight finish on the old version and none is dropped. Nearline answers are then
 recomputed for the new version (until they are, its requests are scored online).
+
+Freshness: ``record`` appends to the ``InteractionLog``; every request with a user reads
+that user's events since the model's cut-off and scores them into its history, online (a
+precomputed answer predates them, so it is not served), without retraining.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from reelgraph.features import OnlineStore, open_online_store
 from reelgraph.flows import ModelRegistry, Workspace
 from reelgraph.recsys import (
     CANVAS_NAMES,
+    Interaction,
+    InteractionLog,
     Recommendations,
     RecommendRequest,
     UnifiedRecommender,
@@ -70,6 +77,7 @@ class RecommendationService:
         self._owns_online = online is None
         self.online = online or open_online_store(self.config.online_store, ws.settings)
         self.nearline = NearlineStore(self.online, self.config.model)
+        self.interactions = InteractionLog(settings=ws.settings)
         self._current: Deployed | None = None
         self._swap_lock = threading.Lock()
         self._stop = threading.Event()
@@ -167,8 +175,12 @@ class RecommendationService:
                 query: str | None, category: str | None, k: int,
                 context: Mapping[str, Any] | None) -> Served:
         deployed = self.current  # one version for the whole request
+        recent = [] if user is None else [
+            (e.item, e.time)
+            for e in self.interactions.recent(user, since=deployed.recommender.now)]
         request = deployed.recommender.request(canvas, user=user, item=item, query=query,
-                                               category=category, k=k, context=context)
+                                               category=category, k=k, context=context,
+                                               recent=recent)
         environment = self.config.environment(request.canvas.name)
         if environment == BATCH:
             raise InvalidInput(
@@ -184,6 +196,8 @@ class RecommendationService:
 
     def _from_nearline(self, deployed: Deployed, request: RecommendRequest
                        ) -> tuple[Served | None, str]:
+        if request.timeline is not None:
+            return None, "interactions since the model's cut-off are scored online"
         if request.cold_start:
             return None, "cold start: no precomputed answer for a new user"
         if deployed.version is None or request.time != deployed.recommender.now:
@@ -198,6 +212,11 @@ class RecommendationService:
         answer = Recommendations(request.canvas.name, tuple(found.items[:request.k]),
                                  deployed.model_version, False)
         return Served(answer, NEARLINE, found.computed_at), ""
+
+    def record(self, user: str | int, item: str | int, time: int | float | None = None,
+               event: str = "interaction", value: float | None = None) -> Interaction:
+        """Log what a member just did (``time``: default now); their next request sees it."""
+        return self.interactions.append(user, item, time, event, value)
 
     # --- nearline -------------------------------------------------------------------------
 
@@ -264,5 +283,6 @@ class RecommendationService:
 
     def close(self) -> None:
         self.stop()
+        self.interactions.close()
         if self._owns_online:
             self.online.close()

@@ -5,6 +5,9 @@ names the model version and where it came from (online or nearline). An unknown 
 category, missing context, ``k`` out of range or an empty query is a 422 naming the
 problem; an unknown item a 404; no deployed model a 503. The first request starts the
 service, which then watches the registry and swaps in promoted versions.
+
+``POST /api/v1/interactions`` logs what a member just did; their next request reflects it
+(without retraining). A malformed interaction is a 422 and nothing is logged.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from reelgraph.api.auth import require_read
-from reelgraph.api.deps import get_recommender
+from reelgraph.api.auth import require_read, require_write
+from reelgraph.api.deps import get_recommender, get_serving
 from reelgraph.api.errors import error_body
-from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut
+from reelgraph.api.schemas.recommend import (
+    DeploymentOut,
+    InteractionIn,
+    InteractionOut,
+    RecommendIn,
+    RecommendOut,
+)
 from reelgraph.serving import RecommendationService
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -45,6 +55,17 @@ async def recommend(body: RecommendIn,
                                category=body.category, k=body.k, context=body.context)
     # Our own dict, already in RecommendOut's shape: sent as is, not validated again.
     return JSONResponse(served.to_dict())
+
+
+@router.post("/interactions", response_model=InteractionOut, status_code=201,
+             dependencies=[Depends(require_write)],
+             summary="Log an interaction; the member's next recommendations reflect it")
+async def interactions(body: InteractionIn,
+                       service: RecommendationService = Depends(get_serving)) -> dict[str, Any]:
+    # Logged whether or not a model is deployed yet: the log outlives model versions.
+    found = await run_in_threadpool(service.record, body.user, body.item, body.time,
+                                    body.event, body.value)
+    return found.to_dict()
 
 
 @router.get("/recommend/deployment", response_model=DeploymentOut,

@@ -48,3 +48,24 @@ class DeploymentOut(BaseModel):
     environments: dict[str, str] = Field(description="canvas -> online, nearline or batch")
     swaps: int = Field(description="versions swapped in since the server started")
     precomputed_at: float | None
+
+
+class InteractionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"user": "42", "item": "1210"},
+        {"user": "42", "item": "1210", "time": 1700000000, "event": "rating", "value": 4.5},
+    ]})
+
+    user: str | int = Field(description="who did it")
+    item: str | int = Field(description="what they watched, rated, ...")
+    time: float | None = Field(None, description="when (unix seconds); default now")
+    event: str = Field("interaction", description="the kind of event")
+    value: float | None = Field(None, description="e.g. a rating")
+
+
+class InteractionOut(BaseModel):
+    user: str
+    item: str
+    time: int
+    event: str
+    value: float | None

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from reelgraph.core.database import write_connection
 
 _HERE = Path(__file__).resolve().parent
-_PACKAGES = ("graph", "flows", "features", "media", "ops")
+_PACKAGES = ("graph", "flows", "features", "media", "recsys", "ops")
 
 
 def config() -> Config:

@@ -8,6 +8,7 @@ from reelgraph.recsys.data.dataset import (
     build_dataset,
 )
 from reelgraph.recsys.data.movielens import MovieLens100k, MovieLensLatest, load_movielens
+from reelgraph.recsys.data.movielens_dat import MovieLensDat
 from reelgraph.recsys.data.tables import TableFiles
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "InteractionSource",
     "Interactions",
     "MovieLens100k",
+    "MovieLensDat",
     "MovieLensLatest",
     "TableFiles",
     "build_dataset",

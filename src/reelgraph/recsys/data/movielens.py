@@ -1,4 +1,5 @@
-"""MovieLens as interaction sources: ml-latest-small (CSV) and ml-100k (the 1998 format).
+"""MovieLens as interaction sources: ml-latest(-small) and ml-20m/25m/32m (the same CSVs),
+ml-100k (the 1998 format) and ml-1m/ml-10m (``::``-separated, ``movielens_dat``).
 
 Every rating is one ``rating`` event whose value is the rating. Genres are the categories
 (ml-latest's ``(no genres listed)`` and ml-100k's ``unknown`` become none); ml-latest's
@@ -16,6 +17,7 @@ import pyarrow.csv as pa_csv
 
 from reelgraph.core import InvalidInput
 from reelgraph.recsys.data.dataset import Dataset, build_dataset
+from reelgraph.recsys.data.movielens_dat import MovieLensDat
 from reelgraph.recsys.data.tables import existing, read_table
 
 EVENT = "rating"
@@ -28,7 +30,8 @@ def _rename(table: pa.Table, names: dict[str, str]) -> pa.Table:
 
 @dataclass(frozen=True)
 class MovieLensLatest:
-    """ml-latest(-small): ratings.csv, movies.csv and (optionally) tags.csv in one folder."""
+    """ml-latest(-small), ml-20m, ml-25m, ml-32m: ratings.csv, movies.csv and (optionally)
+    tags.csv in one folder."""
 
     folder: Path
 
@@ -42,7 +45,7 @@ class MovieLensLatest:
     def interactions(self) -> pa.Table:
         table = _rename(self._csv("ratings.csv"),
                         {"userId": "user", "movieId": "item", "rating": "value"})
-        return table.append_column("event", pa.array([EVENT] * table.num_rows))
+        return table.append_column("event", pa.repeat(EVENT, table.num_rows))
 
     def items(self) -> pa.Table:
         table = _rename(self._csv("movies.csv"), {"movieId": "item", "genres": "categories"})
@@ -113,13 +116,17 @@ class MovieLens100k:
 
 
 def load_movielens(folder: str | Path) -> Dataset:
-    """ml-latest(-small) or ml-100k, told apart by the files in ``folder``."""
+    """Any MovieLens release, told apart by the files in ``folder``: ratings.csv
+    (ml-latest, 20M, 25M, 32M), ratings.dat (1M, 10M) or u.data (100K)."""
     path = Path(folder)
     if (path / "ratings.csv").exists():
         return build_dataset(MovieLensLatest(path))
+    if (path / "ratings.dat").exists():
+        return build_dataset(MovieLensDat(path))
     if (path / "u.data").exists():
         return build_dataset(MovieLens100k(path))
-    raise InvalidInput(f"{path} holds neither ml-latest (ratings.csv, movies.csv) nor "
-                       "ml-100k (u.data, u.item, u.genre) files",
+    raise InvalidInput(f"{path} holds no MovieLens files: ratings.csv and movies.csv "
+                       "(ml-latest, 20M, 25M, 32M), ratings.dat and movies.dat (1M, 10M) or "
+                       "u.data, u.item and u.genre (100K)",
                        "point at an unpacked MovieLens folder, or load other logs with "
                        "TableFiles")

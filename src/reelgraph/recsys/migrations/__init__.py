@@ -1,0 +1,1 @@
+"""Alembic revisions of the recommender's tables (branch ``recsys``)."""
