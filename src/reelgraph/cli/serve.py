@@ -1,14 +1,27 @@
-"""``reelgraph serve``: the REST API (``reelgraph.api``) under uvicorn."""
+"""``reelgraph serve``: the REST API (``reelgraph.api``) and the web UI (``reelgraph.ui``)
+under uvicorn."""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from reelgraph.cli import render
 from reelgraph.cli.session import session
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def web_app() -> FastAPI:
+    """The server's application: the API with the UI mounted beside it (``uvicorn --factory
+    reelgraph.cli.serve:web_app``). Composed here because the API must not know the UI."""
+    from reelgraph.api import create_app
+    from reelgraph.ui import mount
+
+    return mount(create_app())
 
 
 def serve(
@@ -21,7 +34,8 @@ def serve(
         min=1, help="Server processes (one Python process uses at most one core); each "
                     "loads the model and keeps its nearline answers fresh.")] = 1,
 ) -> None:
-    """Serve the REST API (/api/v1/graph, /api/v1/recommend, ...), with docs at /docs."""
+    """Serve the web UI at / and the REST API (/api/v1/graph, /api/v1/recommend, ...), with
+    docs at /docs."""
     import uvicorn  # deferred: a server stack is not needed by the other commands
 
     current = session(ctx)
@@ -32,10 +46,10 @@ def serve(
         os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
     settings = current.settings()  # fail here, in one red line, if the settings are wrong
     render.console().print(
-        f"serving {render.hide_password(settings.metadata_url)} at "
-        f"http://{host}:{port}/api/v1 (recommendations: POST /api/v1/recommend; docs: "
+        f"serving {render.hide_password(settings.metadata_url)} at http://{host}:{port}/ "
+        f"(web UI; API at /api/v1, recommendations: POST /api/v1/recommend; docs: "
         f"http://{host}:{port}/docs)",
         markup=False,
     )
-    uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port,
+    uvicorn.run("reelgraph.cli.serve:web_app", factory=True, host=host, port=port,
                 access_log=access_log, workers=workers)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from reelgraph.api.auth import require_read
 from reelgraph.api.errors import error_body
 from reelgraph.api.routers.registry import registry_of
-from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut
+from reelgraph.api.schemas.recommend import DeploymentOut, RecommendIn, RecommendOut, TitlesOut
 from reelgraph.serving import RecommendationService, ServingConfig
 
 _lock = threading.Lock()
@@ -88,3 +88,20 @@ async def deployment(service: RecommendationService = Depends(get_service)
             "version": deployed.version if deployed else None,
             "environments": {c: config.environment(c) for c in service.canvases},
             "swaps": len(service.swaps), "precomputed_at": service.precomputed_at}
+
+
+MAX_TITLES = 1000  # items per titles request
+
+
+@router.get("/recommend/titles", response_model=TitlesOut,
+            summary="Titles of items in the serving model's catalog (to show an answer)")
+async def titles(
+    item: list[str] = Query(..., max_length=MAX_TITLES, description="an item id (repeatable)",
+                            examples=["1"]),
+    service: RecommendationService = Depends(get_service),
+) -> dict[str, Any]:
+    recommender = service.current.recommender
+    vocabulary = recommender.vocabulary
+    index = vocabulary.item_index
+    return {"model_version": recommender.model_version,
+            "titles": {i: vocabulary.titles[index[i]] if i in index else None for i in item}}

@@ -48,3 +48,10 @@ class DeploymentOut(BaseModel):
     environments: dict[str, str] = Field(description="canvas -> online, nearline or batch")
     swaps: int = Field(description="versions swapped in since the server started")
     precomputed_at: float | None
+
+
+class TitlesOut(BaseModel):
+    model_version: str = Field(examples=["personalization/unified-recommender@3"])
+    titles: dict[str, str | None] = Field(
+        description="item -> title in the serving model's catalog; null for an unknown item",
+        examples=[{"1": "Toy Story (1995)"}])
