@@ -62,7 +62,7 @@ def test_recommendations_answer_with_titles(tab: Any, screenshot: Any) -> None:
     page = tab.open("recommend")
     page.select_option("#canvas", "related")
     page.fill("#in-item", "1")
-    page.click("text=Recommend")
+    page.get_by_role("button", name="Recommend", exact=True).click()
     answer = page.locator("#answer table").last
     answer.wait_for()
     assert answer.locator("tbody tr").count() == 10

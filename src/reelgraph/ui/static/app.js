@@ -28,6 +28,9 @@ async function show() {
   const { route, params } = parse(location.hash);
   const page = PAGES.find((p) => p.route === route);
   const view = h("div", { class: "view" });
+  // Pages append optional parts as `cond ? part : null`: skip the nulls, as h() does.
+  view.append = (...parts) => Element.prototype.append.apply(view,
+    parts.flat(Infinity).filter((p) => p !== null && p !== undefined && p !== false));
   main.replaceChildren(view);
   main.dataset.state = "loading";
   markNav(page?.navAs || route);

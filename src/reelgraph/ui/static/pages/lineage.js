@@ -10,6 +10,8 @@ import {
 
 const DAGRE_MAX = 150; // nodes; above it the layered layout costs more than it helps
 const TABLE_MAX = 300; // edges listed in the accessible table
+const DAGRE = { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 170 };
+const MAX_START_ZOOM = 1.1; // a small graph fitted to the view would get huge labels
 let dagreLoaded = null;
 
 function script(src) {
@@ -70,8 +72,9 @@ function style(big) {
     { selector: "edge", style: {
       width: 1.2, "line-color": "#9aa5b5", "curve-style": big ? "haystack" : "bezier",
       "target-arrow-shape": big ? "none" : "triangle", "target-arrow-color": "#9aa5b5",
-      label: big ? "" : "data(kind)", "font-size": 9, color: "#5b6575",
-      "text-rotation": "autorotate" } },
+      label: big ? "" : "data(kind)", "font-size": 8, color: "#5b6575",
+      "text-rotation": "autorotate", "text-background-color": "#fff",
+      "text-background-opacity": 0.8, "text-background-padding": 1 } },
     { selector: ".root", style: { "border-width": 4, "border-color": "#f0b400" } },
     { selector: "node:selected", style: { "border-width": 4, "border-color": "#1d2430" } },
     { selector: ".faded", style: { opacity: 0.2 } },
@@ -162,11 +165,15 @@ export async function render(view, params) {
   const cy = cytoscape({
     container, elements: elements(sub), style: style(big),
     layout: big ? { name: "preset", positions: columns(sub.nodes), fit: true }
-      : { name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 90, fit: true },
+      : { ...DAGRE, fit: true },
     minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false,
     textureOnViewport: big, hideEdgesOnViewport: big, pixelRatio: big ? 1 : "auto",
   });
   cy.getElementById(uri).addClass("root");
+  if (cy.zoom() > MAX_START_ZOOM) {
+    cy.zoom(MAX_START_ZOOM);
+    cy.center();
+  }
   window.reelgraph = { cy }; // a handle for tests and the curious
 
   function select(node) {
@@ -201,7 +208,7 @@ export async function render(view, params) {
       const [up, down] = await Promise.all(["upstream", "downstream"].map((d) =>
         api.get("/graph/lineage", { uri: id, direction: d, depth: 1, edge_kind: edgeKinds })));
       const added = add([...up.nodes, ...down.nodes], [...up.edges, ...down.edges], id);
-      if (!big && added) cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 90 }).run();
+      if (!big && added) cy.layout(DAGRE).run();
       side.lastChild.textContent = `Expanded: ${added} new node${added === 1 ? "" : "s"}.`;
     } catch (err) {
       side.lastChild.replaceWith(errorBox(err));

@@ -33,7 +33,7 @@ function strip(shots, where, frameUrl, seek) {
       type: "button", title: `shot ${s.index}: ${seconds(s.start_ns)} – ${seconds(s.end_ns)}`,
       "aria-label": `Shot ${s.index}, from ${seconds(s.start_ns)}`,
       style: `left:${where(s.start_ns)}%;width:${where(s.end_ns) - where(s.start_ns)}%;` +
-        `background-image:url("${frameUrl(Math.floor((s.start_ns + s.end_ns) / 2), 96)}")`,
+        `background-image:url("${frameUrl(Math.floor((s.start_ns + s.end_ns) / 2), 90)}")`,
       onclick: () => seek(s.start_ns) })),
     h("div", { class: "playhead" }));
 }
@@ -79,7 +79,7 @@ async function detail(view, sha, namespace) {
     h("h1", {}, asset.file_name),
     h("p", {}, link("media", {}, "All media"), " · ", nodeLink(asset.uri, "Graph node"), " · ",
       h("a", { href: url(`${path}/contact-sheet`, { namespace }) }, "Contact sheet (PNG)")),
-    h("div", { class: "grid2" },
+    h("div", { class: "grid-media" },
       section("Frame", frame, h("label", { for: "scrub" }, "Time (drag, or use the arrow keys)"),
         slider, h("div", {}, clock)),
       section("Asset", kv({ uri: asset.uri, duration: seconds(asset.duration_ns),

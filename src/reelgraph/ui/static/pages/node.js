@@ -13,7 +13,6 @@ function edgeTable(edges) {
   return table([
     { label: "edge", cell: (e) => e.kind },
     { label: "node", cell: (e) => [kindBadge(parseUri(e.node)?.kind || "?"), " ", nodeLink(e.node)] },
-    { label: "since", cell: (e) => time(e.valid_from) },
   ], edges);
 }
 
