@@ -106,3 +106,17 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     operation = spec["paths"][URL]["post"]
     assert {"404", "422", "503"} <= set(operation["responses"])
+
+
+def test_titles_name_the_items_of_an_answer(client: TestClient,
+                                            deployed: UnifiedRecommender) -> None:
+    vocabulary = deployed.vocabulary
+    found = client.get("/api/v1/recommend/titles",
+                       params={"item": [vocabulary.item_ids[0], "no-such-item"]})
+    assert found.status_code == 200, found.json()
+    assert found.json() == {"model_version": f"{MODEL}@1", "titles": {
+        vocabulary.item_ids[0]: vocabulary.titles[0], "no-such-item": None}}
+
+
+def test_titles_without_a_model_say_so(client: TestClient) -> None:
+    assert client.get("/api/v1/recommend/titles", params={"item": "1"}).status_code == 503

@@ -75,7 +75,9 @@ def test_recommendations_answer_with_titles(tab: Any, screenshot: Any) -> None:
 def test_search_then_node_then_lineage(tab: Any) -> None:
     page = tab.open("search")
     page.fill("#q", "second ranker tag embedding")
-    page.locator(".hit-uri a", has_text=RANKER).click()
+    hit = page.locator(".hit-uri a", has_text=RANKER)
+    hit.focus()  # by keyboard: the results are links
+    page.keyboard.press("Enter")
     tab.ready()
     assert RANKER in page.inner_text("main h1")
     assert catalog.RATINGS in page.inner_text("main")  # its trained_on edge
@@ -169,3 +171,18 @@ def test_bad_input_reads_as_an_error(tab: Any) -> None:
     assert "there is no page 'nowhere'" in page.inner_text("main .error")
     # The only console errors are the browser's own notes of the refused requests.
     assert tab.errors(allow="the server responded with a status of 4") == []
+
+
+def test_a_lost_connection_says_so_and_retries(tab: Any) -> None:
+    page = tab.page
+    page.goto(f"{tab.base}/#/models")
+    tab.ready()
+    page.route("**/api/v1/**", lambda route: route.abort())  # the server is gone
+    page.click("nav >> text=Runs")
+    banner = page.locator("#connection")
+    banner.wait_for()
+    assert "Lost the connection" in banner.inner_text()
+    page.unroute("**/api/v1/**")  # it is back: the next retry renders the page
+    page.wait_for_selector("main[data-state=ready] h1:has-text('Runs')")
+    assert banner.is_hidden()
+    assert tab.page_errors == []
