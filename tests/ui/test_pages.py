@@ -124,7 +124,8 @@ def test_ranker_lineage_shows_its_inputs(tab: Any) -> None:
     assert RANKER in on_path and catalog.TAGS in on_path
     # Expand ratings.csv: its downstream users join the drawing.
     before = page.evaluate("window.reelgraph.cy.nodes().length")
-    page.select_option("#node-pick", catalog.RATINGS)
+    page.fill("#node-pick", "ratings.csv")
+    page.press("#node-pick", "Enter")
     page.click("text=Expand")
     page.wait_for_selector("text=Expanded:")
     assert page.evaluate("window.reelgraph.cy.nodes().length") > before
