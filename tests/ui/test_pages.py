@@ -187,3 +187,20 @@ def test_a_lost_connection_says_so_and_retries(tab: Any) -> None:
     page.wait_for_selector("main[data-state=ready] h1:has-text('Runs')")
     assert banner.is_hidden()
     assert tab.page_errors == []
+
+
+def test_frame_scrubbing_by_keyboard_and_by_shot(tab: Any, server: Any) -> None:
+    page = tab.open(f"media?asset={server.home.clip_sha256}")
+    first = page.get_attribute("img.frame", "src")
+    page.focus("#scrub")
+    for _ in range(15):  # half a second at 30 fps
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"document.querySelector('img.frame').src !== {first!r}")
+    page.wait_for_function("document.querySelector('img.frame').complete && "
+                           "document.querySelector('img.frame').naturalWidth > 0")
+    assert "at_ns=0&" not in page.get_attribute("img.frame", "src")
+    assert page.inner_text("main").count("0.500 s") >= 1
+    page.click(".strip button >> nth=0")  # the first shot: back to its start
+    assert page.input_value("#scrub") == "0"
+    assert page.locator(".track").count() >= 1  # an annotation track per type
+    assert tab.errors() == []
