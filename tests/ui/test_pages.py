@@ -81,6 +81,8 @@ def test_search_then_node_then_lineage(tab: Any) -> None:
     tab.ready()
     assert RANKER in page.inner_text("main h1")
     assert catalog.RATINGS in page.inner_text("main")  # its trained_on edge
+    # The drift monitor watches the ranker's deployment, downstream of it.
+    assert "rg://monitor/personalization/homepage-ranker-drift" in page.inner_text("main")
     page.click("text=Lineage (upstream)")
     tab.ready()
     nodes = page.evaluate("window.reelgraph.cy.nodes().map(n => n.id())")

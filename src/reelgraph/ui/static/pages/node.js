@@ -28,6 +28,27 @@ function asOfForm(uri, asOf) {
   asOf ? link("node", { uri }, "back to now") : null);
 }
 
+// Linked directly, or watching something downstream (a monitor on this model's deployment).
+async function watchers(uri, edges, asOf) {
+  const direct = edges.filter((e) => WATCHERS.has(parseUri(e.node)?.kind))
+    .map((e) => ({ node: e.node, how: `linked: ${e.kind} (${e.direction === "out" ? "from" : "to"} this node)` }));
+  const impact = await api.get("/graph/impact", { uri, as_of: asOf });
+  const seen = new Set(direct.map((w) => w.node));
+  const downstream = Object.entries(impact.affected)
+    .filter(([kind]) => WATCHERS.has(kind)).flatMap(([, nodes]) => nodes)
+    .filter((n) => !seen.has(n.uri))
+    .map((n) => ({ node: n.uri, how: `downstream, ${n.depth} hop${n.depth === 1 ? "" : "s"} away` }));
+  const rows = [...direct, ...downstream];
+  if (!rows.length) {
+    return h("p", { class: "muted" },
+      "The graph links no monitor or incident to this node or to anything downstream of it.");
+  }
+  return table([
+    { label: "node", cell: (w) => [kindBadge(parseUri(w.node)?.kind || "?"), " ", nodeLink(w.node)] },
+    { label: "how", cell: (w) => w.how },
+  ], rows);
+}
+
 async function similar(uri) {
   const found = await api.get("/graph/similar", { uri });
   if (!found.similar.length) return notice("No other model shares this one's inputs.");
@@ -61,9 +82,9 @@ export async function render(view, params) {
   }
   const [{ node, edges }, history] = await Promise.all([
     api.get("/graph/node", { uri, as_of: asOf }), api.get("/graph/history", { uri })]);
+  const watching = h("div");
   const outgoing = edges.filter((e) => e.direction === "out");
   const incoming = edges.filter((e) => e.direction === "in");
-  const watchers = edges.filter((e) => WATCHERS.has(parseUri(e.node)?.kind));
   view.append(
     h("h1", {}, kindBadge(node.kind), " ", node.uri),
     h("p", {}, link("lineage", { uri }, "Lineage (upstream)"), " · ",
@@ -84,13 +105,14 @@ export async function render(view, params) {
     h("div", { class: "grid2" },
       section(`Outgoing edges (${outgoing.length})`, edgeTable(outgoing)),
       section(`Incoming edges (${incoming.length})`, edgeTable(incoming))),
-    section("Incidents and monitors", watchers.length ? edgeTable(watchers) :
-      h("p", { class: "muted" }, "The graph links no monitor or incident to this node.")));
+    section("Incidents and monitors", watching));
+  const loads = [fill(watching, () => watchers(uri, edges, asOf))];
   if (node.kind === "model") {
     const like = h("div");
     const candidates = h("div");
     view.append(section("Models like this", like),
       section("Reuse candidates from other domains", candidates));
-    await Promise.all([fill(like, () => similar(uri)), fill(candidates, () => reuse(uri))]);
+    loads.push(fill(like, () => similar(uri)), fill(candidates, () => reuse(uri)));
   }
+  await Promise.all(loads);
 }
