@@ -85,6 +85,6 @@ def screenshot() -> Any:
     def take(page: Any, name: str) -> None:
         page.wait_for_function("[...document.images].every(i => i.complete)")
         DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / f"ui-{name}.png"))
+        page.screenshot(path=str(DOCS / f"ui-{name}.png"), full_page=True)
 
     return take

@@ -126,7 +126,7 @@ export async function fill(el, load) {
   el.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
     const content = await load();
-    el.replaceChildren(...[content].flat().filter((c) => c));
+    el.replaceChildren(...[content].flat(Infinity).filter((c) => c));
   } catch (err) {
     el.replaceChildren(errorBox(err));
   }
