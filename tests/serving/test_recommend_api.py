@@ -125,3 +125,17 @@ def test_a_posted_interaction_shows_in_the_next_answer(client: TestClient,
     assert [i["item"] for i in after["items"]] == [i for i, _ in expected.items]
     bad = client.post("/api/v1/interactions", json={"user": user, "item": "1", "time": -1})
     assert bad.status_code == 422 and "unix seconds" in bad.json()["fix"]
+
+
+def test_titles_name_the_items_of_an_answer(client: TestClient,
+                                            deployed: UnifiedRecommender) -> None:
+    vocabulary = deployed.vocabulary
+    found = client.get("/api/v1/recommend/titles",
+                       params={"item": [vocabulary.item_ids[0], "no-such-item"]})
+    assert found.status_code == 200, found.json()
+    assert found.json() == {"model_version": f"{MODEL}@1", "titles": {
+        vocabulary.item_ids[0]: vocabulary.titles[0], "no-such-item": None}}
+
+
+def test_titles_without_a_model_say_so(client: TestClient) -> None:
+    assert client.get("/api/v1/recommend/titles", params={"item": "1"}).status_code == 503

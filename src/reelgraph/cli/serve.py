@@ -1,10 +1,11 @@
-"""``reelgraph serve``: the REST API (``reelgraph.api``) under uvicorn."""
+"""``reelgraph serve``: the REST API (``reelgraph.api``) and the web UI (``reelgraph.ui``)
+under uvicorn."""
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +26,19 @@ def check_port(host: str, port: int) -> None:
                            "running?) or pass another one with --port") from None
 
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def web_app() -> FastAPI:
+    """The server's application: the API with the UI mounted beside it (``uvicorn --factory
+    reelgraph.cli.serve:web_app``). Composed here because the API must not know the UI."""
+    from reelgraph.api import create_app
+    from reelgraph.ui import mount
+
+    return mount(create_app())
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -35,7 +49,8 @@ def serve(
         min=1, help="Server processes (one Python process uses at most one core); each "
                     "loads the model and keeps its nearline answers fresh.")] = 1,
 ) -> None:
-    """Serve the REST API (/api/v1/graph, /api/v1/recommend, ...), with docs at /docs."""
+    """Serve the web UI at / and the REST API (/api/v1/graph, /api/v1/recommend, ...), with
+    docs at /docs."""
     import uvicorn  # deferred: a server stack is not needed by the other commands
 
     current = session(ctx)
@@ -50,8 +65,8 @@ def serve(
     out.print(f"loading the graph at {render.hide_password(settings.metadata_url)} and the "
               "production recommender (if one is registered): the server answers once it "
               "is loaded", markup=False, soft_wrap=True)
-    out.print(f"serving at http://{host}:{port}/api/v1 (recommendations: POST "
-              f"/api/v1/recommend; docs: http://{host}:{port}/docs)", markup=False,
-              soft_wrap=True)
-    uvicorn.run("reelgraph.api:create_app", factory=True, host=host, port=port,
+    out.print(f"serving the web UI at http://{host}:{port}/ and the API at /api/v1 "
+              f"(recommendations: POST /api/v1/recommend; docs: http://{host}:{port}/docs)",
+              markup=False, soft_wrap=True)
+    uvicorn.run("reelgraph.cli.serve:web_app", factory=True, host=host, port=port,
                 access_log=access_log, workers=workers)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,7 @@ from reelgraph.api.schemas.recommend import (
     InteractionOut,
     RecommendIn,
     RecommendOut,
+    TitlesOut,
 )
 from reelgraph.serving import RecommendationService
 
@@ -78,3 +79,20 @@ async def deployment(service: RecommendationService = Depends(get_recommender)
             "version": deployed.version if deployed else None,
             "environments": {c: config.environment(c) for c in service.canvases},
             "swaps": len(service.swaps), "precomputed_at": service.precomputed_at}
+
+
+MAX_TITLES = 1000  # items per titles request
+
+
+@router.get("/recommend/titles", response_model=TitlesOut,
+            summary="Titles of items in the serving model's catalog (to show an answer)")
+async def titles(
+    item: list[str] = Query(..., max_length=MAX_TITLES, description="an item id (repeatable)",
+                            examples=["1"]),
+    service: RecommendationService = Depends(get_recommender),
+) -> dict[str, Any]:
+    recommender = service.current.recommender
+    vocabulary = recommender.vocabulary
+    index = vocabulary.item_index
+    return {"model_version": recommender.model_version,
+            "titles": {i: vocabulary.titles[index[i]] if i in index else None for i in item}}

@@ -69,3 +69,10 @@ class InteractionOut(BaseModel):
     time: int
     event: str
     value: float | None
+
+
+class TitlesOut(BaseModel):
+    model_version: str = Field(examples=["personalization/unified-recommender@3"])
+    titles: dict[str, str | None] = Field(
+        description="item -> title in the serving model's catalog; null for an unknown item",
+        examples=[{"1": "Toy Story (1995)"}])
