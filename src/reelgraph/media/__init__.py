@@ -11,7 +11,9 @@ labelled ones (``CutScore``). Unreadable files raise ``MediaError``. PyAV, OpenC
 PySceneDetect are imported on first use, not with this package.
 """
 
+from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.assets import MediaAsset, MediaLibrary
+from reelgraph.media.embedders import FramingEmbedder, embed_shot
 from reelgraph.media.errors import MediaError
 from reelgraph.media.evaluation import CutScore, score_cuts
 from reelgraph.media.frames import Frame, FrameBatch, FrameSpec, read_frames
@@ -20,18 +22,23 @@ from reelgraph.media.proxies import ProxyCache
 from reelgraph.media.shots import Shot, ShotConfig, detect_shots, shots_from_frames
 
 __all__ = [
+    "Annotation",
+    "AnnotationStore",
     "CutScore",
     "Frame",
     "FrameBatch",
     "FrameSpec",
+    "FramingEmbedder",
     "MediaAsset",
     "MediaError",
     "MediaLibrary",
     "MediaProbe",
+    "Producer",
     "ProxyCache",
     "Shot",
     "ShotConfig",
     "detect_shots",
+    "embed_shot",
     "probe",
     "read_frames",
     "score_cuts",
