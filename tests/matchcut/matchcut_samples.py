@@ -101,3 +101,16 @@ def write_set(folder: Path, titles: int, seed: int = 0) -> tuple[list[Path],
     paths = [write_title(folder / f"controlled-{t}.mp4",
                          [s for s in shots if s.title == t], seed) for t in range(titles)]
     return paths, shots
+
+
+def write_audio_only(path: Path) -> Path:
+    """Half a second of a 440 Hz tone and no video stream: a title with no shots."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=44100)
+        samples = (np.sin(np.arange(22050) * 2 * np.pi * 440 / 44100) * 0.2).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        container.mux(stream.encode(None))
+    return path

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
+from reelgraph.api.routers import matchcut as matchcut_router
 from reelgraph.api.routers import media as media_router
 from reelgraph.api.routers import recommend as recommend_router
 from reelgraph.api.routers import registry as registry_router
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     app.include_router(runs_router.router)
     app.include_router(features_router.router)
     app.include_router(media_router.router)
+    app.include_router(matchcut_router.router)
     app.include_router(recommend_router.router)
     return app

@@ -8,7 +8,18 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from reelgraph.cli import demo, features, graph, media, models, recsys, render, runs, serve
+from reelgraph.cli import (
+    demo,
+    features,
+    graph,
+    matchcut,
+    media,
+    models,
+    recsys,
+    render,
+    runs,
+    serve,
+)
 from reelgraph.cli.session import Session
 from reelgraph.core.errors import ReelgraphError
 
@@ -43,6 +54,7 @@ app.command()(runs.worker)
 app.add_typer(runs.events_app, name="events")
 app.add_typer(features.app, name="features")
 app.add_typer(media.app, name="media")
+app.add_typer(matchcut.app, name="matchcut")
 app.add_typer(recsys.app, name="recsys")
 
 

@@ -13,7 +13,9 @@ timeline and renders them (and transition previews) to MP4 with PyAV.
 """
 
 from reelgraph.matchcut.candidates import CandidateConfig, candidates, exact_top_k, top_k
-from reelgraph.matchcut.finder import FindReport, MatchCutter
+from reelgraph.matchcut.export import ClipTooShort, render, render_preview, timeline, write_timeline
+from reelgraph.matchcut.finder import FindReport, MatchCutter, register_titles
+from reelgraph.matchcut.learning import LabelSet, LearnedScorer, retrain
 from reelgraph.matchcut.pairs import MatchPair, PairStore, UnknownPair
 from reelgraph.matchcut.scorers import (
     FRAME,
@@ -28,7 +30,10 @@ __all__ = [
     "FRAME",
     "MOTION",
     "CandidateConfig",
+    "ClipTooShort",
     "FindReport",
+    "LabelSet",
+    "LearnedScorer",
     "MatchCutter",
     "MatchPair",
     "NoShots",
@@ -39,5 +44,11 @@ __all__ = [
     "candidates",
     "exact_top_k",
     "heuristic_scorers",
+    "register_titles",
+    "render",
+    "render_preview",
+    "retrain",
+    "timeline",
     "top_k",
+    "write_timeline",
 ]

@@ -49,6 +49,7 @@ class Segment:
     end_ns: int
     name: str
     rate: Fraction
+    duration_ns: int  # the whole source's
 
 
 @dataclass
@@ -69,8 +70,10 @@ def transition(library: MediaLibrary, pair: MatchPair) -> tuple[Segment, Segment
                 f"shot {shot} of pair {pair.id} lasts {(end - start) / NS:.2f} s, too short "
                 f"for a preview", f"review pairs whose shots last at least {MIN_SIDE_S} s")
     asset_a, asset_b = library.get(pair.asset_a), library.get(pair.asset_b)
-    return (Segment(asset_a.location, max(a0, a1 - preview), a1, pair.title_a, _rate(asset_a)),
-            Segment(asset_b.location, b0, min(b1, b0 + preview), pair.title_b, _rate(asset_b)))
+    return (Segment(asset_a.location, max(a0, a1 - preview), a1, pair.title_a, _rate(asset_a),
+                    asset_a.probe.duration_ns),
+            Segment(asset_b.location, b0, min(b1, b0 + preview), pair.title_b, _rate(asset_b),
+                    asset_b.probe.duration_ns))
 
 
 def _rate(asset: MediaAsset) -> Fraction:
@@ -96,13 +99,19 @@ def timeline(ws: Workspace, pairs: Sequence[MatchPair], name: str = "match cuts"
         for pair in pairs:
             for side, segment in zip("AB", transition(library, pair), strict=True):
                 rate = float(segment.rate)
-                start = otio.opentime.RationalTime(round(segment.start_ns * rate / NS), rate)
+
+                def frames(ns: int, rate: float = rate) -> Any:
+                    return otio.opentime.RationalTime(round(ns * rate / NS), rate)
+
+                start = frames(segment.start_ns)
                 length = otio.opentime.RationalTime(
-                    max(1, round((segment.end_ns - segment.start_ns) * rate / NS)), rate)
+                    max(1, frames(segment.end_ns - segment.start_ns).value), rate)
                 track.append(otio.schema.Clip(
                     name=f"{pair.id}-{side} {segment.name}",
                     media_reference=otio.schema.ExternalReference(
-                        target_url=Path(segment.location).resolve().as_uri()),
+                        target_url=Path(segment.location).resolve().as_uri(),
+                        available_range=otio.opentime.TimeRange(
+                            frames(0), frames(segment.duration_ns))),
                     source_range=otio.opentime.TimeRange(start, length),
                     metadata={"reelgraph": {"pair": pair.id, "kind": pair.kind,
                                             "score": pair.score}}))

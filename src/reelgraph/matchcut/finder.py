@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -23,10 +24,18 @@ from reelgraph.flows import Workspace
 from reelgraph.matchcut.candidates import CandidateConfig, candidates, normalised
 from reelgraph.matchcut.detectors import DEFAULT_DETECTOR
 from reelgraph.matchcut.features import ShotFeatures, matchcut_features, pair_key
+from reelgraph.matchcut.learning import LearnedScorer
 from reelgraph.matchcut.pairs import MatchPair, PairStore, pair_id
-from reelgraph.matchcut.scorers import FRAME, KINDS, MOTION, ShotRecord
+from reelgraph.matchcut.scorers import (
+    DEFAULT_SCORER,
+    FRAME,
+    KINDS,
+    MOTION,
+    PAIR_FEATURES,
+    ShotRecord,
+)
 from reelgraph.matchcut.titles import Title, frame_source, title_shots
-from reelgraph.media import MediaAsset
+from reelgraph.media import MediaAsset, MediaLibrary
 
 # The per-shot vectors each kind searches neighbours with (each L2-normalised, then joined):
 # framing alone lets a scene's colours and textures outvote where the subject is.
@@ -99,7 +108,7 @@ class MatchCutter:
         found = candidates(shots, search, dedup, self.config)
         pairs = [(shots[i], shots[j]) for i, j, _ in found]
         vectors = features.pairs(pairs, run_id)
-        score = self.scorer or heuristic_pair_score
+        score = self.scorer or self._default_score(kind)
         ranked = []
         for a, b in pairs:
             a, b = (a, b) if (a.title, a.index) <= (b.title, b.index) else (b, a)
@@ -112,10 +121,35 @@ class MatchCutter:
         return sorted(ranked, key=lambda p: (-p.score, p.id))
 
 
+    def _default_score(self, kind: str) -> PairScore:
+        """The production learned scorer of the kind, else the kind's heuristic."""
+        learned = LearnedScorer.from_registry(self.ws, kind)
+        if learned is None:
+            return heuristic_pair_score
+
+        def score(kind: str, a: ShotRecord, b: ShotRecord, vector: np.ndarray
+                  ) -> tuple[float, str]:
+            return learned.score_features(vector), learned.name
+
+        return score
+
+
 def heuristic_pair_score(kind: str, a: ShotRecord, b: ShotRecord, vector: np.ndarray
                          ) -> tuple[float, str]:
     """The kind's default heuristic, read from the pair's memoized features."""
-    from reelgraph.matchcut.scorers import DEFAULT_SCORER, PAIR_FEATURES
-
     name = DEFAULT_SCORER[kind]
     return float(vector[PAIR_FEATURES.index(name)]), name
+
+
+def register_titles(ws: Workspace, paths: Iterable[str | Path], namespace: str = "studio"
+                    ) -> tuple[list[MediaAsset], dict[str, str]]:
+    """Register files as media assets, each on its own: (assets, file -> why it failed)."""
+    assets: list[MediaAsset] = []
+    failed: dict[str, str] = {}
+    library = MediaLibrary(ws.graph)
+    for path in paths:
+        try:
+            assets.append(library.add(path, namespace))
+        except ReelgraphError as exc:
+            failed[str(path)] = str(exc)
+    return assets, failed
