@@ -12,8 +12,8 @@ every frame of every clip over the summed wall time (median of the repeats per c
 
     .venv/bin/python benchmarks/matchcut_shots.py [--repeats 3]
 
-Writes ``benchmarks/results/matchcut_shots.json``; the detector with the best F1 among those at least
-as fast as real time (``pick_default``) is the default.
+Writes ``benchmarks/results/matchcut_shots.json``; the detector with the best F1 among those
+at least as fast as real time (``pick_default``) is the default.
 """
 
 from __future__ import annotations
