@@ -15,6 +15,7 @@ timeline and renders them (and transition previews) to MP4 with PyAV.
 from reelgraph.matchcut.candidates import CandidateConfig, candidates, exact_top_k, top_k
 from reelgraph.matchcut.export import ClipTooShort, render, render_preview, timeline, write_timeline
 from reelgraph.matchcut.finder import FindReport, MatchCutter, register_titles
+from reelgraph.matchcut.flow import title_flow
 from reelgraph.matchcut.learning import LabelSet, LearnedScorer, retrain
 from reelgraph.matchcut.pairs import MatchPair, PairStore, UnknownPair
 from reelgraph.matchcut.scorers import (
@@ -49,6 +50,7 @@ __all__ = [
     "render_preview",
     "retrain",
     "timeline",
+    "title_flow",
     "top_k",
     "write_timeline",
 ]

@@ -78,9 +78,7 @@ class MatchCutter:
             shots: list[ShotRecord] = []
             for asset in assets:
                 try:
-                    title = title_shots(self.ws, asset, self.detector)
-                    frames = frame_source(self.ws, asset)
-                    features.ensure({s.key: partial(frames, s) for s in title.shots}, run_id)
+                    title = self._title(asset, features, run_id)
                 except ReelgraphError as exc:
                     report.failed[asset.file_name] = str(exc)
                     continue
@@ -97,6 +95,22 @@ class MatchCutter:
             store.close()
         PairStore(self.ws).save(report.pairs)
         return report
+
+    def add(self, asset: MediaAsset, run_id: str | None = None) -> tuple[Title, int]:
+        """One title's shots and per-shot features (what the ingest trigger runs): the
+        title and how many feature values were computed (0 when memoized)."""
+        store = FeatureStore(self.ws, [matchcut_features(faces=self.faces)])
+        try:
+            features = ShotFeatures(store, faces=self.faces)
+            return self._title(asset, features, run_id), sum(features.computed.values())
+        finally:
+            store.close()
+
+    def _title(self, asset: MediaAsset, features: ShotFeatures, run_id: str | None) -> Title:
+        title = title_shots(self.ws, asset, self.detector)
+        frames = frame_source(self.ws, asset)
+        features.ensure({s.key: partial(frames, s) for s in title.shots}, run_id)
+        return title
 
     def _rank(self, kind: str, shots: Sequence[ShotRecord], features: ShotFeatures,
               titles: dict[str, Title], run_id: str | None) -> list[MatchPair]:
