@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["reelgraph.core", "reelgraph.graph", "reelgraph.media"]
+PACKAGES = ["reelgraph.core", "reelgraph.graph", "reelgraph.media", "reelgraph.matchcut"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -24,6 +24,7 @@ from reelgraph.matchcut import ClipTooShort, PairStore, render
 TOKEN = "matchcut-token-1234"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "/api/v1/matchcut"
+pytestmark = pytest.mark.slow  # one `find` over two synthetic titles, then fast checks
 
 
 @pytest.fixture(scope="module")
