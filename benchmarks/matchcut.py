@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import machine, versions
 
+from machine import machine, versions
 from reelgraph.matchcut import exact_top_k
 
 RESULTS = Path(__file__).resolve().parent / "results" / "matchcut.json"

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import machine, versions
 from sklearn.metrics import average_precision_score
 
+from machine import machine, versions
 from reelgraph.core import Settings
 from reelgraph.features import FeatureStore
 from reelgraph.flows import Workspace
