@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 WIDTH, HEIGHT, RATE = 192, 108, 25
-SHOT_FRAMES = 30  # 1.2 s
+SHOT_FRAMES = 20  # 0.8 s: longer than the shortest shot kept (0.5 s)
 SHOTS = 8
 # (centre x, centre y, half width, half height) as fractions of the frame
 COMPOSITIONS = [(0.25, 0.35, 0.12, 0.22), (0.72, 0.4, 0.1, 0.25), (0.5, 0.5, 0.22, 0.3),
