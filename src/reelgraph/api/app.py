@@ -18,6 +18,7 @@ from reelgraph.api.docs import install_docs
 from reelgraph.api.errors import install_error_handlers
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
+from reelgraph.api.routers import matchcut as matchcut_router
 from reelgraph.api.routers import media as media_router
 from reelgraph.api.routers import ops as ops_router
 from reelgraph.api.routers import recommend as recommend_router
@@ -34,6 +35,7 @@ ROUTERS = (
     runs_router.router,
     features_router.router,
     media_router.router,
+    matchcut_router.router,
     recommend_router.router,
     ops_router.router,
 )

@@ -9,7 +9,19 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup, TyperOption
 
-from reelgraph.cli import demo, features, graph, media, models, ops, recsys, render, runs, serve
+from reelgraph.cli import (
+    demo,
+    features,
+    graph,
+    matchcut,
+    media,
+    models,
+    ops,
+    recsys,
+    render,
+    runs,
+    serve,
+)
 from reelgraph.cli.session import Session
 from reelgraph.core import InvalidInput, ReelgraphError
 
@@ -81,6 +93,7 @@ app.command()(runs.worker)
 app.add_typer(runs.events_app, name="events")
 app.add_typer(features.app, name="features")
 app.add_typer(media.app, name="media")
+app.add_typer(matchcut.app, name="matchcut")
 app.add_typer(recsys.app, name="recsys")
 app.add_typer(ops.app, name="ops")
 

@@ -11,9 +11,11 @@ labelled ones (``CutScore``). Unreadable files raise ``MediaError``. PyAV, OpenC
 PySceneDetect are imported on first use, not with this package.
 """
 
+from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.assets import DEFAULT_NAMESPACE, MediaAsset, MediaLibrary
 from reelgraph.media.catalog import MediaCatalog, png
 from reelgraph.media.contact_sheet import format_timestamp
+from reelgraph.media.embedders import FramingEmbedder, embed_shot
 from reelgraph.media.errors import MediaError
 from reelgraph.media.evaluation import CutScore, score_cuts
 from reelgraph.media.frames import Frame, FrameBatch, FrameSpec, read_frames
@@ -26,20 +28,25 @@ from reelgraph.media.shots import Shot, ShotConfig, detect_shots, shots_from_fra
 __all__ = [
     "DEFAULT_NAMESPACE",
     "SHOTS_PRODUCER",
+    "Annotation",
+    "AnnotationStore",
     "CutScore",
     "Frame",
     "FrameBatch",
     "FrameSpec",
+    "FramingEmbedder",
     "MediaAsset",
     "MediaCatalog",
     "MediaError",
     "MediaLibrary",
     "MediaProbe",
+    "Producer",
     "ProxyCache",
     "Shot",
     "ShotConfig",
     "contact_sheet_key",
     "detect_shots",
+    "embed_shot",
     "format_timestamp",
     "ingest_flow",
     "png",

@@ -1,0 +1,197 @@
+"""How good are the match-cut rankings on labelled pairs? Frame matches, per method.
+
+Runs ``MatchCutter.find`` over the clips in ``../shared/data/video`` (Steamboat Willie left
+out; memoized in ``--home``, so a second run computes nothing), reads the labels in
+``tests/matchcut/fixtures/frame_labels.json`` (three passes, majority vote; split by source
+film into train / validation / test) and scores every labelled pair with:
+
+- ``random``: a seeded random score (20 seeds, the mean reported);
+- ``mask-iou`` (the silhouette heuristic: subject-mask IoU; face boxes are unavailable on
+  this stack, so the paper's face-IoU half is absent) and ``motion`` (motion cosine);
+- ``framing``: the media framing embedder's cosine;
+- ``learned``: logistic regression on the pair features, fitted on the train split, its C
+  chosen by validation AP only, scored on test.
+
+On the test split: pooled AP (scikit-learn's ``average_precision_score``) and the mean over
+test titles of precision@10 (each title's pairs ranked by score), each with a 95% bootstrap
+interval over test titles (titles resampled with replacement; with few test titles this
+interval is wide and honest about it) and over pairs; the learned scorer against the best
+heuristic as a paired pair-bootstrap of the AP difference. A difference whose interval
+contains 0 is a tie.
+
+    .venv/bin/python benchmarks/matchcut_quality.py [--home DIR]
+
+Writes ``benchmarks/results/matchcut_quality.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from machine import machine, versions
+from reelgraph.core import Settings
+from reelgraph.features import FeatureStore
+from reelgraph.flows import Workspace
+from reelgraph.matchcut import MatchCutter, ShotRecord, register_titles
+from reelgraph.matchcut.features import ShotFeatures, matchcut_features
+from reelgraph.matchcut.learning import fit
+from reelgraph.matchcut.scorers import PAIR_FEATURES, RandomScorer
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VIDEO_DIR = ROOT.parent / "shared" / "data" / "video"
+LABELS = ROOT / "tests" / "matchcut" / "fixtures" / "frame_labels.json"
+RESULTS = HERE / "results" / "matchcut_quality.json"
+BOOTSTRAP = 2000
+SEEDS = 20
+HEURISTICS = ("mask-iou", "framing", "motion")
+
+
+def precision_at(scores: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
+    top = np.argsort(-scores, kind="stable")[:k]
+    return float(labels[top].mean()) if len(top) else float("nan")
+
+
+def per_title_precision(scores: np.ndarray, labels: np.ndarray, rows: list[dict[str, Any]],
+                        titles: list[str]) -> float:
+    values = []
+    for title in titles:
+        mine = np.array([title in (r["title_a"], r["title_b"]) for r in rows])
+        if mine.any():
+            values.append(precision_at(scores[mine], labels[mine]))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def ap(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(average_precision_score(labels, scores)) if labels.any() else float("nan")
+
+
+def title_bootstrap(metric: Any, rows: list[dict[str, Any]], titles: list[str],
+                    rng: np.random.Generator) -> tuple[float, float]:
+    values = []
+    for _ in range(BOOTSTRAP):
+        drawn = rng.choice(titles, len(titles), replace=True)
+        counts = {t: int((drawn == t).sum()) for t in titles}
+        index = [i for i, r in enumerate(rows)
+                 for _ in range(min(counts[r["title_a"]], counts[r["title_b"]]))]
+        if index:
+            value = metric(np.array(index))
+            if not np.isnan(value):
+                values.append(value)
+    return (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))) \
+        if values else (float("nan"), float("nan"))
+
+
+def pair_bootstrap(metric: Any, n: int, rng: np.random.Generator) -> tuple[float, float]:
+    values = [v for v in (metric(rng.integers(0, n, n)) for _ in range(BOOTSTRAP))
+              if not np.isnan(v)]
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def load(home: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, ShotRecord]]:
+    doc = json.loads(LABELS.read_text())
+    settings = Settings.load(home=str(home), database_url="")
+    files = sorted(p for p in VIDEO_DIR.iterdir() if "steamboat" not in p.name)
+    with Workspace.open(settings) as ws:
+        assets, failed = register_titles(ws, files)
+        report = MatchCutter(ws).find(assets)
+        if failed or report.failed:
+            raise SystemExit(f"titles failed: {failed} {report.failed}")
+        print(f"find: {report.features_computed} shot features and {report.pairs_computed} "
+              "pairs computed (0 and 0 when memoized)")
+        shots = {s.key: s for t in report.titles for s in t.shots}
+        store = FeatureStore(ws, [matchcut_features()])
+        try:
+            features = ShotFeatures(store)
+            records = {s.key: s for s in features.load(list(shots.values()))}
+            pairs = [(records[r["shot_a"]], records[r["shot_b"]]) for r in doc["pairs"]]
+            vectors = features.pairs(pairs)
+        finally:
+            store.close()
+    return doc, vectors, records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--home", type=Path, default=Path("/tmp/reelgraph-matchcut-quality"))
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    doc, vectors, records = load(args.home)
+    rows = doc["pairs"]
+    key = {r["pair"]: "|".join(sorted((r["shot_a"], r["shot_b"]))) for r in rows}
+    x = np.stack([vectors[key[r["pair"]]] for r in rows])
+    y = np.array([r["frame_match"] for r in rows])
+    split = np.array([r["split"] for r in rows])
+    column = {name: PAIR_FEATURES.index(name) for name in HEURISTICS}
+
+    # Model selection on validation only.
+    train, valid, test = (split == s for s in ("train", "validation", "test"))
+    choices = {c: ap(fit(x[train], y[train], c=c).predict_proba(x[valid])[:, 1], y[valid])
+               for c in (0.01, 0.1, 1.0, 10.0)}
+    best_c = max(choices, key=lambda c: (choices[c], -c))
+    model = fit(x[train | valid], y[train | valid], c=best_c)
+
+    test_rows = [r for r, t in zip(rows, test, strict=True) if t]
+    yt = y[test]
+    titles = sorted({t for r in test_rows for t in (r["title_a"], r["title_b"])})
+    scores: dict[str, np.ndarray] = {name: x[test][:, i] for name, i in column.items()}
+    scores["learned"] = model.predict_proba(x[test])[:, 1]
+    randoms = [np.array([RandomScorer("frame", seed).score(records[r["shot_a"]],
+                                                           records[r["shot_b"]])
+                         for r in test_rows]) for seed in range(SEEDS)]
+    rng = np.random.default_rng(0)
+    methods: dict[str, Any] = {}
+    for name, s in {**scores, "random": randoms[0]}.items():
+        def pooled_ap(index: np.ndarray, s: np.ndarray = s) -> float:
+            return ap(s[index], yt[index])
+
+        def title_p10(index: np.ndarray, s: np.ndarray = s) -> float:
+            return per_title_precision(s[index], yt[index], [test_rows[i] for i in index],
+                                       titles)
+
+        methods[name] = {
+            "ap": ap(s, yt), "ap_title_ci": title_bootstrap(pooled_ap, test_rows, titles, rng),
+            "ap_pair_ci": pair_bootstrap(pooled_ap, len(yt), rng),
+            "precision_at_10_per_title": per_title_precision(s, yt, test_rows, titles),
+            "precision_at_10_title_ci": title_bootstrap(title_p10, test_rows, titles, rng),
+        }
+    methods["random"]["ap_mean_over_seeds"] = float(np.mean([ap(r, yt) for r in randoms]))
+    best = max(HEURISTICS, key=lambda n: methods[n]["ap"])
+    diffs = [ap(scores["learned"][i], yt[i]) - ap(scores[best][i], yt[i])
+             for i in (rng.integers(0, len(yt), len(yt)) for _ in range(BOOTSTRAP))]
+    diffs = [d for d in diffs if not np.isnan(d)]
+    comparison = {"best_heuristic": best,
+                  "ap_ratio": methods["learned"]["ap"] / methods[best]["ap"],
+                  "ap_difference": methods["learned"]["ap"] - methods[best]["ap"],
+                  "ap_difference_pair_ci": (float(np.percentile(diffs, 2.5)),
+                                            float(np.percentile(diffs, 97.5))),
+                  "paper_margin": 1.5}
+    for name, m in methods.items():
+        print(f"{name:>9}: AP {m['ap']:.3f} (titles {m['ap_title_ci'][0]:.3f}-"
+              f"{m['ap_title_ci'][1]:.3f}, pairs {m['ap_pair_ci'][0]:.3f}-"
+              f"{m['ap_pair_ci'][1]:.3f}); P@10/title {m['precision_at_10_per_title']:.3f}")
+    print(f"learned vs {best}: AP x{comparison['ap_ratio']:.2f}, difference "
+          f"{comparison['ap_difference']:+.3f} (95% {comparison['ap_difference_pair_ci'][0]:+.3f}"
+          f" to {comparison['ap_difference_pair_ci'][1]:+.3f}); validation AP by C {choices}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+        "load_average_1m_before": round(load_before, 2),
+        "versions": versions("scikit-learn", "opencv-python-headless"),
+        "labels": doc["agreement"], "test_titles": titles, "test_pairs": len(yt),
+        "test_positives": int(yt.sum()), "validation_ap_by_c": choices, "chosen_c": best_c,
+        "methods": methods, "learned_vs_best_heuristic": comparison,
+        "bootstrap": BOOTSTRAP, "random_seeds": SEEDS,
+    }, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
