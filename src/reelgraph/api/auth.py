@@ -8,8 +8,12 @@ set one. Tokens are compared in constant time so timing reveals nothing about th
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reelgraph.api.state import api_state
@@ -29,7 +33,7 @@ class WritesDisabled(ReelgraphError):
     status_code = 403
 
 
-def _check(settings: Settings, credentials: HTTPAuthorizationCredentials | None, what: str
+def check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None, what: str
            ) -> None:
     if not settings.api_token:
         raise WritesDisabled(
@@ -57,13 +61,42 @@ async def require_write(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    _check(api_state(request).settings, credentials, "writes")
+    check_token(api_state(request).settings, credentials, "writes")
 
 
-async def require_read(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> None:
+# The header is read here, not through ``bearer``: the schema then marks only writes as
+# needing the token, and ``openapi.py`` marks reads too on a server whose reads are closed.
+async def require_read(request: Request) -> None:
     settings = api_state(request).settings
     if not settings.open_reads:
-        _check(settings, credentials, "reads")
+        check_token(settings, bearer_of(request.headers), "reads")
+
+
+def bearer_of(headers: Mapping[str, str]) -> HTTPAuthorizationCredentials | None:
+    """The credentials of an ``Authorization: Bearer TOKEN`` header, if there is one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+
+
+Guard = Literal["writes", "reads"]
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def guard_of(route: APIRoute, settings: Settings) -> Guard | None:
+    """What the token guards on this route under these settings: "writes", "reads" (only
+    while ``open_reads`` is off) or nothing. The middleware and the OpenAPI schema ask this,
+    so the schema says what the server does."""
+    calls = _calls(route.dependant)
+    if require_write in calls:
+        return "writes"
+    if require_read in calls and not settings.open_reads:
+        return "reads"
+    return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -22,6 +21,7 @@ from rich.tree import Tree
 
 from reelgraph.core.clock import from_us
 from reelgraph.core.errors import ReelgraphError
+from reelgraph.core.secrets import mask
 from reelgraph.graph import IMPACT_KINDS, Edge, Node, ReuseCandidate, SearchHit, Similar, Subgraph
 
 PIPE_WIDTH = 140
@@ -74,7 +74,7 @@ def when(us: int | None) -> str:
 
 
 def hide_password(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    return mask(url)
 
 
 def kind(name: str) -> str:

@@ -30,6 +30,8 @@ def serve(
         os.environ["REELGRAPH_HOME"] = str(current.home)
     if current.database_url is not None:
         os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
+    if current.online_url is not None:
+        os.environ["REELGRAPH_ONLINE_URL"] = current.online_url
     settings = current.settings()  # fail here, in one red line, if the settings are wrong
     render.console().print(
         f"serving {render.hide_password(settings.metadata_url)} at "

@@ -2,7 +2,8 @@
 
 ``open_online_store(url)`` picks the back-end by URL scheme (``core.urls``):
 ``sqlite:///path.db`` (default, under ``$REELGRAPH_HOME/features/online.db``) or
-``redis://host:port/db?prefix=name``. Both implement ``ports.OnlineStore``.
+``redis://host:port/db?prefix=name`` (``online_url`` in the settings, so the CLI and the
+server select it too). Both implement ``ports.OnlineStore``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from reelgraph.features.ports import OnlineStore
 
 
 def default_online_url(settings: Settings | None = None) -> str:
-    home = (settings or Settings.load()).home
-    return f"sqlite:///{home / 'features' / 'online.db'}"
+    """``Settings.online_url`` (REELGRAPH_ONLINE_URL), else the SQLite file under home."""
+    settings = settings or Settings.load()
+    return settings.online_url or f"sqlite:///{settings.home / 'features' / 'online.db'}"
 
 
 def open_online_store(url: str | None = None, settings: Settings | None = None) -> OnlineStore:

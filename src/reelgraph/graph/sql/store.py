@@ -17,10 +17,11 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from reelgraph.core.clock import now_us
-from reelgraph.core.database import MetadataStore, write_connection
-from reelgraph.core.errors import Conflict, InvalidInput, NotFound, ReelgraphError
+from reelgraph.core.database import MetadataStore, unavailable, write_connection
+from reelgraph.core.errors import Conflict, InvalidInput, NotFound
 from reelgraph.graph.kinds import EdgeKind, Flow, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, EdgeSpec, Node, NodeSpec
+from reelgraph.graph.owned import check_owned
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 
@@ -172,10 +173,7 @@ class SqlGraphStore(MetadataStore):
             with self._write() as conn, conn.begin():
                 return _Writer(conn, self, registry, changes).run()
         except OperationalError as exc:
-            raise ReelgraphError(
-                f"the metadata database at {self.url} refused the write ({exc.orig})",
-                "check that the database is reachable and writable, then retry",
-            ) from None
+            raise unavailable(self.url, exc, "take the write") from None
 
     def bulk_load(self, nodes: Iterable[NodeSpec], edges: Iterable[tuple[str, str, str]]
                   ) -> None:
@@ -351,9 +349,14 @@ class SqlGraphStore(MetadataStore):
             for row in conn.execute(text(sql + " ORDER BY e.id"), {**kind_params, "as_of": as_of}):
                 yield _edge(row)
 
-    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000
-             ) -> list[Node]:
+    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000,
+             terms: Sequence[str] = ()) -> list[Node]:
+        """``terms``: only nodes whose text holds every term (lower case), tested in SQL."""
         clause, params = _filter_sql(where)
+        for i, term in enumerate(terms):
+            clause += (f" AND (LOWER(n.name || ' ' || n.namespace || ' ' || r.tags || ' ' || "
+                       f"r.description || ' ' || r.properties) LIKE :term{i} ESCAPE '\\')")
+            params[f"term{i}"] = f"%{_literal(term)}%"
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
@@ -451,17 +454,26 @@ def _filter_sql(where: NodeFilter) -> tuple[str, dict[str, Any]]:
             clause += f" AND {column} = :{name}"
             params[name] = value
     if where.tag is not None:
-        clause += " AND r.tags LIKE :tag"
-        params["tag"] = f"%{json.dumps(where.tag)}%"
+        # The tag is data, not a pattern: '%' or '_' in it must match only itself.
+        clause += " AND r.tags LIKE :tag ESCAPE '\\'"
+        params["tag"] = f"%{_literal(json.dumps(where.tag))}%"
     return clause, params
+
+
+def _literal(text_value: str) -> str:
+    """``text_value`` as a LIKE pattern that matches only itself (escape character '\\')."""
+    return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _search_history(
     store: SqlGraphStore, terms: list[str], where: NodeFilter, limit: int, as_of: int
 ) -> list[SearchHit]:
-    """Search as of a past time: score the revisions valid then (no index of the past)."""
+    """Search as of a past time: the database picks the revisions valid then that hold every
+    term (the text index covers only current revisions); Python scores just those."""
     hits = []
-    for node in store.find(where, as_of=as_of, limit=1_000_000):
+    # SQLite lowers ASCII only, so other terms are left to Python.
+    ascii_terms = [t for t in terms if t.isascii()]
+    for node in store.find(where, as_of=as_of, limit=1_000_000, terms=ascii_terms):
         fields = (
             (5.0, f"{node.key.name} {node.key.namespace}"),
             (3.0, " ".join(node.tags)),
@@ -533,6 +545,7 @@ class _Writer:
 
     def _put_node(self, spec: NodeSpec) -> None:
         current = _get(self.conn, spec.key, None)
+        check_owned(spec, current)
         if current is None:
             node_id = self.conn.execute(
                 text(
