@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,20 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     operation = spec["paths"][URL]["post"]
     assert {"404", "422", "503"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("canvas", ["related", "category", "search", "notifications"])
+def test_times_past_int64_and_loose_types_are_422(client: TestClient,
+                                                  deployed: UnifiedRecommender,
+                                                  canvas: str) -> None:
+    """Issue 16, item 9: 1e300, NaN, Infinity and 20-digit times answered 500 (an int64
+    overflow), and `"item": true` was read as item 1."""
+    fields = json.dumps({"canvas": canvas, "user": "1", "item": "1", "category": "Comedy",
+                         "query": "alien"})[:-1]
+    for time in ("1e300", "NaN", "Infinity", "-Infinity", "99999999999999999999", "-1"):
+        answer = client.post(URL, content=fields + ', "context": {"time": ' + time + "}}",
+                             headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422, (time, answer.text)
+        assert "time" in answer.json()["problem"]
+    loose = client.post(URL, json={"canvas": canvas, "item": True, "user": True})
+    assert loose.status_code == 422 and "item" in loose.json()["problem"]
