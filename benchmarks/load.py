@@ -17,8 +17,8 @@ from the scheduled send, no coordinated omission). Per step: p50/p99, achieved r
 with p99 <= the limit and 0 errors. Server memory (RSS of the server and its workers) is read
 before the first load and after the last, after ``--pause`` seconds of quiet.
 
-    .venv/bin/python benchmarks/load.py                       # ~4 min (+ training once)
-    .venv/bin/python benchmarks/load.py --rates 25,50 --seconds 2   # quick check
+    .venv/bin/python benchmarks/load.py                       # ~5 min (+ training once)
+    .venv/bin/python benchmarks/load.py --rates 20,40 --seconds 2 --warmup 50  # quick check
 
 The machine is shared: the load average is recorded with every step; the client shares the
 cores with the server. Compare rates within one run, not across runs.
@@ -163,8 +163,8 @@ async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
                 args: argparse.Namespace) -> dict[str, Any]:
     client = Client(host, port, args.connections)
     try:
-        for payloads in mixes.values():  # warm up every path once
-            await client.load(payloads[:50], 25, args.drain)
+        for payloads in mixes.values():  # warm every path and cache before measuring RSS
+            await client.load(payloads[:args.warmup], min(args.rates), args.drain)
         await asyncio.sleep(args.pause)
         memory_before = rss_mb(pid)
         found = {}
@@ -181,13 +181,14 @@ async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="25,50,100,200,400,800",
+    parser.add_argument("--rates", default="5,10,20,40,80,160,320,640",
                         help="requests per second, comma-separated, rising")
     parser.add_argument("--seconds", type=float, default=10.0, help="per step")
     parser.add_argument("--p99-ms", type=float, default=100.0)
     parser.add_argument("--pause", type=float, default=2.0)
     parser.add_argument("--drain", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=200, help="requests per mix")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ready-timeout", type=float, default=900.0)
     parser.add_argument("--output", type=Path, default=RESULTS)

@@ -92,8 +92,8 @@ def _calls(dependant: Dependant) -> set[Any]:
 
 def guard_of(route: APIRoute, settings: Settings) -> Guard | None:
     """What the token guards on this route under these settings: "writes", "reads" (only
-    while ``open_reads`` is off) or nothing. The middleware and the OpenAPI schema ask this,
-    so the schema says what the server does."""
+    while ``open_reads`` is off) or nothing. The middleware asks, to refuse before the
+    body is read."""
     calls = _calls(route.dependant)
     if require_write in calls:
         return "writes"
