@@ -50,7 +50,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, clips: dict[str, Path]
              ) -> Iterator[tuple[TestClient, str]]:
     """A server where good.mp4 was registered over HTTP and ingested by a worker pass."""
     settings = Settings.load(home=str(tmp_path_factory.mktemp("home")), database_url="",
-                             api_token=TOKEN)
+                             api_token=TOKEN, media_roots=[str(clips["good"].parent)])
     with client_for(settings) as client:
         response = client.post(BASE, json={"paths": [str(clips["good"])]}, headers=AUTH)
         assert response.status_code == 201, response.text
@@ -81,7 +81,7 @@ def test_register_reads_and_a_drawn_contact_sheet(graph_url: str, tmp_path: Path
                                                   clips: dict[str, Path]) -> None:
     """On SQLite and PostgreSQL: no ingest run, the pipeline's shots written directly."""
     settings = Settings.load(home=str(tmp_path / "home"), database_url=graph_url,
-                             api_token=TOKEN)
+                             api_token=TOKEN, media_roots=[str(clips["good"].parent)])
     with client_for(settings) as client:
         paths = [str(clips["other"]), str(clips["broken"]), "relative.mp4"]
         assert_error(client.post(BASE, json={"paths": paths}), 401, "Unauthorized")

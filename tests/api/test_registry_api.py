@@ -132,6 +132,9 @@ def test_writes_need_the_token_and_bad_input_stores_nothing(api: Api) -> None:
          422, "metric"),
         (api.move(v1, "production"), 409, "cannot move from none to production"),
         (api.move(7, "staging"), 404, "has no version 7"),
+        # Issue 16, item 9: a number past int64 answered 500 (PostgreSQL: out of range).
+        (api.move(2**64, "staging"), 404, f"has no version {2**64}"),
+        (c.get(f"{BASE}/versions/{2**64}"), 404, f"has no version {2**64}"),
         (api.move(v1, "live"), 422, "stage"),
         (c.post(f"{BASE}/gates", headers=AUTH, json={"gate": {"kind": "vibes"}}), 422,
          "unknown gate kind 'vibes'"),

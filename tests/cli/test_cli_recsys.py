@@ -64,6 +64,9 @@ def test_train_evaluate_recommend_precompute_batch(tmp_path: Path) -> None:
     assert "Terminator" in cli.ok("recommend", "search", "--query", "termnator").stdout
     before = cli.json("recommend", "notifications", "--user", "1", "--k", "5")
     assert before["environment"] == "online" and before["fallback"] == "not precomputed yet"
+    # Issue 16, item 9: a time past int64 printed a traceback.
+    assert "is not a unix time" in cli.fails("recommend", "notifications", "--user", "1",
+                                             "--time", "99999999999999999999")
 
     done = cli.ok("precompute").stdout
     assert "notifications:" in done and "category:" in done

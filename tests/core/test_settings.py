@@ -55,3 +55,40 @@ def test_home_override_reads_its_own_config(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "reelgraph.toml").write_text('api_token = "here"\n')
     settings = Settings.load(home=str(tmp_path))
     assert (settings.home, settings.api_token) == (tmp_path, "here")
+
+
+def test_a_numeric_token_or_a_bad_limit_is_refused_at_load(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """Issue 16, item 8: `api_token = 12345` loaded, then every write answered 500."""
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
+    (tmp_path / "reelgraph.toml").write_text("api_token = 12345\n")
+    with pytest.raises(InvalidInput, match='api_token = "12345"'):
+        Settings.load()
+    (tmp_path / "reelgraph.toml").write_text("max_body_bytes = -1\n")
+    with pytest.raises(InvalidInput, match="positive"):
+        Settings.load()
+    (tmp_path / "reelgraph.toml").write_text(
+        'media_roots = ["/data/video", "s3://bucket/raw/"]\nmax_in_flight = 8\n')
+    loaded = Settings.load()
+    assert loaded.media_roots == ("/data/video", "s3://bucket/raw/")
+    assert loaded.max_in_flight == 8
+    monkeypatch.setenv("REELGRAPH_MEDIA_ROOTS", "/a, /b")
+    monkeypatch.setenv("REELGRAPH_MAX_READ_SECONDS", "2.5")
+    monkeypatch.setenv("REELGRAPH_ONLINE_URL", "redis://127.0.0.1:6379/0")
+    loaded = Settings.load()
+    assert (loaded.media_roots, loaded.max_read_seconds) == (("/a", "/b"), 2.5)
+    assert loaded.online_url == "redis://127.0.0.1:6379/0"
+
+
+def test_errors_never_carry_a_password() -> None:
+    from reelgraph.core import ReelgraphError
+    from reelgraph.core.secrets import mask
+
+    error = ReelgraphError("postgresql://bob:s3cr%40t@db:5432/x refused",
+                           "check redis://:hunter2@cache:6379/0 and password=pw1 host=h")
+    text = f"{error} {error.to_dict()}"
+    for secret in ("s3cr%40t", "hunter2", "pw1"):
+        assert secret not in text
+    assert "postgresql://bob:***@db:5432/x" in text
+    assert mask("http://host/path") == "http://host/path"

@@ -206,3 +206,26 @@ def test_store_is_chosen_by_url_scheme(tmp_path: Path, monkeypatch: pytest.Monke
     store.put(BOOL, {"a": True})
     store.close()
     assert (tmp_path / "features" / "online.db").exists()
+
+
+def test_the_settings_and_the_cli_select_the_redis_online_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+    """Issue 16, item 8: only the Python API could pick Redis; now REELGRAPH_ONLINE_URL,
+    reelgraph.toml and the global ``--online-url`` do, for the CLI and the server alike."""
+    from typer.testing import CliRunner
+
+    from reelgraph.cli import app
+    from reelgraph.cli.session import Session
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
+    monkeypatch.setenv("REELGRAPH_ONLINE_URL", redis_url)
+    assert default_online_url() == redis_url
+    store = open_online_store()
+    try:
+        store.put(BOOL, {"a": True})
+        assert store.get(BOOL, ["a"]) == {"a": True}
+        assert type(store).__name__ == "RedisOnlineStore"
+    finally:
+        store.close()
+    monkeypatch.delenv("REELGRAPH_ONLINE_URL")
+    assert Session(online_url=redis_url).settings().online_url == redis_url
+    assert "--online-url" in CliRunner(env={"COLUMNS": "200"}).invoke(app, ["--help"]).stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,20 @@ def test_titles_name_the_items_of_an_answer(client: TestClient,
 
 def test_titles_without_a_model_say_so(client: TestClient) -> None:
     assert client.get("/api/v1/recommend/titles", params={"item": "1"}).status_code == 503
+
+
+@pytest.mark.parametrize("canvas", ["related", "category", "search", "notifications"])
+def test_times_past_int64_and_loose_types_are_422(client: TestClient,
+                                                  deployed: UnifiedRecommender,
+                                                  canvas: str) -> None:
+    """Issue 16, item 9: 1e300, NaN, Infinity and 20-digit times answered 500 (an int64
+    overflow), and `"item": true` was read as item 1."""
+    fields = json.dumps({"canvas": canvas, "user": "1", "item": "1", "category": "Comedy",
+                         "query": "alien"})[:-1]
+    for time in ("1e300", "NaN", "Infinity", "-Infinity", "99999999999999999999", "-1"):
+        answer = client.post(URL, content=fields + ', "context": {"time": ' + time + "}}",
+                             headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422, (time, answer.text)
+        assert "time" in answer.json()["problem"]
+    loose = client.post(URL, json={"canvas": canvas, "item": True, "user": True})
+    assert loose.status_code == 422 and "item" in loose.json()["problem"]

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from reelgraph.api.deps import Services
 from reelgraph.api.docs import install_docs
 from reelgraph.api.errors import install_error_handlers
+from reelgraph.api.limits import RequestLimits
+from reelgraph.api.openapi import honest_openapi
 from reelgraph.api.routers import features as features_router
 from reelgraph.api.routers import graph as graph_router
 from reelgraph.api.routers import matchcut as matchcut_router
@@ -53,6 +55,10 @@ The reelgraph model lifecycle graph over HTTP.
 * `POST /api/v1/recommend` answers every canvas (related, category, search, notifications)
   from the production version of the unified recommender, online or precomputed (nearline).
 * Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
+* Limits (docs/security.md): bodies past `max_body_bytes` get 413 unread; past
+  `max_in_flight` concurrent requests the server answers 503 with `Retry-After`; a request
+  that needs the token is refused from its headers, before its body is read.
+* `/openapi.json` and `/docs` are always open: they describe the API, never data.
 * Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status (503 while no
   model is deployed to answer), and a refused write stores nothing.
 """
@@ -86,6 +92,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     )
     app.state.reelgraph = services
     install_error_handlers(app)
+    app.add_middleware(RequestLimits, settings=settings)
+    app.openapi = honest_openapi(app, settings)  # type: ignore[method-assign]
     install_docs(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -8,8 +8,12 @@ set one. Tokens are compared in constant time so timing reveals nothing about th
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reelgraph.api.deps import get_settings
@@ -28,8 +32,8 @@ class WritesDisabled(ReelgraphError):
     status_code = 403
 
 
-def _check(settings: Settings, credentials: HTTPAuthorizationCredentials | None, what: str
-           ) -> None:
+def check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None,
+                what: str) -> None:
     if not settings.api_token:
         raise WritesDisabled(
             f"this server has no API token configured, so {what} over HTTP are refused",
@@ -56,13 +60,42 @@ async def require_write(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> None:
-    _check(get_settings(request), credentials, "writes")
+    check_token(get_settings(request), credentials, "writes")
 
 
-async def require_read(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> None:
+# The header is read here, not through ``bearer``: the schema then marks only writes as
+# needing the token, and ``openapi.py`` marks reads too on a server whose reads are closed.
+async def require_read(request: Request) -> None:
     settings = get_settings(request)
     if not settings.open_reads:
-        _check(settings, credentials, "reads")
+        check_token(settings, bearer_of(request.headers), "reads")
+
+
+def bearer_of(headers: Mapping[str, str]) -> HTTPAuthorizationCredentials | None:
+    """The credentials of an ``Authorization: Bearer TOKEN`` header, if there is one."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+
+
+Guard = Literal["writes", "reads"]
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def guard_of(route: APIRoute, settings: Settings) -> Guard | None:
+    """What the token guards on this route under these settings: "writes", "reads" (only
+    while ``open_reads`` is off) or nothing. The middleware asks, to refuse before the
+    body is read."""
+    calls = _calls(route.dependant)
+    if require_write in calls:
+        return "writes"
+    if require_read in calls and not settings.open_reads:
+        return "reads"
+    return None

@@ -12,9 +12,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from reelgraph.core import ReelgraphError
+from reelgraph.core import ReelgraphError, Unavailable
+
+RETRY_AFTER_S = 1  # what a 503 asks the client to wait
 
 ERROR_EXAMPLE = {
     "error": "InvalidInput",
@@ -27,11 +30,35 @@ def error_body(error: str, problem: str, fix: str, **extra: Any) -> dict[str, An
     return {"error": error, "problem": problem, "fix": fix, **extra}
 
 
+def error_response(exc: ReelgraphError) -> JSONResponse:
+    headers = {}
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"  # which scheme to use (RFC 9110)
+    if exc.status_code == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+
+class Refused(HTTPException):
+    """A ``ReelgraphError`` raised while FastAPI reads a body, which turns every exception
+    but an ``HTTPException`` into a bare 400."""
+
+    def __init__(self, error: ReelgraphError) -> None:
+        super().__init__(error.status_code, error.problem)
+        self.error = error
+
+
 def _reelgraph_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReelgraphError)
-    # A 401 must say which scheme to use (RFC 9110).
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+    return error_response(exc)
+
+
+def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    """A read that met a transient database failure (a store that does not map its own)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1]
+    return error_response(Unavailable(
+        f"the metadata database did not answer ({''.join(reason)})",
+        "retry shortly; if it persists, check that the database is running and reachable"))
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -83,6 +110,13 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc, Refused):
+        return error_response(exc.error)
+    if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, say)
+        return JSONResponse(error_body(
+            "InvalidInput", f"the request body could not be read ({exc.detail})",
+            "send a JSON document in UTF-8 with Content-Type: application/json"),
+            status_code=422)
     if exc.status_code == 404:
         body = error_body("NotFound", f"there is no route {request.url.path}",
                           "see /docs or /openapi.json for the API's paths")
@@ -97,5 +131,6 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ReelgraphError, _reelgraph_error)
+    app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -112,8 +112,15 @@ def root(
                      help="Metadata database, e.g. postgresql://user@host/db. "
                           "Default: SQLite under the home folder."),
     ] = None,
+    online_url: Annotated[
+        str | None,
+        typer.Option("--online-url", envvar="REELGRAPH_ONLINE_URL",
+                     help="Online feature store, e.g. redis://host:6379/0. "
+                          "Default: SQLite under the home folder."),
+    ] = None,
 ) -> None:
-    ctx.obj = Session(home=home, database_url=database_url or None)
+    ctx.obj = Session(home=home, database_url=database_url or None,
+                      online_url=online_url or None)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -20,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from reelgraph.core import ReelgraphError, from_us
+from reelgraph.core import ReelgraphError, from_us, mask
 from reelgraph.graph import IMPACT_KINDS, Edge, Node, ReuseCandidate, SearchHit, Similar, Subgraph
 
 PIPE_WIDTH = 140
@@ -73,7 +72,7 @@ def when(us: int | None) -> str:
 
 
 def hide_password(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    return mask(url)
 
 
 def kind(name: str) -> str:

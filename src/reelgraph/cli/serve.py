@@ -59,6 +59,8 @@ def serve(
         os.environ["REELGRAPH_HOME"] = str(current.home)
     if current.database_url is not None:
         os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
+    if current.online_url is not None:
+        os.environ["REELGRAPH_ONLINE_URL"] = current.online_url
     settings = current.settings()  # fail here, in one red line, if the settings are wrong
     check_port(host, port)  # before loading anything: a busy port fails in one line
     out = render.console()

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 class Session:
     home: Path | None = None
     database_url: str | None = None
+    online_url: str | None = None
 
     def settings(self) -> Settings:
-        return Settings.load(home=self.home, database_url=self.database_url)
+        return Settings.load(home=self.home, database_url=self.database_url,
+                             online_url=self.online_url)
 
     @contextmanager
     def workspace(self) -> Iterator[Workspace]:

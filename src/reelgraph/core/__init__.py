@@ -26,13 +26,14 @@ from reelgraph.core.files import (
     write_atomic,
 )
 from reelgraph.core.liveness import die_with_parent, is_dead, this_process
+from reelgraph.core.secrets import mask
 from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
 
 if typing.TYPE_CHECKING:
-    from reelgraph.core.database import MetadataStore, write_connection
+    from reelgraph.core.database import MetadataStore, unavailable, write_connection
 
-_LAZY = {"MetadataStore", "write_connection"}  # from reelgraph.core.database
+_LAZY = {"MetadataStore", "unavailable", "write_connection"}  # from reelgraph.core.database
 
 __all__ = [
     "Conflict",
@@ -52,11 +53,13 @@ __all__ = [
     "from_us",
     "import_file",
     "is_dead",
+    "mask",
     "new_file_mode",
     "now_us",
     "parse_time",
     "this_process",
     "to_us",
+    "unavailable",
     "write_atomic",
     "write_connection",
 ]

@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
+from reelgraph.core.errors import InvalidInput, Unavailable
 from reelgraph.core.urls import scheme_of
 
 # How long a writer waits for the write lock before it gives up with an error (SQLite's
@@ -65,7 +67,13 @@ def _postgres_timeouts(url: str) -> dict[str, str]:
 def _sqlite(url: str) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(f"cannot create the folder {Path(path).parent} for the SQLite "
+                               f"database ({exc.strerror})",
+                               "choose a writable home folder (--home or REELGRAPH_HOME) or "
+                               "fix its permissions") from None
     engine = create_engine(url, connect_args={"check_same_thread": False,
                                                 "timeout": LOCK_TIMEOUT_MS / 1000})
 
@@ -93,6 +101,15 @@ def _sqlite(url: str) -> Engine:
     return engine
 
 
+def unavailable(url: str, exc: OperationalError, action: str) -> Unavailable:
+    """A transient database failure (nothing listening, a lock or statement timeout, a
+    locked SQLite file) as a 503 to retry; ``Unavailable`` masks the URL's password."""
+    reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else "error"
+    return Unavailable(f"the metadata database at {url} could not {action} ({reason})",
+                       "retry shortly; if it persists, check that the database is running, "
+                       "reachable and not locked by a long transaction")
+
+
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transactions hold the database's write lock from the start."""
     return engine.connect().execution_options(**{_WRITE: True})
@@ -107,7 +124,15 @@ class MetadataStore:
 
         self.url = url
         self.engine: Engine = open_engine(url)
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:  # nothing listening, a wrong password, a locked file
+            self.engine.dispose()
+            if is_sqlite(url):
+                raise InvalidInput(f"cannot open the SQLite database {url} ({exc.orig})",
+                                   "choose a writable home folder (--home or REELGRAPH_HOME) "
+                                   "or fix its permissions") from None
+            raise unavailable(url, exc, "be opened") from None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,8 @@ message in one red line and exits non-zero.
 
 from __future__ import annotations
 
+from reelgraph.core.secrets import mask
+
 
 class ReelgraphError(Exception):
     """Base class: ``problem`` says what is wrong, ``fix`` says what to do about it."""
@@ -13,9 +15,10 @@ class ReelgraphError(Exception):
     status_code = 400
 
     def __init__(self, problem: str, fix: str) -> None:
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{problem}. Fix: {fix}")
+        # Messages quote URLs and drivers' errors; neither may carry a password out.
+        self.problem = mask(problem)
+        self.fix = mask(fix)
+        super().__init__(f"{self.problem}. Fix: {self.fix}")
 
     def to_dict(self) -> dict[str, str]:
         return {"error": type(self).__name__, "problem": self.problem, "fix": self.fix}

@@ -33,6 +33,17 @@ class Settings:
     executor: str = "local"
     # Ray cluster address; empty starts a local Ray instance.
     ray_address: str = ""
+    # The online feature store: empty means SQLite under ``home``; or redis://host:port/db.
+    online_url: str = ""
+    # Where the API may register media from: directories and URL prefixes (s3://bucket/dir/).
+    # Empty refuses every registration over HTTP (the CLI, run by a local user, is not bound).
+    media_roots: tuple[str, ...] = ()
+    # The largest request body the API reads, in bytes (413 past it).
+    max_body_bytes: int = 8 * 1024 * 1024
+    # Requests the API works on at once; past it, 503 with Retry-After instead of a queue.
+    max_in_flight: int = 64
+    # Seconds an expensive read (decoding frames) may run before it stops and says so.
+    max_read_seconds: float = 30.0
 
     @property
     def metadata_url(self) -> str:
@@ -70,9 +81,44 @@ class Settings:
         return replace(base, **{k: _coerce(k, v) for k, v in values.items()})
 
 
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    "max_body_bytes": int, "max_in_flight": int, "max_read_seconds": float}
+
+
 def _coerce(name: str, value: Any) -> Any:
     if name == "home":
         return Path(value).expanduser()
     if name == "open_reads" and isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
+    if name == "media_roots":
+        return _roots(value)
+    if name in _NUMBERS:
+        return _positive(name, value, _NUMBERS[name])
+    if name in _TEXT and not isinstance(value, str):
+        # A TOML number (api_token = 12345) would fail every request that uses it.
+        raise InvalidInput(f"the setting {name} is {type(value).__name__} {value!r}, not text",
+                           f'quote it in reelgraph.toml: {name} = "{value}"')
     return value
+
+
+_TEXT = {"database_url", "api_token", "artifact_url", "executor", "ray_address", "online_url"}
+
+
+def _roots(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise InvalidInput(f"media_roots must be a list of paths or URL prefixes, not {value!r}",
+                           'write media_roots = ["/data/video", "s3://bucket/raw/"] '
+                           "(REELGRAPH_MEDIA_ROOTS: comma-separated)")
+    return tuple(i.strip() for i in items if i.strip())
+
+
+def _positive(name: str, value: Any, kind: type[int] | type[float]) -> int | float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if isinstance(value, bool) or not 0 < number < float("inf"):
+        raise InvalidInput(f"the setting {name} must be a positive number, not {value!r}",
+                           f"set {name} to a number above 0")
+    return number

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelgraph.core import NotFound
+from reelgraph.core import InvalidInput, NotFound
 from reelgraph.demo import catalog
 from reelgraph.demo.config import SMALL, DemoConfig
 from reelgraph.demo.features import EmbeddingReport, embed_titles
@@ -53,14 +53,36 @@ class DemoReport:
     model_lineage: Subgraph  # upstream of the registered model version
 
 
+# The columns each CSV the job reads must have; checked before anything is written.
+REQUIRED_COLUMNS = {
+    "ratings.csv": ("userId", "movieId", "rating", "timestamp"),
+    "movies.csv": ("movieId", "title", "genres"),
+}
+
+
+def check_data(data_dir: Path) -> None:
+    """Refuse a data folder the job cannot use (missing or empty CSVs, missing columns)
+    before the job writes anything, so a bad ``--data`` leaves no half-built graph."""
+    folder = data_dir / catalog.RELEASE
+    fix = ("run from a reelgraph checkout (it bundles examples/data) or pass --data DIR "
+           f"where DIR/{catalog.RELEASE}/ holds the MovieLens CSV files")
+    if not (folder / "ratings.csv").is_file():
+        raise NotFound(f"the MovieLens data is not at {folder}", fix)
+    for name, columns in REQUIRED_COLUMNS.items():
+        try:
+            with (folder / name).open(encoding="utf-8", errors="replace") as handle:
+                header, first = handle.readline().strip(), handle.readline().strip()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {folder / name} ({exc.strerror})", fix) from None
+        missing = [c for c in columns if c not in header.split(",")]
+        if missing or not first:
+            problem = (f"lacks the column(s) {', '.join(missing)}" if missing else
+                       "has no rows")
+            raise InvalidInput(f"{folder / name} {problem}", fix)
+
+
 def _register_datasets(graph: Graph, data_dir: Path) -> tuple[list[Node], int]:
     """Feed each bundled CSV through the file source adapter; return the nodes and writes."""
-    if not (data_dir / catalog.RELEASE / "ratings.csv").is_file():
-        raise NotFound(
-            f"the MovieLens data is not at {data_dir / catalog.RELEASE}",
-            "run from a reelgraph checkout (it bundles examples/data) or pass "
-            f"--data DIR where DIR/{catalog.RELEASE}/ holds the MovieLens CSV files",
-        )
     source = FileDatasetSource(data_dir, catalog.DATA_NAMESPACE, owner="data-platform",
                                source=SOURCE)
     ingestor = Ingestor(graph, [source])
@@ -75,6 +97,7 @@ def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
     stages = stages or Quiet()
     graph = ws.graph
     data_dir = (data_dir or default_data_dir()).resolve()
+    check_data(data_dir)
     stages.begin("registering the data and the catalog")
     datasets, dataset_writes = _register_datasets(graph, data_dir)
     batch = Batch(AUTHOR)

@@ -15,6 +15,58 @@ from reelgraph.graph.uri import NodeKey
 Json = dict[str, Any]
 
 
+# Every reader renders properties (API, search, lineage), so a value it cannot render is
+# refused at write time: JSON nested past 260 levels broke every read that touched it.
+MAX_DEPTH = 32
+MAX_PROPERTY_BYTES = 1 << 20  # serialized
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of lists and objects, without recursion (a hostile value may be deep)."""
+    deepest, level = 0, [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                level.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                      else item))
+    return deepest
+
+
+def check_text(value: str, what: str) -> None:
+    """Text that every database stores: UTF-8 encodable, no NUL (PostgreSQL refuses it)."""
+    if "\x00" in value:
+        raise InvalidInput(f"{what} contain a NUL character", "remove the NUL (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} contain a lone surrogate, which is not text",
+                           "send valid UTF-8") from None
+
+
+def check_properties(properties: Json, what: str) -> None:
+    """Properties must be plain JSON objects, at most ``MAX_DEPTH`` deep and
+    ``MAX_PROPERTY_BYTES`` serialized (one limit for every write path)."""
+    if not isinstance(properties, dict):
+        raise InvalidInput(f"{what} are a {type(properties).__name__}, not an object",
+                           "pass properties as a JSON object")
+    if _depth(properties) > MAX_DEPTH:
+        raise InvalidInput(f"{what} are nested more than {MAX_DEPTH} levels deep",
+                           "flatten them (store deep documents as an artifact and link it)")
+    try:
+        dumped = json.dumps(properties, allow_nan=False, ensure_ascii=False)
+        size = len(dumped.encode("utf-8"))  # a lone surrogate fails here (no database takes it)
+        check_text(dumped.replace("\\u0000", "\x00"), what)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{what} are not plain JSON ({exc})",
+                           "use only strings, numbers, booleans, null, lists and objects"
+                           ) from None
+    if size > MAX_PROPERTY_BYTES:
+        raise InvalidInput(f"{what} take {size} bytes as JSON, more than {MAX_PROPERTY_BYTES}",
+                           "store large values as an artifact and put its digest here")
+
+
 @dataclass(frozen=True)
 class NodeSpec:
     """What a writer says about a node; the store turns it into a revision."""
@@ -27,15 +79,12 @@ class NodeSpec:
     properties: Json = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        try:
-            json.dumps(self.properties, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(
-                f"properties of {self.key.uri} are not plain JSON ({exc})",
-                "use only strings, numbers, booleans, null, lists and objects",
-            ) from None
+        check_properties(self.properties, f"properties of {self.key.uri}")
         if not all(isinstance(t, str) and t for t in self.tags):
             raise InvalidInput(f"tags of {self.key.uri} must be non-empty strings", "fix tags")
+        for name in ("domain", "owner", "description"):
+            check_text(getattr(self, name) or "", f"the {name} of {self.key.uri}")
+        check_text("".join(self.tags), f"the tags of {self.key.uri}")
         object.__setattr__(self, "tags", tuple(sorted(set(self.tags))))
 
     @property
@@ -141,6 +190,10 @@ class EdgeSpec:
     kind: str
     dst: NodeKey
     properties: Json = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_properties(self.properties, f"properties of the edge {self.src.uri} "
+                         f"-{self.kind}-> {self.dst.uri}")
 
 
 @dataclass(frozen=True)

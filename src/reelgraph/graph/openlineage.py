@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from reelgraph.core import InvalidInput, from_us, parse_time, to_us
 from reelgraph.graph.adapters.base import STUB, EntityState
 from reelgraph.graph.lifecycle import Graph, Ref, key_of
-from reelgraph.graph.model import Json, Node
+from reelgraph.graph.model import Json, Node, check_properties
 from reelgraph.graph.uri import _NAME, _PART, NodeKey
 
 SPEC_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
@@ -118,7 +118,7 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> Json:
     if isinstance(raw, str | bytes):
         try:
             event = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidOpenLineageEvent(
                 f"the OpenLineage event is not JSON ({exc})", f"send one JSON object; {_FIX}"
             ) from None
@@ -129,6 +129,8 @@ def parse_event(raw: str | bytes | Mapping[str, Any]) -> Json:
             f"the OpenLineage event is a JSON {type(event).__name__}, not an object",
             f"send one JSON object per event; {_FIX}",
         )
+    # Facets become node properties: the same limits, before the event is logged.
+    check_properties(event, "the OpenLineage event")
     validate(event)
     return dict(event)
 

@@ -100,8 +100,9 @@ class GraphStore(Protocol):
     def all_edges(self, kinds: Sequence[str] | None = None, as_of: int | None = None
                   ) -> Iterator[Edge]: ...
 
-    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000
-             ) -> list[Node]: ...
+    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000,
+             terms: Sequence[str] = ()) -> list[Node]:
+        """Nodes matching ``where`` (and holding every lower-case term in their text)."""
 
     def search(
         self, text: str, where: NodeFilter, limit: int = 20, as_of: int | None = None

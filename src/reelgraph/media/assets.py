@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reelgraph.core import InvalidInput, NotFound, Settings
-from reelgraph.graph import Graph, Node, NodeKey
+from reelgraph.core import Conflict, InvalidInput, NotFound, Settings
+from reelgraph.graph import Graph, Node, NodeKey, NodeSpec
 from reelgraph.media.probe import MediaProbe, probe
 from reelgraph.media.source import Source, checksum, location
 
@@ -46,6 +46,38 @@ class MediaAsset:
         props = node.properties
         return cls(node.uri, node.key.namespace, node.key.name, props["location"],
                    props.get("file_name", ""), MediaProbe.from_dict(props))
+
+
+def check_asset_node(spec: NodeSpec, current: Node | None) -> None:
+    """The media package's rules for a ``media_asset`` node, whoever writes it (the graph
+    calls this on every write): the properties are a probe of the bytes its name hashes plus
+    a ``location``, and an asset's probe never changes (only where the bytes live)."""
+    props = spec.properties
+    try:
+        found = MediaProbe.from_dict(props)
+        sound = (found.checksum == spec.key.name and _SHA256.match(spec.key.name) is not None
+                 and isinstance(props["location"], str) and props["location"] != ""
+                 and isinstance(props.get("file_name", ""), str))
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+        sound = False
+    if not sound:
+        raise InvalidInput(
+            f"{spec.uri} is not a probed media asset (a media_asset node needs the probe of "
+            "the file whose sha256 is its name, and a location)",
+            "register media through POST /api/v1/media, `reelgraph media add FILE` or "
+            "MediaLibrary.add, which probe the file")
+    if current is not None and _probe_of(current) not in (None, found):
+        raise Conflict(f"{spec.uri} would change the probe of a registered asset, which its "
+                       "bytes fix", "change only location, file_name or other properties; "
+                       "register different bytes as a new asset")
+
+
+def _probe_of(node: Node) -> MediaProbe | None:
+    """The stored probe; None for a node written before these rules held it to one."""
+    try:
+        return MediaProbe.from_dict(node.properties)
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
 
 
 class MediaLibrary:

@@ -20,7 +20,7 @@ import io
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,9 @@ from reelgraph.media.frames import Frame, FrameBatch, read_frames
 from reelgraph.media.pipeline import EMBED_FPS, EMBED_SIZE, PRODUCER, contact_sheet_key
 from reelgraph.media.proxies import ProxyCache
 
-MAX_FPS = 1000  # samples per second a frame read may ask for
-MAX_SIZE = 4096  # short side, in pixels, of frames handed out
+# Bounds of a frame read, so one request cannot decode for minutes (a 4096-px frame took 7 s).
+MAX_FPS = 120  # samples per second a frame read may ask for
+MAX_SIZE = 1080  # short side, in pixels, of frames handed out
 END_OF_TIME = 2**63 - 1  # the end of a window given only a start
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 INGEST_FIX = ("ingest it: `reelgraph media add FILE --ingest`, or run `reelgraph worker "
@@ -183,7 +184,8 @@ class MediaCatalog:
     # --- frames and the contact sheet ----------------------------------------------------
 
     def frames(self, asset: MediaAsset, *, fps: float | None, size: int | None,
-               start_ns: int | None = None, end_ns: int | None = None) -> Iterator[Frame]:
+               start_ns: int | None = None, end_ns: int | None = None
+               ) -> Generator[Frame, None, None]:
         """Canonical frames (see ``read_frames``), streamed; bad options fail at once."""
         _video(asset)
         _check_frames(fps, size)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -132,7 +132,7 @@ def to_rate(fps: Rate | None) -> Fraction | None:
 
 def read_frames(source: Source, *, fps: Rate | None = None, size: int | None = None,
                 start_ns: int | None = None, end_ns: int | None = None,
-                threads: int | None = None) -> Iterator[Frame]:
+                threads: int | None = None) -> Generator[Frame, None, None]:
     """Stream canonical frames of the first video stream (see the module docstring).
 
     ``threads``: decoder threads; None lets FFmpeg use frame and slice threads on every core
@@ -153,7 +153,7 @@ def read_frames(source: Source, *, fps: Rate | None = None, size: int | None = N
 
 
 def _frames(where: str, spec: FrameSpec, start: Fraction | None, end: Fraction | None,
-            threads: int | None) -> Iterator[Frame]:
+            threads: int | None) -> Generator[Frame, None, None]:
     with open_media(where) as container:
         if not container.streams.video:
             raise MediaError(f"{where} has no video stream", "read frames from a video file")

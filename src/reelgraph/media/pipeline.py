@@ -197,6 +197,9 @@ def register(settings: Settings, paths: Iterable[str | Path],
     """Register files as media assets, each on its own (one unreadable file fails alone);
     a worker watching ``ingest_flow()`` then ingests every new one."""
     done = Registered([], {})
+    paths = list(paths)
+    if not paths:  # opening the library costs a database connection and a schema check
+        return done
     with MediaLibrary.open(settings) as library:
         for path in paths:
             try:

@@ -43,7 +43,7 @@ def open_bytes(source: Source) -> Iterator[IO[bytes]]:
                 import fsspec
             except ModuleNotFoundError:
                 raise MissingDependency("fsspec", f"reading {where}") from None
-            handle = fsspec.open(where, "rb").open()
+            handle = _open_url(fsspec, where)
         else:
             handle = open(where, "rb")  # noqa: SIM115 - closed by the with below
     except (FileNotFoundError, IsADirectoryError):
@@ -52,6 +52,27 @@ def open_bytes(source: Source) -> Iterator[IO[bytes]]:
                        ) from None
     with handle:
         yield handle
+
+
+def _open_url(fsspec: Any, where: str) -> IO[bytes]:
+    """fsspec's failures as our errors: a scheme it does not know, a back-end that is not
+    installed (http needs aiohttp, s3 s3fs, gs gcsfs), a server that does not answer."""
+    try:
+        handle: IO[bytes] = fsspec.open(where, "rb").open()
+    except (FileNotFoundError, IsADirectoryError):
+        raise
+    except ImportError as exc:
+        raise MediaError(f"cannot read {where}: its fsspec back-end is not installed ({exc})",
+                         "install the package it names, or copy the file to a local path"
+                         ) from None
+    except ValueError as exc:
+        raise MediaError(f"cannot read {where}: {exc}",
+                         "use a local path or a URL scheme fsspec knows (s3://, gs://, ...)"
+                         ) from None
+    except OSError as exc:
+        raise MediaError(f"cannot read {where} ({type(exc).__name__}: {exc})",
+                         "check the URL and that its server is reachable") from None
+    return handle
 
 
 def checksum(source: Source) -> tuple[str, int]:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 FORMAT = "reelgraph.recsys.unified/1"
 MAX_K = 100
 CONTEXT_KEYS = ("time",)
+LATEST_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z, in unix seconds
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,12 @@ class UnifiedRecommender:
         if isinstance(time, bool) or not isinstance(time, int | float):
             raise InvalidInput(f"context time {time!r} is not a number",
                                "give the request's time as unix seconds")
+        # Requests hold times as int64 and subtract days from them: bound them first
+        # (NaN fails this test too).
+        if not 0 <= time <= LATEST_TIME:
+            raise InvalidInput(f"context time {time!r} is not a unix time from 0 to "
+                               f"{LATEST_TIME} (year 9999)",
+                               "give the request's time as unix seconds, e.g. 1537000000")
         return int(time)
 
     def _fresh(self, spec: Canvas, user: str | int | None,

@@ -183,8 +183,8 @@ def history(uri: str = UriParam, graph: Graph = Depends(get_graph)) -> Json:
 
 @reads.get("/search", response_model=SearchOut, summary="Full-text search with filters")
 def search(
-    q: str = Query(description="words to find in names, descriptions, tags and properties",
-                   examples=["ratings"]),
+    q: str = Query(max_length=500, examples=["ratings"],
+                   description="words to find in names, descriptions, tags and properties"),
     kind: str | None = None,
     namespace: str | None = None,
     domain: str | None = None,
@@ -365,8 +365,8 @@ def add_node_kind(body: NodeKindIn, graph: Graph = Depends(get_graph)) -> Any:
 
 @writes.post("/kinds/edge", response_model=KindsOut, summary="Register an edge kind")
 def add_edge_kind(body: EdgeKindIn, graph: Graph = Depends(get_graph)) -> Any:
-    kind = EdgeKind(body.name, LineageFlow(body.flow), frozenset(body.connects), body.acyclic,
-                    body.description)
+    pairs = frozenset((src, dst) for src, dst in body.connects)
+    kind = EdgeKind(body.name, LineageFlow(body.flow), pairs, body.acyclic, body.description)
     graph.register_edge_kind(kind)
     return graph.store.registry().snapshot()
 

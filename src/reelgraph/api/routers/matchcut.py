@@ -19,8 +19,7 @@ from pydantic import BaseModel, Field
 from reelgraph.api.auth import require_read, require_write
 from reelgraph.api.deps import get_settings
 from reelgraph.api.errors import error_body
-from reelgraph.core import InvalidInput, ReelgraphError
-from reelgraph.core import Settings
+from reelgraph.core import InvalidInput, ReelgraphError, Settings
 from reelgraph.flows import Workspace
 from reelgraph.matchcut import (
     CandidateConfig,

@@ -9,11 +9,12 @@ files on the server's own machine; a worker (``reelgraph worker --media``) then 
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import time
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 
 from reelgraph.api.auth import require_read, require_write
 from reelgraph.api.deps import get_media_catalog, get_settings
@@ -30,10 +31,20 @@ from reelgraph.api.schemas.media import (
     ShotList,
 )
 from reelgraph.core import InvalidInput, Settings
-from reelgraph.media import DEFAULT_NAMESPACE, MediaAsset, MediaCatalog, png, register
+from reelgraph.media import (
+    DEFAULT_NAMESPACE,
+    MAX_FPS,
+    MAX_SIZE,
+    MediaAsset,
+    MediaCatalog,
+    OutsideMediaRoots,
+    admit_media,
+    png,
+    register,
+)
 
 Json = dict[str, Any]
-MAX_FRAMES = 10_000  # frame timestamps per request
+MAX_FRAMES = 1000  # frame timestamps per request
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such asset", "content": {"application/json": {
@@ -79,30 +90,33 @@ def list_assets(
     return {"assets": [catalog.summary(a) for a in catalog.assets(namespace)]}
 
 
-def _where_refused(path: str) -> str | None:
-    if "://" in path or PurePath(path).is_absolute():
-        return None
-    return (f"{path!r} is a relative path, and the server resolves paths on its own machine. "
-            "Fix: send an absolute path or a URL")
-
-
 @router.post("", response_model=RegisterOut, status_code=201,
              dependencies=[Depends(require_write)],
-             summary="Register video files on the server's machine as media assets")
+             responses={422: {"description": "none of the paths could be registered: outside "
+                              "the media roots, unreadable, or not media"}},
+             summary="Register video files under the server's media roots as media assets")
 def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(get_settings),
                     catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
-    """Each path is registered on its own (idempotent by content); a path that cannot be
-    read is reported in ``failed`` and the others are still registered. A worker running
+    """Each path must lie under one of the server's ``media_roots`` (directories and URL
+    prefixes); anything else is refused without being looked at. Each admitted path is
+    registered on its own (idempotent by content); a path that is refused or cannot be read
+    is reported in ``failed`` and the others are still registered (201). A worker running
     ``reelgraph worker --media`` then ingests the new assets. Refused (422) when none could
     be registered."""
-    refused = {p: why for p in body.paths if (why := _where_refused(p)) is not None}
-    done = register(settings, [p for p in body.paths if p not in refused], body.namespace)
-    failed = {p: refused.get(p) or done.failed[p] for p in body.paths
-              if p in refused or p in done.failed}
+    why: dict[str, str] = {}
+    admitted: dict[str, str] = {}  # canonical location -> as sent
+    for path in body.paths:
+        try:
+            admitted.setdefault(admit_media(path, settings.media_roots), path)
+        except OutsideMediaRoots as exc:
+            why[path] = str(exc)
+    done = register(settings, list(admitted), body.namespace)
+    why.update({admitted[where]: reason for where, reason in done.failed.items()})
+    failed = {path: why[path] for path in body.paths if path in why}  # in the request's order
     if not done.assets:
         raise InvalidInput("none of the paths could be registered: " + "; ".join(
             f"{p}: {why}" for p, why in failed.items()),
-            "send paths of readable video files on the server's machine")
+            "send paths of readable video files under the server's media roots")
     return {"assets": [catalog.summary(a) for a in done.assets], "failed": failed}
 
 
@@ -170,26 +184,38 @@ def contact_sheet(found: MediaAsset = Depends(_asset),
 
 @router.get("/{asset}/frames", response_model=FrameList,
             summary="Timestamps of canonical frames sampled at a rate")
-def frames(
+async def frames(
+    request: Request,
     found: MediaAsset = Depends(_asset),
-    fps: float = Query(2.0, description="samples per second", examples=[2.0]),
-    size: int = Query(224, description="short side of the pictures, in pixels"),
+    fps: float = Query(2.0, description=f"samples per second, above 0 and at most {MAX_FPS}",
+                       examples=[2.0]),
+    size: int = Query(224, description=f"short side of the pictures, 2 to {MAX_SIZE} pixels"),
     start_ns: int | None = Query(None, description="the first sample (default: the first "
                                  "frame)"),
     end_ns: int | None = Query(None, description="sample before this (default: the end)"),
     limit: int = Query(100, ge=1, le=MAX_FRAMES, description="at most this many"),
     catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Json:
+    """Decoding stops at ``limit``, after the server's ``max_read_seconds`` (``truncated``
+    says so), or as soon as the client goes away."""
+    stream = catalog.frames(found, fps=fps, size=size, start_ns=start_ns, end_ns=end_ns)
+    deadline = time.monotonic() + get_settings(request).max_read_seconds
     rows: list[Json] = []
     shape: tuple[int, ...] | None = None
     truncated = False
-    for frame in catalog.frames(found, fps=fps, size=size, start_ns=start_ns, end_ns=end_ns):
-        if len(rows) == limit:
-            truncated = True
-            break
-        shape = shape or frame.image.shape
-        rows.append({"index": frame.index, "sample_ns": frame.sample_ns,
-                     "pts_ns": frame.pts_ns, "duration_ns": frame.duration_ns})
+    try:
+        # One frame per thread hop, so the event loop sees a client leave between frames.
+        while (frame := await run_in_threadpool(next, stream, None)) is not None:
+            if len(rows) == limit or time.monotonic() > deadline:
+                truncated = True
+                break
+            if await request.is_disconnected():
+                break
+            shape = shape or frame.image.shape
+            rows.append({"index": frame.index, "sample_ns": frame.sample_ns,
+                         "pts_ns": frame.pts_ns, "duration_ns": frame.duration_ns})
+    finally:
+        await run_in_threadpool(stream.close)  # the decoder and its file, now
     return {"asset": found.uri, "fps": fps, "size": size,
             "width": shape[1] if shape else None, "height": shape[0] if shape else None,
             "frames": rows, "truncated": truncated}
@@ -200,7 +226,8 @@ def frames(
 def frame_png(
     found: MediaAsset = Depends(_asset),
     at_ns: int = Query(description="the time, in nanoseconds", examples=[500_000_000]),
-    size: int | None = Query(None, description="short side in pixels (default: as decoded)"),
+    size: int | None = Query(None, description=f"short side, 2 to {MAX_SIZE} pixels "
+                             "(default: as decoded)"),
     catalog: MediaCatalog = Depends(get_media_catalog),
 ) -> Response:
     frame = catalog.frame_at(found, at_ns, size)

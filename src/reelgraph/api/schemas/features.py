@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from reelgraph.api.schemas.times import Timed
 
@@ -49,6 +49,8 @@ class OnlineValues(BaseModel):
 
 
 class NeighborQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     vector: list[float] | None = Field(None, description="the query vector (its dimension "
                                        "must be the feature's)", examples=[[1.0, 0.0, 1.0, 0.0]])
     key: str | int | None = Field(None, description="or an entity, to use its own vector "
@@ -68,12 +70,16 @@ class NeighborList(BaseModel):
 
 
 class ComputeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     entities: list[str | int] = Field(examples=[[1, 2, 3]], min_length=1)
     version: str | None = None
     include_values: bool = Field(True, description="return the values too")
 
 
 class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     entities: list[str | int] = Field(examples=[[1, 2, 3]], min_length=1)
     version: str | None = None
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,8 +14,9 @@ DATASET = "rg://dataset/movielens/ratings"
 
 
 class _In(BaseModel):
-    # A misspelt field is an error, not silently ignored.
-    model_config = ConfigDict(extra="forbid")
+    # A misspelt field is an error, not silently ignored; strict: `true` is not the number 1,
+    # nor 1 the string "1" (subclasses' configs merge with this one).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -292,7 +293,8 @@ class EdgeKindIn(_In):
     flow: Literal["up", "down", "none"] = Field(
         description="up: dst is upstream of src; down: src is upstream of dst; none: not lineage"
     )
-    connects: list[tuple[str, str]] = Field(
+    # Pairs as two-item lists: JSON has no tuples, and strict models refuse lists as tuples.
+    connects: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
         min_length=1,
         description="(source kind, destination kind) pairs; '*' matches any kind, '=' as "
         "destination means the source's kind",

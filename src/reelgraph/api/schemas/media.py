@@ -74,10 +74,11 @@ class AssetDetail(AssetOut):
 
 
 class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    paths: list[str] = Field(min_length=1, description="files on the server's machine "
-                             "(absolute paths) or fsspec URLs",
+    paths: list[str] = Field(min_length=1, max_length=1000,
+                             description="files (absolute paths) or URLs under the server's "
+                             "media roots (media_roots)",
                              examples=[["/data/video/big_buck_bunny_432_433.webm"]])
     namespace: str = Field(DEFAULT_NAMESPACE, examples=[DEFAULT_NAMESPACE])
 
@@ -141,4 +142,5 @@ class FrameList(BaseModel):
     width: int | None = Field(description="of the pictures at this size", examples=[398])
     height: int | None = Field(examples=[224])
     frames: list[FrameOut]
-    truncated: bool = Field(description="more frames follow past the limit")
+    truncated: bool = Field(description="more frames follow: the read stopped at the limit "
+                            "or at the server's time budget (max_read_seconds)")

@@ -6,9 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_QUERY = 500  # characters: a search box, not a document
+
 
 class RecommendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    # strict: `"item": true` is an error, not item 1.
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"canvas": "search", "query": "termnator", "user": "42", "k": 5},
         {"canvas": "related", "item": "1"},
         {"canvas": "category", "user": "42", "category": "Comedy", "k": 10},
@@ -19,7 +22,8 @@ class RecommendIn(BaseModel):
     user: str | int | None = Field(None, description="the user asking (category, search, "
                                    "notifications); an unknown one gets a cold-start answer")
     item: str | int | None = Field(None, description="the source item (related)")
-    query: str | None = Field(None, description="what was typed (search); typos are fine")
+    query: str | None = Field(None, max_length=MAX_QUERY,
+                              description="what was typed (search); typos are fine")
     category: str | None = Field(None, description="the category (genre) of a category row")
     k: int = Field(10, description="how many items, 1 to 100")
     context: dict[str, Any] | None = Field(

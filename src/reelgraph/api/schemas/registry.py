@@ -14,8 +14,8 @@ GatedStage = Literal["staging", "production"]
 
 
 class _In(BaseModel):
-    # A misspelt field is an error, not silently ignored.
-    model_config = ConfigDict(extra="forbid")
+    # A misspelt field is an error, not silently ignored; strict: `true` is not the number 1.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class RegisterIn(_In):

@@ -7,8 +7,9 @@ from reelgraph.features.ports import OnlineStore
 
 
 def default_online_url(settings: Settings | None = None) -> str:
-    home = (settings or Settings.load()).home
-    return f"sqlite:///{home / 'features' / 'online.db'}"
+    """``Settings.online_url`` (REELGRAPH_ONLINE_URL), else the SQLite file under home."""
+    settings = settings or Settings.load()
+    return settings.online_url or f"sqlite:///{settings.home / 'features' / 'online.db'}"
 
 
 def open_online_store(url: str | None = None, settings: Settings | None = None) -> OnlineStore:

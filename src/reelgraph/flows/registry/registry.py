@@ -125,6 +125,8 @@ class ModelRegistry:
         """The audit, oldest first: every stage move, applied or refused."""
         with self.store.read() as conn:
             self._model(conn, name)
+            if version is not None and not _storable(version):
+                return []
             return self.store.transitions(conn, name, version)
 
     def gates(self, name: str, stage: str | None = None) -> list[DeclaredGate]:
@@ -150,7 +152,8 @@ class ModelRegistry:
               ) -> ModelVersion:
         self._model(conn, name)
         if version is not None:
-            found = self.store.version(conn, name, version)
+            # A number no database column holds (past int64) is simply no version.
+            found = self.store.version(conn, name, version) if _storable(version) else None
             if found is None:
                 raise NotFound(f"model {name} has no version {version}",
                                f"list its versions with `reelgraph models show {name}`")
@@ -309,3 +312,7 @@ class ModelRegistry:
             self.store.remove_consumer(conn, name, consumer)
             production = self.store.versions(conn, name, PRODUCTION)
         mirror.unsubscribed(self.ws.graph, found[0], production[-1] if production else None)
+
+
+def _storable(version: int) -> bool:
+    return 1 <= version < 1 << 63

@@ -21,9 +21,9 @@ from reelgraph.core import (
     InvalidInput,
     MetadataStore,
     NotFound,
-    ReelgraphError,
     fault_point,
     now_us,
+    unavailable,
     write_connection,
 )
 from reelgraph.graph.kinds import EdgeKind, KindRegistry, LineageFlow, NodeKind
@@ -37,6 +37,7 @@ from reelgraph.graph.model import (
     NodeSpec,
     RevisionConflict,
 )
+from reelgraph.graph.owned import check_owned
 from reelgraph.graph.store import Direction, NodeFilter, SearchHit, Step
 from reelgraph.graph.uri import NodeKey
 
@@ -190,10 +191,7 @@ class SqlGraphStore(MetadataStore):
                 fault_point("graph.apply.before_commit")
                 return result
         except OperationalError as exc:
-            raise ReelgraphError(
-                f"the metadata database at {self.url} refused the write ({exc.orig})",
-                "check that the database is reachable and writable, then retry",
-            ) from None
+            raise unavailable(self.url, exc, "take the write") from None
 
     def bulk_load(self, nodes: Iterable[NodeSpec], edges: Iterable[tuple[str, str, str]]
                   ) -> None:
@@ -369,9 +367,14 @@ class SqlGraphStore(MetadataStore):
             for row in conn.execute(text(sql + " ORDER BY e.id"), {**kind_params, "as_of": as_of}):
                 yield _edge(row)
 
-    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000
-             ) -> list[Node]:
+    def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000,
+             terms: Sequence[str] = ()) -> list[Node]:
+        """``terms``: only nodes whose text holds every term (lower case), tested in SQL."""
         clause, params = _filter_sql(where)
+        for i, term in enumerate(terms):
+            clause += (f" AND (LOWER(n.name || ' ' || n.namespace || ' ' || r.tags || ' ' || "
+                       f"r.description || ' ' || r.properties) LIKE :term{i} ESCAPE '\\')")
+            params[f"term{i}"] = f"%{_literal(term)}%"
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(
@@ -469,17 +472,26 @@ def _filter_sql(where: NodeFilter) -> tuple[str, dict[str, Any]]:
             clause += f" AND {column} = :{name}"
             params[name] = value
     if where.tag is not None:
-        clause += " AND r.tags LIKE :tag"
-        params["tag"] = f"%{json.dumps(where.tag)}%"
+        # The tag is data, not a pattern: '%' or '_' in it must match only itself.
+        clause += " AND r.tags LIKE :tag ESCAPE '\\'"
+        params["tag"] = f"%{_literal(json.dumps(where.tag))}%"
     return clause, params
+
+
+def _literal(text_value: str) -> str:
+    """``text_value`` as a LIKE pattern that matches only itself (escape character '\\')."""
+    return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _search_history(
     store: SqlGraphStore, terms: list[str], where: NodeFilter, limit: int, as_of: int
 ) -> list[SearchHit]:
-    """Search as of a past time: score the revisions valid then (no index of the past)."""
+    """Search as of a past time: the database picks the revisions valid then that hold every
+    term (the text index covers only current revisions); Python scores just those."""
     hits = []
-    for node in store.find(where, as_of=as_of, limit=1_000_000):
+    # SQLite lowers ASCII only, so other terms are left to Python.
+    ascii_terms = [t for t in terms if t.isascii()]
+    for node in store.find(where, as_of=as_of, limit=1_000_000, terms=ascii_terms):
         fields = (
             (5.0, f"{node.key.name} {node.key.namespace}"),
             (3.0, " ".join(node.tags)),
@@ -571,6 +583,7 @@ class _Writer:
 
     def _put_node(self, spec: NodeSpec) -> None:
         current = _get(self.conn, spec.key, None)
+        check_owned(spec, current)
         if current is None:
             node_id = self.conn.execute(
                 text(

@@ -1,0 +1,238 @@
+"""How much open-loop load does one server sustain on the graph reads and on recommend
+before its p99 passes 100 ms, with no errors, and does its memory stay put?
+
+Issue 16's must-show. ``reelgraph --home HOME serve`` (one worker, the product's defaults:
+``max_in_flight`` 64, so past saturation it sheds load with 503 instead of queueing) runs in
+a subprocess over a home holding a small trained and promoted unified recommender (ml-latest-
+small, ``--epochs`` 1, dim 16, 5,000 training examples: latency does not depend on quality)
+and the graph its training wrote (datasets, runs, the model version and their lineage).
+
+Two mixes, each at rising ``--rates`` until a step's p99 passes ``--p99-ms`` (that step is
+recorded too): ``graph`` rotates GET node, lineage, impact, search (current) and search
+``as_of`` over the graph's real URIs; ``recommend`` rotates POST /api/v1/recommend over the
+four canvases with real users, items, categories and titles. Requests go out on a fixed
+schedule whatever the answers do (the open-loop client of ``serving.py``: latency measured
+from the scheduled send, no coordinated omission). Per step: p50/p99, achieved rate, errors
+(anything but 200, or no answer) by kind. The sustained rate of a mix is its highest step
+with p99 <= the limit and 0 errors. Server memory (RSS of the server and its workers) is read
+before the first load and after the last, after ``--pause`` seconds of quiet.
+
+    .venv/bin/python benchmarks/load.py                       # ~5 min (+ training once)
+    .venv/bin/python benchmarks/load.py --rates 20,40 --seconds 2 --warmup 50  # quick check
+
+The machine is shared: the load average is recorded with every step; the client shares the
+cores with the server. Compare rates within one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from machine import machine, save
+from reelgraph.core import Settings
+from reelgraph.flows import Workspace
+from reelgraph.flows.registry import ModelRegistry
+from reelgraph.graph import Graph
+from reelgraph.recsys import MODEL, UnifiedRecommender, train_and_register
+from serving import CLI, DATA, Client, Outcome, free_port, get, percentiles, post, wait_ready
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work" / "load"
+RESULTS = HERE / "results" / "load.json"
+WHO = "benchmarks/load.py"
+CANVASES = ("related", "search", "category", "notifications")
+
+
+def prepare_home(home: Path, seed: int) -> dict[str, Any]:
+    """A small model trained, registered and in production (memoized by the flow cache)."""
+    started = time.perf_counter()
+    with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
+        outcome = train_and_register(ws, DATA, epochs=1, dim=16, max_train=5_000,
+                                     max_eval=500, seed=seed, who=WHO)
+        registry = ModelRegistry(ws)
+        number = outcome.version.version
+        stage = registry.version(MODEL, number).stage
+        for wanted in ("staging", "production"):
+            if stage != "production" and stage != wanted:
+                registry.promote(MODEL, number, wanted, who=WHO)
+                stage = wanted
+    return {"version": number, "prepare_seconds": round(time.perf_counter() - started, 1)}
+
+
+def graph_requests(home: Path, host: str, port: int, n: int) -> list[bytes]:
+    """Graph reads over the home's real nodes, rotating endpoints."""
+    graph = Graph.open(settings=Settings.load(home=str(home), database_url=""))
+    try:
+        uris = [node.uri for node in graph.find(limit=200)]
+    finally:
+        graph.close()
+    words = ["ratings", "unified", "movies", "model", "run"]
+    paths: list[Callable[[int], str]] = [
+        lambda i: "/api/v1/graph/node?" + urllib.parse.urlencode({"uri": uris[i % len(uris)]}),
+        lambda i: "/api/v1/graph/lineage?" + urllib.parse.urlencode(
+            {"uri": uris[i % len(uris)], "depth": 3}),
+        lambda i: "/api/v1/graph/impact?" + urllib.parse.urlencode({"uri": uris[i % len(uris)]}),
+        lambda i: "/api/v1/graph/search?q=" + words[i % len(words)],
+        lambda i: "/api/v1/graph/search?" + urllib.parse.urlencode(
+            {"q": words[i % len(words)], "as_of": "2100-01-01T00:00:00Z"}),
+    ]
+    return [get(host, port, paths[i % len(paths)](i)) for i in range(n)]
+
+
+def recommend_requests(home: Path, host: str, port: int, n: int) -> list[bytes]:
+    """Recommend bodies over the model's real users, items, categories and titles."""
+    with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
+        recommender = UnifiedRecommender.from_registry(ModelRegistry(ws), MODEL)
+    vocabulary = recommender.vocabulary
+    users, items = vocabulary.user_ids, vocabulary.item_ids
+    bodies: list[dict[str, Any]] = []
+    for i in range(n):
+        canvas = CANVASES[i % len(CANVASES)]
+        body: dict[str, Any] = {"canvas": canvas, "k": 10}
+        if canvas == "related":
+            body["item"] = items[(i * 7919) % len(items)]
+        else:
+            body["user"] = users[(i * 104729) % len(users)]
+        if canvas == "category":
+            body["category"] = vocabulary.categories[i % len(vocabulary.categories)]
+        if canvas == "search":
+            body["query"] = vocabulary.titles[(i * 31) % len(vocabulary.titles)][:12]
+        bodies.append(body)
+    return [post(host, port, b) for b in bodies]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server and its child processes, in MiB."""
+    total = 0
+    for entry in [Path(f"/proc/{pid}"), *Path("/proc").glob("[0-9]*")]:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            status = (entry / "status").read_text()
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if entry.name == str(pid) or int(fields["PPid"]) == pid:
+                total += int(fields["VmRSS"].split()[0])
+    return round(total / 1024, 1)
+
+
+def step(outcomes: list[Outcome], rate: float, load: tuple[float, float]) -> dict[str, Any]:
+    answered = [o for o in outcomes if o.status]
+    errors = Counter(str(o.status) if o.status else "no answer"
+                     for o in outcomes if o.status != 200)
+    first = min(o.scheduled for o in outcomes)
+    last = max((o.done for o in answered), default=first)
+    latency = percentiles([(o.done - o.scheduled) * 1000 for o in outcomes])
+    return {"rate": rate, "requests": len(outcomes),
+            "achieved_rate": round(len(answered) / (last - first), 1) if last > first else 0.0,
+            "p50_ms": latency["p50_ms"], "p99_ms": latency["p99_ms"], "max_ms": latency["max_ms"],
+            "errors": sum(errors.values()), "error_kinds": dict(errors),
+            "load_average_1m": {"before": load[0], "after": load[1]}}
+
+
+async def ramp(client: Client, payloads: list[bytes], args: argparse.Namespace
+               ) -> dict[str, Any]:
+    steps = []
+    for rate in args.rates:
+        n = max(1, round(rate * args.seconds))
+        batch = [payloads[i % len(payloads)] for i in range(n)]
+        await asyncio.sleep(args.pause)
+        before = round(os.getloadavg()[0], 2)
+        outcomes = await client.load(batch, rate, args.drain)
+        steps.append(step(outcomes, rate, (before, round(os.getloadavg()[0], 2))))
+        last = steps[-1]
+        print(f"  {rate:>6g}/s: p50 {last['p50_ms']:7.1f} ms  p99 {last['p99_ms']:8.1f} ms  "
+              f"errors {last['errors']} {last['error_kinds'] or ''}", flush=True)
+        if last["p99_ms"] > args.p99_ms:
+            break
+    ok = [s["rate"] for s in steps if s["p99_ms"] <= args.p99_ms and s["errors"] == 0]
+    return {"sustained_rate": max(ok, default=0.0), "steps": steps}
+
+
+async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
+                args: argparse.Namespace) -> dict[str, Any]:
+    client = Client(host, port, args.connections)
+    try:
+        for payloads in mixes.values():  # warm every path and cache before measuring RSS
+            await client.load(payloads[:args.warmup], min(args.rates), args.drain)
+        await asyncio.sleep(args.pause)
+        memory_before = rss_mb(pid)
+        found = {}
+        for name, payloads in mixes.items():
+            print(f"{name}:", flush=True)
+            found[name] = await ramp(client, payloads, args)
+        await asyncio.sleep(args.pause)
+        return {"mixes": found, "server_rss_mb": {"before": memory_before,
+                                                   "after": rss_mb(pid)}}
+    finally:
+        client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="5,10,20,40,80,160,320,640",
+                        help="requests per second, comma-separated, rising")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per step")
+    parser.add_argument("--p99-ms", type=float, default=100.0)
+    parser.add_argument("--pause", type=float, default=2.0)
+    parser.add_argument("--drain", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=200, help="requests per mix")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ready-timeout", type=float, default=900.0)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    started = time.perf_counter()
+    home = WORK / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    model = prepare_home(home, args.seed)
+    print(f"model: {MODEL}@{model['version']} in production", flush=True)
+    host, port = "127.0.0.1", free_port()
+    n = max(100, round(max(args.rates) * args.seconds))
+    mixes = {"graph": graph_requests(home, host, port, n),
+             "recommend": recommend_requests(home, host, port, n)}
+    env = {**os.environ, "REELGRAPH_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env.pop("REELGRAPH_DATABASE_URL", None)
+    with (WORK / "server.log").open("wb") as log:
+        server = subprocess.Popen([str(CLI), "--home", str(home), "serve", "--host", host,
+                                   "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                  env=env, cwd=WORK)
+        try:
+            wait_ready(server, port, args.ready_timeout)
+            figures = asyncio.run(drive(server.pid, host, port, mixes, args))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    result = {"question": "open-loop rate one server sustains (p99 <= limit, 0 errors) on "
+                          "graph reads and recommend, and its memory before and after",
+              "p99_limit_ms": args.p99_ms, "seconds_per_step": args.seconds, "model": model,
+              "server": "reelgraph serve, 1 worker, max_in_flight 64 (defaults)",
+              **figures, "machine": machine(),
+              "note": "shared machine: see load_average_1m per step; client and server share "
+                      "the cores",
+              "seconds": round(time.perf_counter() - started, 1)}
+    save(result, args.output)
+    print(json.dumps({k: v["sustained_rate"] for k, v in figures["mixes"].items()}),
+          f"RSS {figures['server_rss_mb']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
