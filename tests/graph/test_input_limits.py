@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 
 from reelgraph.api import create_app
 from reelgraph.core import InvalidInput, Settings
-from reelgraph.graph import EdgeSpec, Graph, NodeFilter, NodeKey, NodeSpec
+from reelgraph.graph import EdgeSpec, Graph, NodeKey, NodeSpec
 from reelgraph.graph.adapters import import_events
 from reelgraph.graph.model import MAX_DEPTH, MAX_PROPERTY_BYTES
+from reelgraph.graph.store import NodeFilter
 
 TOKEN = "limits-token-1234"
 URI = "rg://dataset/limits/deep"
