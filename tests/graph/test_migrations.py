@@ -37,6 +37,7 @@ def _open_and_close(url: str) -> None:
     Graph.open(url).close()
 
 
+@pytest.mark.slow  # separate processes, each importing the stack
 def test_processes_opening_a_new_database_at_once_migrate_it_once(graph_url: str) -> None:
     import multiprocessing
 
