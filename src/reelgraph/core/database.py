@@ -80,18 +80,3 @@ def _sqlite(url: str) -> Engine:
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transactions hold the database's write lock from the start."""
     return engine.connect().execution_options(**{_WRITE: True})
-
-
-class MetadataStore:
-    """Base of every store in the metadata database: one engine, the schema brought up to
-    date on open (every package's migrations, see ``core.migrations``)."""
-
-    def __init__(self, url: str) -> None:
-        from reelgraph.core.migrations import upgrade  # alembic loads only when a store opens
-
-        self.url = url
-        self.engine: Engine = open_engine(url)
-        upgrade(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
