@@ -60,6 +60,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow  # separate processes, each importing the stack
 def test_uvicorn_serves_the_factory_with_settings_from_the_environment(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "REELGRAPH_HOME": str(tmp_path), "REELGRAPH_API_TOKEN": TOKEN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from reelgraph.artifacts import ArtifactError, ArtifactStore
-from reelgraph.core.errors import NotFound
+from reelgraph.core import MissingDependency, NotFound
 
 
 def test_values_round_trip_in_their_formats(tmp_path: Path) -> None:
@@ -91,3 +92,11 @@ def test_torch_state_dicts_are_first_class(tmp_path: Path) -> None:
     restored.load_state_dict(store.get(ref))
     x = torch.randn(3, 4)
     assert torch.equal(model(x), restored(x))
+
+
+def test_an_s3_url_without_its_extra_names_the_install() -> None:
+    pytest.importorskip("fsspec")
+    if importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed")
+    with pytest.raises(MissingDependency, match=r"reelgraph\[s3\]"):
+        ArtifactStore("s3://reelgraph-test-bucket/artifacts")

@@ -197,6 +197,7 @@ def test_errors_are_one_red_line(ingested: tuple[Cli, Any], clips: dict[str, Pat
     assert "could not be registered" in cli.fails("media", "add", str(clips["broken"]))
 
 
+@pytest.mark.slow  # decodes, segments and embeds a real clip end to end
 def test_a_real_clip(cli: Cli, shared_data: Path, tmp_path: Path) -> None:
     clip = shared_data / "video" / "big_buck_bunny_432_433.webm"
     if not clip.is_file():

@@ -150,6 +150,7 @@ def _other_process(home: str, url: str, log: str, out: Any) -> None:
     out.put(len(store.get_or_compute("movielens/title_text", range(1, 41)).values))
 
 
+@pytest.mark.slow  # separate processes, each importing the stack
 def test_two_processes_compute_each_key_once(tmp_path: Path, graph_url: str, log: Path) -> None:
     # The schema first: two processes migrating one new database at once is another matter.
     open_store(tmp_path, graph_url, feature_set(log)).close()

@@ -86,6 +86,7 @@ def test_a_new_dataset_revision_starts_one_run(workspace: Workspace, events: Eve
                       "rg://dataset/ml/ratings_v"}  # every change is logged, once
 
 
+@pytest.mark.slow  # separate processes, each importing the stack
 def test_two_worker_processes_never_start_an_event_twice(workspace: Workspace,
                                                          events: EventLog,
                                                          tmp_path: Path) -> None:

@@ -20,8 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelgraph.api.auth import bearer_of, check_token, guard_of
 from reelgraph.api.errors import RETRY_AFTER_S, Refused, error_response
-from reelgraph.core import ReelgraphError
-from reelgraph.core import Settings
+from reelgraph.core import ReelgraphError, Settings
 
 MAX_URL_BYTES = 16 * 1024
 

@@ -47,6 +47,9 @@ class ArtifactRef:
     def from_dict(cls, data: dict[str, Any]) -> ArtifactRef:
         return cls(data["digest"], data["format"], int(data["size"]), data.get("type", ""))
 
+# fsspec back-ends that reelgraph declares as extras in pyproject.toml
+_EXTRAS = {"s3": "reelgraph[s3]"}
+
 
 class ArtifactStore:
     def __init__(self, url: str | Path) -> None:
@@ -64,7 +67,11 @@ class ArtifactStore:
                 import fsspec
             except ModuleNotFoundError:
                 raise MissingDependency("fsspec", f"the artifact store at {self.url}") from None
-            self._fs, self._path = fsspec.core.url_to_fs(self.url)
+            try:
+                self._fs, self._path = fsspec.core.url_to_fs(self.url)
+            except ImportError:  # fsspec knows the scheme but lacks its back-end package
+                extra = _EXTRAS.get(scheme, f"fsspec[{scheme}]")
+                raise MissingDependency(extra, f"the artifact store at {self.url}") from None
 
     def _object(self, digest: str) -> str:
         return f"objects/{digest[:2]}/{digest}"

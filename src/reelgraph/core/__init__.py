@@ -5,6 +5,7 @@ database's base store: what every other package shares.
 use (``import reelgraph.core`` stays light for the CLI).
 """
 
+import importlib
 import typing
 
 from reelgraph.core.clock import from_us, now_us, parse_time, to_us
@@ -31,9 +32,11 @@ from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
 
 if typing.TYPE_CHECKING:
-    from reelgraph.core.database import MetadataStore, unavailable, write_connection
+    from reelgraph.core.database import unavailable, write_connection
+    from reelgraph.core.metadata import MetadataStore
 
-_LAZY = {"MetadataStore", "unavailable", "write_connection"}  # from reelgraph.core.database
+# Loaded on first use, with SQLAlchemy (and Alembic): name -> module.
+_LAZY = {"MetadataStore": "metadata", "unavailable": "database", "write_connection": "database"}
 
 __all__ = [
     "Conflict",
@@ -67,9 +70,8 @@ __all__ = [
 
 def __getattr__(name: str) -> typing.Any:
     if name in _LAZY:
-        from reelgraph.core import database
-
-        value = getattr(database, name)
+        module = importlib.import_module(f"reelgraph.core.{_LAZY[name]}")
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'reelgraph.core' has no attribute {name!r}")

@@ -113,26 +113,3 @@ def unavailable(url: str, exc: OperationalError, action: str) -> Unavailable:
 def write_connection(engine: Engine) -> Connection:
     """A connection whose transactions hold the database's write lock from the start."""
     return engine.connect().execution_options(**{_WRITE: True})
-
-
-class MetadataStore:
-    """Base of every store in the metadata database: one engine, the schema brought up to
-    date on open (every package's migrations, see ``core.migrations``)."""
-
-    def __init__(self, url: str) -> None:
-        from reelgraph.core.migrations import upgrade  # alembic loads only when a store opens
-
-        self.url = url
-        self.engine: Engine = open_engine(url)
-        try:
-            upgrade(self.engine)
-        except OperationalError as exc:  # nothing listening, a wrong password, a locked file
-            self.engine.dispose()
-            if is_sqlite(url):
-                raise InvalidInput(f"cannot open the SQLite database {url} ({exc.orig})",
-                                   "choose a writable home folder (--home or REELGRAPH_HOME) "
-                                   "or fix its permissions") from None
-            raise unavailable(url, exc, "be opened") from None
-
-    def close(self) -> None:
-        self.engine.dispose()
