@@ -152,7 +152,7 @@ def _ask_server(server: str, body: dict[str, Any], production: ModelVersion
     serves something else: then the model is loaded here."""
     import httpx
 
-    timeout = httpx.Timeout(30.0, connect=0.3)
+    timeout = httpx.Timeout(10.0, connect=0.3)
     name = production.model
     try:
         theirs = httpx.get(f"{server}/api/v1/registry/models/{name}/versions/"
