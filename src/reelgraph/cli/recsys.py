@@ -219,14 +219,16 @@ def recommend(
         return
     where = served["environment"] + (f" ({served['fallback']})" if served["fallback"] else "")
     columns = ("#", "item", "title", "score") if titles else ("#", "item", "score")
-    table = Table(*columns, show_edge=False,
-                  title=f"{served['canvas']} from {served['model_version']}, {where}"
-                        + (", cold start" if served["cold_start"] else "") + f"; {origin}")
+    table = Table(*columns, show_edge=False)
     for rank, scored in enumerate(served["items"], 1):
         found = str(scored["item"])
         named = (escape(titles.get(found, "")),) if titles else ()
         table.add_row(str(rank), escape(found), *named, f"{scored['score']:.3f}")
-    render.console().print(table)
+    out = render.console()
+    out.print(f"{served['canvas']} from {served['model_version']}, {where}"
+              + (", cold start" if served["cold_start"] else "") + f"; {origin}",
+              markup=False, soft_wrap=True)
+    out.print(table)
 
 
 @app.command()
