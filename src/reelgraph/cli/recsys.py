@@ -20,7 +20,7 @@ from rich.table import Table
 from reelgraph.cli import render
 from reelgraph.cli.runs import flow_progress
 from reelgraph.cli.session import current_user, session
-from reelgraph.core.errors import InvalidInput
+from reelgraph.core.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from reelgraph.flows.registry import ModelVersion
@@ -197,17 +197,22 @@ def recommend(
     _required(canvas, given)
     context = None if time is None else {"time": time}
     with session(ctx).workspace() as ws:
-        production = ModelRegistry(ws).version(MODEL)
+        try:
+            production: ModelVersion | None = ModelRegistry(ws).version(MODEL)
+        except NotFound:  # nothing to serve: the service below says what to do
+            production = None
     body = {"canvas": canvas, **{n: v for n, v in given.items() if v is not None}, "k": k,
             **({"context": context} if context else {})}
-    served = _ask_server(server.rstrip("/"), body, production)
+    served = None if production is None else _ask_server(server.rstrip("/"), body, production)
     if served is not None:
         titles: dict[str, str] = {}
         origin = f"answered by the server at {server}"
     else:
-        render.console(stderr=True).print(
-            f"no server at {server} serving {MODEL}@{production.version}: loading it here "
-            "(`reelgraph serve` keeps it loaded)", style="dim", markup=False, soft_wrap=True)
+        if production is not None:
+            render.console(stderr=True).print(
+                f"no server at {server} serving {MODEL}@{production.version}: loading it "
+                "here (`reelgraph serve` keeps it loaded)", style="dim", markup=False,
+                soft_wrap=True)
         with _service(ctx) as service:
             served = service.recommend(canvas, user=user, item=item, query=query,
                                        category=category, k=k, context=context).to_dict()
