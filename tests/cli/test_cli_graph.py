@@ -204,6 +204,10 @@ BAD_INPUT = [
     (("graph", "path", RANKER, "rg://model/x/y"), "does not exist"),
     (("graph", "export", RANKER, "--format", "dot", "-o", "/no/such/folder/x.dot"),
      "does not exist"),
+    # usage mistakes too: one line and exit code 1, not a box and exit code 2
+    (("graph", "show", RANKER, "--no-such-option"), "No such option: --no-such-option"),
+    (("graph", "show"), "Missing argument"),
+    (("graph", "lineage", RANKER, "--depth", "many"), "Invalid value for '--depth'"),
 ]
 
 

@@ -28,3 +28,14 @@ def test_help_lists_every_command() -> None:
         assert command in out
     top = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["--help"]).stdout
     assert "demo" in top and "serve" in top and "--home" in top and "--database-url" in top
+
+
+def test_flags_show_no_value_type_in_help() -> None:
+    from typer.testing import CliRunner
+
+    from reelgraph.cli import app
+
+    out = CliRunner(env={"COLUMNS": "120"}).invoke(app, ["demo", "--help"]).stdout
+    assert "--full" in out and "--help" in out
+    assert "<bool>" not in out  # a flag takes no value
+    assert "<path>" in out  # an option that takes one still says what

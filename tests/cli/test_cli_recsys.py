@@ -14,10 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from cli_harness import Cli
 from recsys_samples import write_slice
+from typer.testing import CliRunner
 
 from reelgraph.core import Settings
 from reelgraph.flows import Workspace
 from reelgraph.recsys import MODEL
+
+NO_SERVER = "http://127.0.0.1:9"  # nothing listens there: whatever runs on 8000 is not asked
 
 
 @contextmanager
@@ -50,7 +53,7 @@ def running_server(home: Path) -> Iterator[str]:
 def test_train_evaluate_recommend_precompute_batch(tmp_path: Path) -> None:
     data = write_slice(tmp_path / "ml-slice")
     cli = Cli(tmp_path / "home", f"sqlite:///{tmp_path / 'home' / 'reelgraph.db'}",
-              ("recsys",))
+              ("recsys",), runner=CliRunner(env={"COLUMNS": "200", "REELGRAPH_SERVER": NO_SERVER}))
     trained = cli.json("train", "--data", str(data), "--epochs", "1", "--dim", "8",
                        "--promote")
     assert trained["version"]["stage"] == "production"
@@ -89,7 +92,7 @@ def test_train_evaluate_recommend_precompute_batch(tmp_path: Path) -> None:
         served = cli("recommend", "search", "--query", "termnator", "--server", url)
         assert served.exit_code == 0 and f"answered by the server at {url}" in served.stdout
         assert "no server" not in served.stderr
-    alone = cli("recommend", "search", "--query", "termnator", "--server", url)
+    alone = cli("recommend", "search", "--query", "termnator", "--server", url)  # stopped
     assert "loaded here" in alone.stdout and f"no server at {url}" in alone.stderr
     assert "search cannot be precomputed" in cli.fails("batch", "search", "--out",
                                                       str(tmp_path / "s.parquet"))

@@ -142,6 +142,28 @@ def test_a_media_asset_starts_a_flow(workspace: Workspace, events: EventLog,
     assert len(runs_of(workspace, f"event:{outcome.event.id}")) == 1
 
 
+def test_a_worker_runs_only_the_events_it_accepts(workspace: Workspace, events: EventLog,
+                                                  tmp_path: Path) -> None:
+    """As the demo does: its own assets' events, leaving another user's alone."""
+    flow_file = write_flow(tmp_path, "media", """
+        flow = Flow("thumbnails", namespace="tests", params={"event_uri": ""})
+        flow.on_media_asset(catch_up=True)
+
+        @flow.step
+        def thumb(event_uri):
+            return event_uri.upper()
+    """)
+    mine, theirs = "rg://media_asset/studio/mine.mp4", "rg://media_asset/studio/theirs.mp4"
+    workspace.graph.add(theirs, author="someone")
+    workspace.graph.add(mine, author="t")
+    own = Worker.from_paths(workspace, [flow_file], events=events,
+                            accept=lambda event: event.uri == mine)
+    assert [o.event.uri for o in own.run_once()] == [mine]
+    assert own.run_once() == []
+    everyone = Worker.from_paths(workspace, [flow_file], events=events)
+    assert [o.event.uri for o in everyone.run_once()] == [theirs]  # still pending for others
+
+
 def test_a_schedule_is_logged_and_run_once_per_slot(workspace: Workspace, events: EventLog,
                                                     tmp_path: Path) -> None:
     flow_file = write_flow(tmp_path, "hourly", """

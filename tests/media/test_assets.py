@@ -61,6 +61,15 @@ def test_get_by_uri_checksum_or_file(library: MediaLibrary,
     assert library.get(asset.checksum) == asset
     assert library.get(path) == asset
     assert library.get(str(path)) == asset
+    assert library.get(asset.checksum[:12]) == asset  # as `media list` prints it
+    assert library.get(asset.checksum[:6].upper()) == asset
+    other = library.add(samples["mkv-h264"].path)
+    shared = next(n for n in range(6, 64) if asset.checksum[:n] != other.checksum[:n])
+    if shared > 6:  # the two happen to share a prefix: it names neither
+        with pytest.raises(InvalidInput, match="type more of the sha256"):
+            library.get(asset.checksum[:shared - 1])
+    with pytest.raises(NotFound, match="starts with"):
+        library.get("f" * 63 if not asset.checksum.startswith("f" * 63) else "0" * 63)
 
 
 def test_get_refuses_what_is_not_there(library: MediaLibrary, samples: dict[str, Sample],

@@ -22,7 +22,7 @@ from rich.table import Table
 from reelgraph.cli import render
 from reelgraph.cli.runs import flow_progress
 from reelgraph.cli.session import current_user, session
-from reelgraph.core import InvalidInput
+from reelgraph.core import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from reelgraph.flows.registry import ModelVersion
@@ -155,7 +155,7 @@ def _ask_server(server: str, body: dict[str, Any], production: ModelVersion
     serves something else: then the model is loaded here."""
     import httpx
 
-    timeout = httpx.Timeout(30.0, connect=0.3)
+    timeout = httpx.Timeout(10.0, connect=0.3)
     name = production.model
     try:
         theirs = httpx.get(f"{server}/api/v1/registry/models/{name}/versions/"
@@ -200,17 +200,22 @@ def recommend(
     _required(canvas, given)
     context = None if time is None else {"time": time}
     with session(ctx).workspace() as ws:
-        production = ModelRegistry(ws).version(MODEL)
+        try:
+            production: ModelVersion | None = ModelRegistry(ws).version(MODEL)
+        except NotFound:  # nothing to serve: the service below says what to do
+            production = None
     body = {"canvas": canvas, **{n: v for n, v in given.items() if v is not None}, "k": k,
             **({"context": context} if context else {})}
-    served = _ask_server(server.rstrip("/"), body, production)
+    served = None if production is None else _ask_server(server.rstrip("/"), body, production)
     if served is not None:
         titles: dict[str, str] = {}
         origin = f"answered by the server at {server}"
     else:
-        render.console(stderr=True).print(
-            f"no server at {server} serving {MODEL}@{production.version}: loading it here "
-            "(`reelgraph serve` keeps it loaded)", style="dim", markup=False, soft_wrap=True)
+        if production is not None:
+            render.console(stderr=True).print(
+                f"no server at {server} serving {MODEL}@{production.version}: loading it "
+                "here (`reelgraph serve` keeps it loaded)", style="dim", markup=False,
+                soft_wrap=True)
         with _service(ctx) as service:
             served = service.recommend(canvas, user=user, item=item, query=query,
                                        category=category, k=k, context=context).to_dict()
@@ -222,17 +227,16 @@ def recommend(
         return
     where = served["environment"] + (f" ({served['fallback']})" if served["fallback"] else "")
     columns = ("#", "item", "title", "score") if titles else ("#", "item", "score")
-    # The heading is its own line, not the table's title: a title wraps to the table's width
-    # and would cut the model URI a user types back.
-    render.console().print(f"{served['canvas']} from {served['model_version']}, {where}"
-                           + (", cold start" if served["cold_start"] else "") + f"; {origin}",
-                           markup=False, soft_wrap=True)
     table = Table(*columns, show_edge=False)
     for rank, scored in enumerate(served["items"], 1):
         found = str(scored["item"])
         named = (escape(titles.get(found, "")),) if titles else ()
         table.add_row(str(rank), escape(found), *named, f"{scored['score']:.3f}")
-    render.console().print(table)
+    out = render.console()
+    out.print(f"{served['canvas']} from {served['model_version']}, {where}"
+              + (", cold start" if served["cold_start"] else "") + f"; {origin}",
+              markup=False, soft_wrap=True)
+    out.print(table)
 
 
 @app.command()
