@@ -32,6 +32,20 @@ REGULAR_MIN = 5  # exposures per window an item needs in every pooled window to 
 SCORE_SAMPLE = 20_000
 # the smallest spread per signal, by unit: counts tolerate one, shares and statistics 1e-3
 COUNT_SIGNALS = ("requests", "rows", "partitions", "plays_joined", "vanished_items")
+# Signals where only one direction harms: quality falling, errors, latency and drift rising.
+# An improvement is not an incident (ml-latest-small's bursty members lift MRR for a day).
+LOWER_IS_WORSE = ("hit_rate", "mrr")
+HIGHER_IS_WORSE = ("error_rate", "latency_", "score_ks", "exposure_js", "vanished_items",
+                   "_changed_share", "_ks", "schema_changed", "hours_since_last")
+
+
+def harmful(name: str, z: float) -> bool:
+    """Whether a deviation of ``z`` spreads is in the direction that hurts for ``name``."""
+    if name.startswith(LOWER_IS_WORSE):
+        return z < 0
+    if any(part in name for part in HIGHER_IS_WORSE):
+        return z > 0
+    return True
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ class Reference:
                                      f"reference had {threshold.center:.4g})"))
                 continue
             z = threshold.z(value)
-            failed = abs(z) > self.z
+            failed = abs(z) > self.z and harmful(name, z)
             severity = None if not failed else "critical" if abs(z) > 3 * self.z else "warning"
             found.append(Finding(
                 name, value, z, not failed, severity,
