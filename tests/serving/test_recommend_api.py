@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,20 @@ def test_openapi_documents_the_endpoint(client: TestClient) -> None:
     assert {"404", "422", "503"} <= set(operation["responses"])
 
 
-def test_a_posted_interaction_shows_in_the_next_answer(client: TestClient,
-                                                       deployed: UnifiedRecommender) -> None:
+def test_a_posted_interaction_shows_in_the_next_answer(
+        workspace: Workspace, tmp_path: Path, deployed: UnifiedRecommender) -> None:
+    token = "s" * 32  # logging interactions is a write: it needs the server's token
+    settings = replace(workspace.settings, api_token=token)
+    config = ServingConfig(online_store=f"sqlite:///{tmp_path / 'fresh-online.db'}")
+    with TestClient(create_app(settings, workspace.graph, serving=config),
+                    headers={"Authorization": f"Bearer {token}"}) as client:
+        _interaction_then_answer(client, deployed)
+    with TestClient(create_app(settings, workspace.graph, serving=config)) as anonymous:
+        refused = anonymous.post("/api/v1/interactions", json={"user": "1", "item": "1"})
+        assert refused.status_code == 401
+
+
+def _interaction_then_answer(client: TestClient, deployed: UnifiedRecommender) -> None:
     user = deployed.vocabulary.user_ids[int(deployed.known_users.argmax())]
     body = {"canvas": "notifications", "user": user, "k": 10}
     before = client.post(URL, json=body).json()
