@@ -1,0 +1,15 @@
+"""Leases: a holder on another host is gone when its heartbeat lapses; on this host the
+process table decides."""
+
+from __future__ import annotations
+
+from reelgraph.core.liveness import this_process
+from reelgraph.flows.leases import LEASE_S, lapsed
+
+
+def test_another_hosts_holder_is_gone_when_its_heartbeat_lapses() -> None:
+    now = 10_000_000_000
+    fresh, stale = now - 1_000_000, now - int(LEASE_S * 1_000_000) - 1
+    assert not lapsed("elsewhere:1:1", fresh, now)
+    assert lapsed("elsewhere:1:1", stale, now)
+    assert not lapsed(this_process(), stale, now)  # on this host, the process decides
