@@ -121,6 +121,17 @@ def test_a_killed_run_reads_as_failed_and_resume_finishes_it_once(
     assert executions(flow_file) == ["first", "second"]  # each step ran once in all
 
 
+def test_a_killed_task_worker_fails_its_task_cleanly_and_resume_finishes(
+        ws: Workspace, flow_file: Path) -> None:
+    succeed(RUN, str(ws.settings.home), str(flow_file), REELGRAPH_FAULT_POINT="flows.task.stored")
+    (run,) = ws.runs.list()
+    assert run.status == "failed" and "worker failed" in (run.error or "")
+    resumed = Runner(ws).resume(run.id, load_flow(flow_file))
+    assert resumed.status == "succeeded", resumed.error
+    # The killed task had run its body, but its value was never recorded: it runs again.
+    assert executions(flow_file) == ["first", "first", "second"]
+
+
 def test_a_live_run_is_not_resumed_and_its_workers_die_with_it(
         ws: Workspace, flow_file: Path, processes: Processes) -> None:
     flow_file.with_name("block").touch()
