@@ -63,15 +63,15 @@ class LocalExecutor:
     def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]:
         # Resources are advisory locally: the pool size bounds parallelism.
         assert spec.fn is not None
-        task = (_run, _key(spec.fn), replace(spec, fn=None))
+        key, shipped = _key(spec.fn), replace(spec, fn=None)
         try:
-            return self._pool.submit(*task)
+            return self._pool.submit(_run, key, shipped)
         except BrokenProcessPool:
             # A worker was killed (out of memory, kill -9): its tasks have failed and the
             # pool takes no more, so retries and later steps get freshly forked workers.
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._fork()
-            return self._pool.submit(*task)
+            return self._pool.submit(_run, key, shipped)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
