@@ -8,6 +8,7 @@ the artifact store, and the run's lineage in the graph. ``Workspace`` opens all 
 
 from reelgraph.flows.definition import Flow, FlowDefinitionError, Resources, Step, Trigger
 from reelgraph.flows.events import EventLog
+from reelgraph.flows.leases import LEASE_S, Heartbeat
 from reelgraph.flows.loader import load_flow
 from reelgraph.flows.runner import Runner
 from reelgraph.flows.runs import RunRecord, RunStore, TaskRecord
@@ -17,9 +18,11 @@ from reelgraph.flows.workspace import Workspace
 
 __all__ = [
     "EVENT_PARAM",
+    "LEASE_S",
     "EventLog",
     "Flow",
     "FlowDefinitionError",
+    "Heartbeat",
     "Resources",
     "RunRecord",
     "RunStore",
