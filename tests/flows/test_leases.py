@@ -13,3 +13,23 @@ def test_another_hosts_holder_is_gone_when_its_heartbeat_lapses() -> None:
     assert not lapsed("elsewhere:1:1", fresh, now)
     assert lapsed("elsewhere:1:1", stale, now)
     assert not lapsed(this_process(), stale, now)  # on this host, the process decides
+
+
+def test_a_heartbeat_renews_until_its_block_ends_and_survives_a_failing_renewal() -> None:
+    import threading
+
+    from reelgraph.flows.leases import Heartbeat
+
+    beats: list[int] = []
+    twice = threading.Event()
+
+    def renew() -> None:
+        beats.append(1)
+        if len(beats) == 2:
+            twice.set()
+        raise RuntimeError("the database is away")  # retried at the next beat
+
+    with Heartbeat(renew, every_s=0.01):
+        assert twice.wait(10)
+    after = len(beats)
+    assert twice.wait(0.05) and len(beats) == after  # no beat once the block has ended

@@ -9,6 +9,7 @@ process is (known at once); one on another host when its heartbeat is older than
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -17,6 +18,12 @@ from reelgraph.core.liveness import is_dead, is_local
 
 HEARTBEAT_S = 10.0
 LEASE_S = 60.0
+
+# Held while a heartbeat renews, and across every fork: a forked worker never starts with a
+# renewal's half-held locks (database pool, connection) copied into it.
+_RENEWING = threading.Lock()
+os.register_at_fork(before=_RENEWING.acquire, after_in_parent=_RENEWING.release,
+                    after_in_child=_RENEWING.release)
 
 
 def lapsed(owner: str | None, heartbeat_at: int | None, now_us: int) -> bool:
@@ -40,7 +47,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.every_s):
-            with contextlib.suppress(Exception):  # the lease covers a missed beat
+            with _RENEWING, contextlib.suppress(Exception):  # the lease covers a missed beat
                 self.renew()
 
     def __enter__(self) -> Heartbeat:
