@@ -3,8 +3,10 @@ process table decides."""
 
 from __future__ import annotations
 
+import threading
+
 from reelgraph.core.liveness import this_process
-from reelgraph.flows.leases import LEASE_S, lapsed
+from reelgraph.flows.leases import LEASE_S, Heartbeat, lapsed
 
 
 def test_another_hosts_holder_is_gone_when_its_heartbeat_lapses() -> None:
@@ -16,10 +18,6 @@ def test_another_hosts_holder_is_gone_when_its_heartbeat_lapses() -> None:
 
 
 def test_a_heartbeat_renews_until_its_block_ends_and_survives_a_failing_renewal() -> None:
-    import threading
-
-    from reelgraph.flows.leases import Heartbeat
-
     beats: list[int] = []
     twice = threading.Event()
 
