@@ -128,3 +128,18 @@ def test_a_write_killed_while_staging_offline_leaves_no_file_behind(tmp_path: Pa
     assert list((tmp_path / "offline").rglob("*.tmp")) == []
     assert generations(offline.latest(EMBEDDING)) == {1.0}
     assert offline.unfinished(EMBEDDING) == {}  # nothing was staged, no replica touched
+
+
+def test_a_live_claimants_lease_is_renewed_by_its_heartbeat(tmp_path: Path) -> None:
+    claims = ClaimStore(f"sqlite:///{tmp_path / 'meta.db'}")
+    uri, owner = "rg://feature/faults/x@v1", claimant("me")
+    try:
+        claims.claim(uri, ["a"], owner, 1.0)
+        first = claims.rows(uri, ["a"])["a"].expires_at or 0
+        claims.renew(uri, owner, 120.0)
+        renewed = claims.rows(uri, ["a"])["a"].expires_at or 0
+        assert renewed - first > 100_000_000  # pushed about two minutes further
+        claims.renew(uri, claimant("someone-else"), 999.0)  # only the owner renews
+        assert claims.rows(uri, ["a"])["a"].expires_at == renewed
+    finally:
+        claims.close()

@@ -88,6 +88,22 @@ def ws(tmp_path: Path) -> Iterator[Workspace]:
         workspace.close()
 
 
+@pytest.fixture
+def any_ws(tmp_path: Path, graph_url: str) -> Iterator[Workspace]:
+    """A workspace on SQLite, then on PostgreSQL (its URL reaches subprocesses through the
+    environment, see ``db``)."""
+    workspace = Workspace.open(Settings.load(home=str(tmp_path / "home"),
+                                             database_url=graph_url))
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def db(workspace: Workspace) -> dict[str, str]:
+    return {"REELGRAPH_DATABASE_URL": workspace.settings.metadata_url}
+
+
 def executions(flow_file: Path) -> list[str]:
     log = flow_file.with_name("executions.log")
     return log.read_text().split() if log.exists() else []
@@ -109,8 +125,9 @@ def exited(pid: int) -> bool:
 
 
 def test_a_killed_run_reads_as_failed_and_resume_finishes_it_once(
-        ws: Workspace, flow_file: Path) -> None:
-    crash(RUN, str(ws.settings.home), str(flow_file), point="flows.run.task_saved")
+        any_ws: Workspace, flow_file: Path) -> None:
+    ws = any_ws
+    crash(RUN, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))
     (run,) = ws.runs.list()
     assert run.status == "failed" and "died" in (run.error or "")
     assert executions(flow_file) == ["first"]
@@ -119,6 +136,17 @@ def test_a_killed_run_reads_as_failed_and_resume_finishes_it_once(
     assert resumed.status == "succeeded", resumed.error
     assert resumed.task("first").status == "reused"
     assert executions(flow_file) == ["first", "second"]  # each step ran once in all
+
+
+def test_a_killed_task_worker_fails_its_task_cleanly_and_resume_finishes(
+        ws: Workspace, flow_file: Path) -> None:
+    succeed(RUN, str(ws.settings.home), str(flow_file), REELGRAPH_FAULT_POINT="flows.task.stored")
+    (run,) = ws.runs.list()
+    assert run.status == "failed" and "worker failed" in (run.error or "")
+    resumed = Runner(ws).resume(run.id, load_flow(flow_file))
+    assert resumed.status == "succeeded", resumed.error
+    # The killed task had run its body, but its value was never recorded: it runs again.
+    assert executions(flow_file) == ["first", "first", "second"]
 
 
 def test_a_live_run_is_not_resumed_and_its_workers_die_with_it(
@@ -140,10 +168,11 @@ def test_a_live_run_is_not_resumed_and_its_workers_die_with_it(
 
 
 def test_a_worker_killed_during_a_triggered_run_is_retried_once(
-        ws: Workspace, flow_file: Path) -> None:
+        any_ws: Workspace, flow_file: Path) -> None:
+    ws = any_ws
     Worker.from_paths(ws, [flow_file]).run_once()  # subscribes the flow
     ws.graph.add("rg://dataset/faults/input", author="t")
-    crash(WORK, str(ws.settings.home), str(flow_file), point="flows.run.task_saved")
+    crash(WORK, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))
     events = EventLog(ws.settings.metadata_url)
     try:
         (event,) = [e for e in events.list() if e.kind == "dataset"]

@@ -26,7 +26,7 @@ from reelgraph.core.files import (
     new_file_mode,
     write_atomic,
 )
-from reelgraph.core.liveness import die_with_parent, is_dead, this_process
+from reelgraph.core.liveness import die_with_parent, is_dead, is_local, this_process
 from reelgraph.core.secrets import mask
 from reelgraph.core.settings import Settings
 from reelgraph.core.urls import backend_for
@@ -56,6 +56,7 @@ __all__ = [
     "from_us",
     "import_file",
     "is_dead",
+    "is_local",
     "mask",
     "new_file_mode",
     "now_us",

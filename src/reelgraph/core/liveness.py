@@ -30,6 +30,11 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
 
 
+def is_local(owner: str | None) -> bool:
+    """Whether ``owner`` names a process of this host (so ``is_dead`` can tell for sure)."""
+    return bool(owner) and str(owner).rsplit(":", 2)[0] == socket.gethostname()
+
+
 def is_dead(owner: str | None) -> bool:
     """True only when ``owner`` is a process of this host that is known to have exited."""
     if not owner:

@@ -82,6 +82,14 @@ class ClaimStore(MetadataStore):
             self._set(conn, feature, mine, CLAIMED, owner, now + int(ttl_s * 1e6), None)
         return mine
 
+    def renew(self, feature: str, owner: str, ttl_s: float) -> None:
+        """Extend the lease of ``owner``'s claims on ``feature`` (its heartbeat)."""
+        with write_connection(self.engine) as conn, conn.begin():
+            conn.execute(text("UPDATE rg_feature_claim SET expires_at = :t WHERE feature = :f "
+                              "AND owner = :o AND status = :claimed"),
+                         {"t": now_us() + int(ttl_s * 1e6), "f": feature, "o": owner,
+                          "claimed": CLAIMED})
+
     def _rows_in(self, conn: Connection, feature: str, keys: Sequence[str]) -> dict[str, Claim]:
         found: dict[str, Claim] = {}
         for chunk in _chunks(list(keys)):

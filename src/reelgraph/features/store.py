@@ -30,7 +30,7 @@ from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.ports import FeatureRef, FeatureRows, OnlineStore, VectorIndex
 from reelgraph.features.replication import Replicator
 from reelgraph.features.requests import FAILED, ClaimStore, claimant
-from reelgraph.flows import Runner, Workspace, run_key
+from reelgraph.flows import LEASE_S, Heartbeat, Runner, Workspace, run_key
 from reelgraph.graph import NodeKey
 
 _POLL_S = 0.05  # how often a waiting caller looks at another caller's claims
@@ -42,7 +42,7 @@ class FeatureStore:
                  offline: ParquetOfflineStore | None = None,
                  online: OnlineStore | None = None, vector: VectorIndex | None = None,
                  executor: str | None = None, batch_size: int = 256,
-                 claim_ttl_s: float = 600.0) -> None:
+                 claim_ttl_s: float = LEASE_S) -> None:
         self.ws = workspace
         self.offline = offline or ParquetOfflineStore(settings=workspace.settings)
         self._online, self._vector = online, vector
@@ -202,8 +202,12 @@ class FeatureStore:
         owner = f"{self.owner}-{uuid.uuid4().hex[:8]}"  # one per call: threads share a store
         while todo:
             mine = self.claims.claim(definition.uri, todo, owner, self.claim_ttl_s)
-            if mine:
-                self._compute(definition, mine, batch_size or self.batch_size, report, owner)
+            if mine:  # the claims' lease is renewed while we compute, however long it takes
+                with Heartbeat(lambda: self.claims.renew(definition.uri, owner,
+                                                         self.claim_ttl_s),
+                               every_s=self.claim_ttl_s / 6):
+                    self._compute(definition, mine, batch_size or self.batch_size, report,
+                                  owner)
             others = [k for k in todo if k not in set(mine)]
             self._wait(definition.uri, others)
             found = self.offline.latest(definition.ref, todo)

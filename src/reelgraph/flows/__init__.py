@@ -8,6 +8,7 @@ the artifact store, and the run's lineage in the graph. ``Workspace`` opens all 
 
 from reelgraph.flows.definition import Flow, FlowDefinitionError, Resources, Step, Trigger
 from reelgraph.flows.events import Event, EventLog
+from reelgraph.flows.leases import LEASE_S, Heartbeat
 from reelgraph.flows.lineage import run_key
 from reelgraph.flows.loader import load_flow
 from reelgraph.flows.registry import ModelRegistry, gate_from_dict
@@ -19,10 +20,12 @@ from reelgraph.flows.workspace import Workspace
 
 __all__ = [
     "EVENT_PARAM",
+    "LEASE_S",
     "Event",
     "EventLog",
     "Flow",
     "FlowDefinitionError",
+    "Heartbeat",
     "ModelRegistry",
     "Outcome",
     "Progress",

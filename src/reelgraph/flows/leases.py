@@ -1,28 +1,38 @@
 """Heartbeats and leases: how a run or a delivery that nobody works on any more is found.
 
 Each holder records its process (``core.liveness``: ``host:pid:start``) and a heartbeat it
-renews every ``HEARTBEAT_S`` from a background thread. A holder is gone when its process is
-known dead (same host: at once) or its heartbeat is older than ``LEASE_S`` (any host: the
-process may be frozen, or its machine gone).
+renews every ``HEARTBEAT_S`` from a background thread. A holder on this host is gone when its
+process is (known at once); one on another host when its heartbeat is older than ``LEASE_S``
+(its process may be frozen, or its machine gone).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from reelgraph.core import is_dead
+from reelgraph.core import is_dead, is_local
 
 HEARTBEAT_S = 10.0
 LEASE_S = 60.0
 
+# Held while a heartbeat renews, and across every fork: a forked worker never starts with a
+# renewal's half-held locks (database pool, connection) copied into it.
+_RENEWING = threading.Lock()
+os.register_at_fork(before=_RENEWING.acquire, after_in_parent=_RENEWING.release,
+                    after_in_child=_RENEWING.release)
+
 
 def lapsed(owner: str | None, heartbeat_at: int | None, now_us: int) -> bool:
-    """Whether the holder recorded as ``owner`` with this last heartbeat is gone."""
-    stale = heartbeat_at is not None and now_us - heartbeat_at > LEASE_S * 1_000_000
-    return stale or is_dead(owner)
+    """Whether the holder recorded as ``owner`` with this last heartbeat is gone. On this
+    host the process table decides (a live holder whose beats queue behind a long write is
+    not gone); for another host's holder, the age of its heartbeat."""
+    if is_local(owner):
+        return is_dead(owner)
+    return heartbeat_at is not None and now_us - heartbeat_at > LEASE_S * 1_000_000
 
 
 class Heartbeat:
@@ -37,7 +47,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.every_s):
-            with contextlib.suppress(Exception):  # the lease covers a missed beat
+            with _RENEWING, contextlib.suppress(Exception):  # the lease covers a missed beat
                 self.renew()
 
     def __enter__(self) -> Heartbeat:

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
@@ -49,10 +50,12 @@ class LocalExecutor:
         self.workers = workers or max(os.cpu_count() or 1, 2)
         for fn in functions:
             _FUNCTIONS[_key(fn)] = fn
+        self._pool = self._fork()
+
+    def _fork(self) -> ProcessPoolExecutor:
         # fork (not spawn): the children start with _FUNCTIONS and every loaded module.
         context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
-                                         initializer=_after_fork)
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_after_fork)
 
     def admit(self, steps: Iterable[Step]) -> None:
         """Every step fits: locally, resources only bound parallelism."""
@@ -60,7 +63,15 @@ class LocalExecutor:
     def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]:
         # Resources are advisory locally: the pool size bounds parallelism.
         assert spec.fn is not None
-        return self._pool.submit(_run, _key(spec.fn), replace(spec, fn=None))
+        key, shipped = _key(spec.fn), replace(spec, fn=None)
+        try:
+            return self._pool.submit(_run, key, shipped)
+        except BrokenProcessPool:
+            # A worker was killed (out of memory, kill -9): its tasks have failed and the
+            # pool takes no more, so retries and later steps get freshly forked workers.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._fork()
+            return self._pool.submit(_run, key, shipped)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
