@@ -11,15 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clips import write_clip
 
 from reelgraph.core.errors import Conflict, InvalidInput
 from reelgraph.flows import Flow, Workspace, load_flow
 from reelgraph.flows.events import Event, EventLog
 from reelgraph.flows.triggers import matches
 from reelgraph.flows.worker import WatchedFlow, Worker
+from reelgraph.media import MediaLibrary
 
 RATINGS = "rg://dataset/ml/ratings"
 
+
+
+def add_asset(workspace: Workspace, folder: Path, name: str, shade: int = 0) -> str:
+    """A really probed media asset (the graph refuses a bare ``media_asset`` node): its URI."""
+    clip = write_clip(folder / name, shade=shade)
+    return MediaLibrary(workspace.graph).add(str(clip), author="t").uri
 
 def write_flow(folder: Path, name: str, body: str) -> Path:
     path = folder / f"{name}.py"
@@ -134,7 +142,7 @@ def test_a_media_asset_starts_a_flow(workspace: Workspace, events: EventLog,
     """)
     worker = Worker.from_paths(workspace, [flow_file], events=events)
     worker.run_once()
-    workspace.graph.add("rg://media_asset/studio/trailer.mp4", author="t")
+    add_asset(workspace, tmp_path, "trailer.mp4")
     workspace.graph.add("rg://dataset/studio/catalog", author="t")
     (outcome,) = worker.run_once()
     assert outcome.event.kind == "media_asset" and outcome.delivery.status == "succeeded"
@@ -153,9 +161,8 @@ def test_a_worker_runs_only_the_events_it_accepts(workspace: Workspace, events: 
         def thumb(event_uri):
             return event_uri.upper()
     """)
-    mine, theirs = "rg://media_asset/studio/mine.mp4", "rg://media_asset/studio/theirs.mp4"
-    workspace.graph.add(theirs, author="someone")
-    workspace.graph.add(mine, author="t")
+    theirs = add_asset(workspace, tmp_path, "theirs.mp4", shade=1)
+    mine = add_asset(workspace, tmp_path, "mine.mp4")
     own = Worker.from_paths(workspace, [flow_file], events=events,
                             accept=lambda event: event.uri == mine)
     assert [o.event.uri for o in own.run_once()] == [mine]
@@ -243,7 +250,7 @@ def test_a_flaky_run_succeeds_on_retry(workspace: Workspace, events: EventLog,
     """)
     worker = Worker.from_paths(workspace, [flow_file], events=events, backoff_s=0)
     worker.run_once()
-    workspace.graph.add("rg://media_asset/studio/clip.mp4", author="t")
+    add_asset(workspace, tmp_path, "clip.mp4")
     (first,) = worker.run_once()
     (second,) = worker.run_once()
     assert first.delivery.status == "retrying" and second.delivery.status == "succeeded"

@@ -54,15 +54,16 @@ def serve(
     import uvicorn  # deferred: a server stack is not needed by the other commands
 
     current = session(ctx)
-    # The app factory reads Settings from the environment; hand it the global options.
+    settings = current.settings()  # fail here, in one red line, if the settings are wrong
+    check_port(host, port)  # before loading anything: a busy port fails in one line
+    # The app factory reads Settings from the environment; hand it the global options (only
+    # now, when the server will run: a refused start leaves the environment as it was).
     if current.home is not None:
         os.environ["REELGRAPH_HOME"] = str(current.home)
     if current.database_url is not None:
         os.environ["REELGRAPH_DATABASE_URL"] = current.database_url
     if current.online_url is not None:
         os.environ["REELGRAPH_ONLINE_URL"] = current.online_url
-    settings = current.settings()  # fail here, in one red line, if the settings are wrong
-    check_port(host, port)  # before loading anything: a busy port fails in one line
     out = render.console()
     out.print(f"loading the graph at {render.hide_password(settings.metadata_url)} and the "
               "production recommender (if one is registered): the server answers once it "
