@@ -206,3 +206,27 @@ def test_frame_scrubbing_by_keyboard_and_by_shot(tab: Any, server: Any) -> None:
     assert page.input_value("#scrub") == "0"
     assert page.locator(".track").count() >= 1  # an annotation track per type
     assert tab.errors() == []
+
+
+@pytest.mark.parametrize(("path", "drawn"), [("/docs", ".swagger-ui .info .title"),
+                                             ("/redoc", "redoc-wrap, .redoc-wrap")])
+def test_api_docs_render_with_the_network_unavailable(tab: Any, path: str, drawn: str
+                                                     ) -> None:
+    """Issue 12: /docs and /redoc were blank pages without a network (CDN scripts). Every
+    request to another host is refused here, as on a machine with no network."""
+    page, refused = tab.page, []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(tab.base):
+            route.continue_()
+        else:
+            refused.append((route.request.resource_type, route.request.url))
+            route.abort()
+
+    page.route("**/*", offline)
+    page.goto(tab.base + path)
+    page.wait_for_selector(drawn)
+    assert "reelgraph" in page.inner_text("body")
+    # Scripts, styles and fonts all come from the server; ReDoc's footer still asks its CDN
+    # for a decorative logo, which is missed without harm.
+    assert [url for kind, url in refused if kind != "image"] == [] and tab.page_errors == []
