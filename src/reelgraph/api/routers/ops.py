@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from reelgraph.api.auth import require_read, require_write
@@ -100,7 +101,8 @@ def create_rule(body: RuleIn, ops: RecSysOps = Depends(get_ops)) -> Json:
 
 
 @writes.delete("/rules/{rule_id}", summary="Remove a rule (kept in the audit)")
-def delete_rule(rule_id: int, who: str = Query(min_length=1),
+def delete_rule(rule_id: int = PathParam(ge=1, le=2**63 - 1, description="the rule's id"),
+                who: str = Query(min_length=1),
                 ops: RecSysOps = Depends(get_ops)) -> Json:
     remove_rule(ops, rule_id, who)
     return {"removed": rule_id}
