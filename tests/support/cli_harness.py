@@ -34,9 +34,11 @@ class Cli:
         return json.loads(self.ok(*args, "--json").stdout)
 
     def fails(self, *args: str) -> str:
-        """The one red error line (exit code 1)."""
+        """The one red error line (exit code 1), last on stderr: a notice may come before it
+        (e.g. "loading the model here"), a traceback or a second error never."""
         result = self(*args)
         assert result.exit_code == 1, result.output
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: ") and "Fix: " in lines[0]
-        return lines[0]
+        assert lines and lines[-1].startswith("error: ") and "Fix: " in lines[-1], lines
+        assert not any(line.startswith(("error: ", "Traceback")) for line in lines[:-1]), lines
+        return lines[-1]

@@ -197,7 +197,10 @@ def test_frame_scrubbing_by_keyboard_and_by_shot(tab: Any, server: Any) -> None:
     page.focus("#scrub")
     for _ in range(15):  # half a second at 30 fps
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"document.querySelector('img.frame').src !== {first!r}")
+    # The frame follows the slider after a short debounce: wait for its new address (the
+    # attribute, not the resolved ``.src``, which never equals the relative ``first``).
+    page.wait_for_function(
+        f"document.querySelector('img.frame').getAttribute('src') !== {first!r}")
     page.wait_for_function("document.querySelector('img.frame').complete && "
                            "document.querySelector('img.frame').naturalWidth > 0")
     assert "at_ns=0&" not in page.get_attribute("img.frame", "src")
