@@ -1,7 +1,7 @@
 """Feature writes killed half-way, on every replica (SQLite and Redis online stores, the FAISS
-index): the killed generation is never visible, the next open rolls back what a replica
-already took, verify finds no drift, and the retried write lands once. A killed computation's
-claims free at once."""
+index): before the generation's pointer moves no reader sees any of it and the retried write
+lands once; after it, every replica serves one generation whole and recovery rolls the rest
+forward, once. A killed computation's claims free at once."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fault_harness import crash, python, succeed
 from reelgraph.core.clock import now_us
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.online import open_online_store
-from reelgraph.features.ports import FeatureRef
+from reelgraph.features.ports import FeatureRef, OnlineStore
 from reelgraph.features.replication import Replicator
 from reelgraph.features.requests import ClaimStore, claimant
 from reelgraph.features.vector import FaissVectorIndex
@@ -55,12 +55,29 @@ def generations(values: dict[str, Any]) -> set[float]:
     return {float(np.asarray(v)[0]) for v in values.values()}
 
 
-@pytest.mark.parametrize("point", [
-    "features.replica.online.written",  # online holds the new values, the index the old
-    pytest.param("features.vector.before_pointer", marks=pytest.mark.slow),  # mid-commit
-    pytest.param("features.replica.vector.written", marks=pytest.mark.slow),  # both hold it
-])
-def test_a_write_killed_at_any_replica_is_rolled_back_and_retried_once(
+def read_all(online: OnlineStore, vector: FaissVectorIndex, offline: ParquetOfflineStore
+             ) -> dict[str, set[float]]:
+    """The generations each reader sees: fresh handles, so nothing is cached."""
+    keys = [f"t{i}" for i in range(KEYS)]
+    seen = {"offline": generations(offline.latest(EMBEDDING)),
+            "online": generations(online.get(EMBEDDING, keys)),
+            "vector": generations(FaissVectorIndex(vector.root).get(EMBEDDING, keys))}
+    assert len(online.keys(EMBEDDING)) == len(vector.keys(EMBEDDING)) == KEYS
+    return seen
+
+
+# Killed before the pointer (the offline commit): every reader stays on generation 1.
+BEFORE_POINTER = ["features.replica.online.staged",
+                  pytest.param("features.replica.vector.staged", marks=pytest.mark.slow)]
+# Killed after it: generation 2 is the truth; each replica serves one generation whole until
+# recovery (on open) publishes the staged rest.
+AFTER_POINTER = ["features.generation.committed",
+                 pytest.param("features.replica.online.published", marks=pytest.mark.slow),
+                 pytest.param("features.vector.before_pointer", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("point", BEFORE_POINTER)
+def test_a_write_killed_before_the_pointer_is_never_seen_and_its_retry_lands_once(
         tmp_path: Path, online_url: str, point: str) -> None:
     args = (str(tmp_path), online_url)
     succeed(WRITE, *args, "1", str(KEYS))
@@ -69,26 +86,53 @@ def test_a_write_killed_at_any_replica_is_rolled_back_and_retried_once(
     offline = ParquetOfflineStore(tmp_path / "offline")
     online = open_online_store(online_url)
     vector = FaissVectorIndex(tmp_path / "vectors")
-    keys = [f"t{i}" for i in range(KEYS)]
     try:
-        # The killed generation never became the truth, and no temporary file is left.
-        assert generations(offline.latest(EMBEDDING)) == {1.0}
+        # No reader sees any of the killed generation, before any recovery ran.
+        assert read_all(online, vector, offline) == {
+            "offline": {1.0}, "online": {1.0}, "vector": {1.0}}
         assert not list((tmp_path / "offline").rglob("*.tmp"))
-        assert offline.unfinished(EMBEDDING)  # its dead writer's staged rows, to roll back
+        assert offline.unfinished(EMBEDDING)  # its dead writer's staged rows
         replicator = Replicator(offline, online, vector)
-        report = replicator.verify(EMBEDDING)  # rolls back first, then compares
+        assert replicator.pending(EMBEDDING)
+        report = replicator.verify(EMBEDDING)  # recovers (drops the generation) first
         assert report.ok, report.to_dict()
-        assert not offline.unfinished(EMBEDDING)
-        assert generations(online.get(EMBEDDING, keys)) == {1.0}
-        assert generations(vector.get(EMBEDDING, keys)) == {1.0}
-        assert len(online.keys(EMBEDDING)) == len(vector.keys(EMBEDDING)) == KEYS
+        assert not replicator.pending(EMBEDDING)
+        assert online.staged(EMBEDDING) == vector.staged(EMBEDDING) == set()
+        assert read_all(online, vector, offline)["online"] == {1.0}
 
         succeed(WRITE, *args, "2", str(KEYS))  # the retry
-        assert generations(offline.latest(EMBEDDING)) == {2.0}
+        assert read_all(online, vector, offline) == {
+            "offline": {2.0}, "online": {2.0}, "vector": {2.0}}
         assert len(offline.files(EMBEDDING)) == 2  # generation 1 and the retry, once each
-        assert generations(online.get(EMBEDDING, keys)) == {2.0}
-        assert generations(vector.get(EMBEDDING, keys)) == {2.0}
         assert replicator.verify(EMBEDDING).ok
+    finally:
+        online.close()
+        vector.close()
+
+
+@pytest.mark.parametrize("point", AFTER_POINTER)
+def test_a_write_killed_after_the_pointer_is_rolled_forward_once(
+        tmp_path: Path, online_url: str, point: str) -> None:
+    args = (str(tmp_path), online_url)
+    succeed(WRITE, *args, "1", str(KEYS))
+    crash(WRITE, *args, "2", str(KEYS), point=point)
+
+    offline = ParquetOfflineStore(tmp_path / "offline")
+    online = open_online_store(online_url)
+    vector = FaissVectorIndex(tmp_path / "vectors")
+    try:
+        seen = read_all(online, vector, offline)
+        assert seen["offline"] == {2.0}  # the pointer moved: generation 2 is the truth
+        assert all(len(generations) == 1 for generations in seen.values()), seen  # no mix
+        replicator = Replicator(offline, online, vector)
+        assert replicator.pending(EMBEDDING)
+        assert replicator.recover(EMBEDDING) >= 1  # what opening a feature store runs
+        assert read_all(online, vector, offline) == {
+            "offline": {2.0}, "online": {2.0}, "vector": {2.0}}
+        assert not replicator.pending(EMBEDDING)
+        assert len(offline.files(EMBEDDING)) == 2  # generation 2 landed once, not re-run
+        assert replicator.verify(EMBEDDING).ok
+        assert len(list((tmp_path / "vectors").rglob("keys-*.json"))) == 1  # no orphans
     finally:
         online.close()
         vector.close()

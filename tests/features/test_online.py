@@ -135,6 +135,31 @@ class OnlineStoreContract:
         assert store.keys(VECTOR) == set() and store.keys(INT) == set()
         assert store.keys(BOOL) == set()
 
+    def test_a_staged_generation_is_invisible_until_published_whole(
+            self, store: OnlineStore) -> None:
+        store.put(INT, {"a": 1, "b": 2, "c": 3})
+        store.stage(INT, "w1", {"a": 10, "d": 40}, ["b"])
+        assert store.staged(INT) == {"w1"}
+        assert store.get(INT, ["a", "b", "c", "d"]) == {"a": 1, "b": 2, "c": 3}
+        assert store.read([INT], ["a", "d"]) == [{"a": 1}]
+        assert store.keys(INT) == {"a", "b", "c"}
+        store.publish(INT, "w1")
+        assert store.get(INT, ["a", "b", "c", "d"]) == {"a": 10, "c": 3, "d": 40}
+        assert store.staged(INT) == set()
+        store.publish(INT, "w1")  # a second publish (a roll-forward) changes nothing
+        assert store.get(INT, ["a", "b", "c", "d"]) == {"a": 10, "c": 3, "d": 40}
+
+    def test_a_dropped_generation_leaves_no_trace(self, store: OnlineStore) -> None:
+        store.put(FLOAT, {"a": 1.0})
+        store.stage(FLOAT, "w1", {"a": 2.0}, [])
+        store.stage(FLOAT, "w2", {}, ["a"])
+        store.drop(FLOAT, "w1")
+        store.drop(FLOAT, "never-staged")
+        assert store.staged(FLOAT) == {"w2"} and store.get(FLOAT, ["a"]) == {"a": 1.0}
+        store.drop(FLOAT, "w2")
+        store.publish(FLOAT, "w2")  # dropped: nothing to publish
+        assert store.staged(FLOAT) == set() and store.get(FLOAT, ["a"]) == {"a": 1.0}
+
     def test_concurrent_readers(self, store: OnlineStore) -> None:
         store.put(INT, {str(i): i for i in range(100)})
         results: list[dict[str, Any]] = []

@@ -46,6 +46,9 @@ class DictOfflineStore:
         self.staged.pop(write_id, None)
         self.writes.pop(write_id, None)
 
+    def committed(self, feature: FeatureRef, write_id: str) -> bool | None:
+        return True if write_id in self.writes else (False if write_id in self.staged else None)
+
     def unfinished(self, feature: FeatureRef) -> dict[str, list[str]]:
         return {}  # one process: nothing is left by a dead writer
 

@@ -181,3 +181,23 @@ def test_default_directory_is_under_the_home(tmp_path: Path,
     monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
     FaissVectorIndex().upsert(EMBEDDING, ["a"], np.ones((1, DIM), np.float32))
     assert (tmp_path / "features" / "vectors" / EMBEDDING.slug / "CURRENT").exists()
+
+
+def test_a_staged_generation_is_invisible_until_published(tmp_path: Path) -> None:
+    index = FaissVectorIndex(tmp_path)
+    feature = FeatureRef("test", "staged", "v1", "title", {"kind": "vector", "dim": 3})
+    index.upsert(feature, ["a", "b"], np.array([[1, 0, 0], [0, 1, 0]], np.float32))
+    index.stage(feature, "w1", {"a": np.array([0, 0, 1], np.float32),
+                                "c": np.array([1, 1, 0], np.float32)}, ["b"])
+    reader = FaissVectorIndex(tmp_path)  # another process's view: files only
+    assert reader.keys(feature) == {"a", "b"} and index.staged(feature) == {"w1"}
+    assert reader.search(feature, np.array([0, 0, 1], np.float32), 1)[0][0] != "c"
+    FaissVectorIndex(tmp_path).upsert(feature, ["e"], np.ones((1, 3), np.float32))  # opens
+    index.publish(feature, "w1")  # CURRENT moved since staging: the changes apply again
+    assert reader.keys(feature) == {"a", "c", "e"} and index.staged(feature) == set()
+    assert reader.get(feature, ["a"])["a"].tolist() == [0, 0, 1]
+    index.publish(feature, "w1")  # idempotent
+    index.stage(feature, "w2", {"f": np.ones(3, np.float32)}, [])
+    index.drop(feature, "w2")
+    assert reader.keys(feature) == {"a", "c", "e"} and index.staged(feature) == set()
+    assert len(list(tmp_path.rglob("keys-*.json"))) == 1  # the dropped generation's files go

@@ -147,6 +147,11 @@ class ParquetOfflineStore:
         self._pending(feature, write_id).unlink(missing_ok=True)
         (self.folder(feature) / f"{write_id}.parquet").unlink(missing_ok=True)
 
+    def committed(self, feature: FeatureRef, write_id: str) -> bool | None:
+        if self._pending(feature, write_id).exists():  # looked at first: commit renames it
+            return False
+        return True if (self.folder(feature) / f"{write_id}.parquet").exists() else None
+
     def unfinished(self, feature: FeatureRef) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         folder = self.folder(feature)

@@ -11,7 +11,10 @@ microseconds since the epoch, UTC). A feature's values are identified by ``Featu
 - ``VectorIndex`` holds the latest vector per key for nearest-neighbour reads (FAISS).
 
 Online stores and vector indexes are *replicas*: ``replication.Replicator`` writes to the
-offline store and to every replica a feature declares, or to none of them.
+offline store and to every replica a feature declares, or to none of them. Each replica can
+hold a *staged* generation (``stage``: stored, invisible to every read) and make it visible in
+one atomic step (``publish``); ``publish`` and ``drop`` are idempotent, so a crashed write can
+be rolled forward or back later.
 """
 
 from __future__ import annotations
@@ -81,6 +84,11 @@ class OfflineStore(Protocol):
         """Staged writes whose process has died, as write id -> the keys they wrote."""
         ...
 
+    def committed(self, feature: FeatureRef, write_id: str) -> bool | None:
+        """True once the write is committed, False while it is staged, None if unknown
+        (never written, or discarded)."""
+        ...
+
     def latest(self, feature: FeatureRef, keys: Sequence[str] | None = None,
                as_of_us: int | None = None, pending: str | None = None) -> dict[str, Any]:
         """The value valid at ``as_of_us`` (default: the newest) per key that has one;
@@ -109,6 +117,23 @@ class OnlineStore(Protocol):
 
     def keys(self, feature: FeatureRef) -> set[str]: ...
 
+    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
+              deleted: Sequence[str]) -> None:
+        """Store a generation (new values, keys it removes) that no read sees yet."""
+        ...
+
+    def publish(self, feature: FeatureRef, write_id: str) -> None:
+        """Make a staged generation visible in one atomic step (a no-op once done)."""
+        ...
+
+    def drop(self, feature: FeatureRef, write_id: str) -> None:
+        """Forget a staged generation (a no-op if there is none)."""
+        ...
+
+    def staged(self, feature: FeatureRef) -> set[str]:
+        """The write ids of the generations staged and not yet published or dropped."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -127,3 +152,20 @@ class VectorIndex(Protocol):
         ...
 
     def keys(self, feature: FeatureRef) -> set[str]: ...
+
+    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
+              deleted: Sequence[str]) -> None:
+        """Store a generation (new values, keys it removes) that no read sees yet."""
+        ...
+
+    def publish(self, feature: FeatureRef, write_id: str) -> None:
+        """Make a staged generation visible in one atomic step (a no-op once done)."""
+        ...
+
+    def drop(self, feature: FeatureRef, write_id: str) -> None:
+        """Forget a staged generation (a no-op if there is none)."""
+        ...
+
+    def staged(self, feature: FeatureRef) -> set[str]:
+        """The write ids of the generations staged and not yet published or dropped."""
+        ...

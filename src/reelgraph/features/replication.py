@@ -1,17 +1,21 @@
 """Keeping replicas (online store, vector index) equal to the offline store.
 
-``Replicator.write`` stages the rows in the offline store (stored, not yet visible), then
-writes each declared replica in a fixed order (online, then vector) with the latest values
-for the written keys counting the staged rows (so an old backfill never overwrites a newer
-value in a replica), and only then commits the staged rows: the offline store's one atomic
-rename is the pointer that makes the new values the truth. If a replica fails, the replicas
-already written get the committed values of those keys back (keys without one are deleted)
-and the staged rows are dropped. If the process dies half-way (kill -9, power loss), the
-staged write stays behind, naming its dead writer; the next ``write``, ``verify`` or
-``sync`` of that feature (and ``FeatureStore.register``) rolls it back the same way
-(``recover``), so the crash leaves the old values everywhere. The guarantee holds against
-failures, not against two writers of the same keys racing each other; ``verify`` finds and
-``sync`` repairs any drift.
+A write is a *generation* made visible by one pointer. ``Replicator.write`` stages the rows
+in the offline store (stored, not yet visible), then stages in each declared replica, in a
+fixed order (online, then vector), the latest values of the written keys counting the staged
+rows (so an old backfill never overwrites a newer value) -- staged data is invisible to every
+read. Then it commits the offline write: that one atomic rename is the pointer that makes the
+generation the truth. Last, each replica publishes its staged generation in one atomic step
+of its own (a SQLite transaction, a Redis Lua script, the index's ``CURRENT`` rename).
+
+So a crash (kill -9, power loss) before the pointer leaves every reader on the old values;
+the next ``write``, ``verify`` or ``sync`` of that feature (and ``FeatureStore.register``)
+drops the dead writer's staged generations (``recover``). A crash after the pointer leaves
+staged replica generations whose write is committed: ``recover`` publishes them (rolls
+forward). Until then -- a few milliseconds in a live write, or from a crash in that window to
+the next open -- a replica still serves the previous generation, whole. The guarantee holds
+against failures, not against two writers of the same keys racing each other; ``verify``
+finds and ``sync`` repairs any drift.
 """
 
 from __future__ import annotations
@@ -107,10 +111,13 @@ class _Replica:
             self.online.delete(self.feature, keys)
 
     def keys(self) -> set[str]:
-        if self.vector is not None:
-            return self.vector.keys(self.feature)
-        assert self.online is not None
-        return self.online.keys(self.feature)
+        return self.store.keys(self.feature)
+
+    @property
+    def store(self) -> OnlineStore | VectorIndex:
+        store = self.vector if self.vector is not None else self.online
+        assert store is not None
+        return store
 
     def same(self, key: str, a: Any, b: Any) -> bool:
         # Compare stored forms: exact for vectors (float32 bytes) and NaN-safe for floats.
@@ -140,50 +147,71 @@ class Replicator:
         self.recover(feature, replicate_to)
         write_id = self.offline.stage(feature, checked)
         keys = list(dict.fromkeys(checked.keys))
-        written: list[_Replica] = []
         failed = "offline"
         try:
             latest = self.offline.latest(feature, keys, pending=write_id)
             for replica in replicas:
                 failed = replica.name
-                replica.put(latest)
-                replica.delete([k for k in keys if k not in latest])
-                written.append(replica)
-                fault_point(f"features.replica.{replica.name}.written")
+                replica.store.stage(feature, write_id, {k: latest[k] for k in latest},
+                                    [k for k in keys if k not in latest])
+                fault_point(f"features.replica.{replica.name}.staged")
         except Exception as exc:
-            unrestored = self._roll_back(feature, written, keys)
-            # The refusing replica may hold part of the write (a broken pipeline): best effort.
-            self._roll_back(feature, [r for r in replicas if r.name == failed], keys)
+            self._drop(feature, replicas, write_id)
             self.offline.discard(feature, write_id)
-            cause = f"{type(exc).__name__}: {exc}"
-            if unrestored:
-                raise ReplicationFailed(
-                    f"the {failed} replica of {feature.uri!r} refused a write ({cause}); the "
-                    f"offline write was undone but {unrestored} could not be restored",
-                    f"fix the {failed} replica, then run `reelgraph features sync "
-                    f"{feature.uri}` and retry the write") from exc
             raise ReplicationFailed(
-                f"the {failed} replica of {feature.uri!r} refused a write ({cause}); "
-                "nothing was written", f"fix the {failed} replica, then retry") from exc
-        self.offline.commit(feature, write_id)
+                f"the {failed} replica of {feature.uri!r} refused a write "
+                f"({type(exc).__name__}: {exc}); nothing was written",
+                f"fix the {failed} replica, then retry") from exc
+        self.offline.commit(feature, write_id)  # the pointer: the generation is the truth
+        fault_point("features.generation.committed")
+        for replica in replicas:
+            try:
+                replica.store.publish(feature, write_id)
+            except Exception as exc:
+                raise ReplicationFailed(
+                    f"the write to {feature.uri!r} is stored but its {replica.name} replica "
+                    f"refused to publish it ({type(exc).__name__}: {exc})",
+                    f"fix the {replica.name} replica, then run `reelgraph features sync "
+                    f"{feature.uri}`") from exc
+            fault_point(f"features.replica.{replica.name}.published")
         return write_id
 
     def recover(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
                 ) -> int:
-        """Roll back the writes of ``feature`` that a dead process left unfinished (staged
-        offline, maybe written to some replicas): each replica gets the committed values of
-        those keys back, then the staged write is dropped. Returns how many were rolled back;
-        a replica that refuses leaves the write to roll back next time."""
+        """Finish what dead writers of ``feature`` left: a generation staged offline and not
+        committed is dropped from every replica, then offline; a replica's staged generation
+        whose offline write is committed is published (rolled forward). A live writer's
+        staged generation is left alone. Returns how many generations it finished."""
         unfinished = self.offline.unfinished(feature)
-        replicas = self._replicas(feature, replicate_to) if unfinished else []
-        for write_id, keys in unfinished.items():
-            unrestored = self._roll_back(feature, replicas, list(dict.fromkeys(keys)))
-            if unrestored:
-                raise ReplicationFailed(
-                    f"an unfinished write of {feature.uri!r} could not be rolled back in "
-                    f"{unrestored}", f"fix the {unrestored[0]} replica, then retry")
+        replicas = self._replicas(feature, replicate_to)
+        for write_id in unfinished:
+            self._drop(feature, replicas, write_id)
             self.offline.discard(feature, write_id)
-        return len(unfinished)
+        finished = len(unfinished)
+        for replica in replicas:
+            try:
+                staged = replica.store.staged(feature)
+            except Exception as exc:
+                raise ReplicationFailed(
+                    f"the {replica.name} replica of {feature.uri!r} could not be checked for "
+                    f"unfinished writes ({type(exc).__name__}: {exc}); nothing was written",
+                    f"fix the {replica.name} replica, then retry") from exc
+            for write_id in sorted(staged):  # write ids sort by write time
+                state = self.offline.committed(feature, write_id)
+                if state:
+                    replica.store.publish(feature, write_id)
+                elif state is None:  # its offline write is gone: discarded, or never made
+                    replica.store.drop(feature, write_id)
+                else:
+                    continue  # a live writer's
+                finished += 1
+        return finished
+
+    def pending(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
+                ) -> bool:
+        """Whether ``recover`` has anything to look at (cheap: no value is read)."""
+        return bool(self.offline.unfinished(feature)) or any(
+            replica.store.staged(feature) for replica in self._replicas(feature, replicate_to))
 
     def verify(self, feature: FeatureRef, replicate_to: Collection[str] | None = None
                ) -> VerifyReport:
@@ -257,20 +285,14 @@ class Replicator:
                                      self.vector if name == "vector" else None))
         return replicas
 
-    def _roll_back(self, feature: FeatureRef, replicas: list[_Replica], keys: list[str]
-                   ) -> list[str]:
-        """Give the replicas the committed values of ``keys`` back (keys without one are
-        deleted); names the replicas that refused."""
-        unrestored = []
-        committed = self.offline.latest(feature, keys)
-        for replica in reversed(replicas):
+    def _drop(self, feature: FeatureRef, replicas: list[_Replica], write_id: str) -> None:
+        """Drop a staged generation from the replicas; one that refuses keeps it for the next
+        ``recover`` (staged data is invisible, so nothing is served from it meanwhile)."""
+        for replica in replicas:
             try:
-                for chunk in _chunks(keys):
-                    replica.put({k: committed[k] for k in chunk if k in committed})
-                    replica.delete([k for k in chunk if k not in committed])
-            except Exception:  # the replica is down; sync repairs it later
-                unrestored.append(replica.name)
-        return unrestored
+                replica.store.drop(feature, write_id)
+            except Exception:  # the replica is down; recover drops it later
+                continue
 
 
 def _chunks(keys: Sequence[str]) -> Iterable[list[str]]:

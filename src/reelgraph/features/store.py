@@ -83,8 +83,9 @@ class FeatureStore:
                     if self.ws.graph.get(uri) is not None:  # unknown inputs are not invented
                         b.link(definition.ref.key, "derived_from", NodeKey.parse(uri))
         for definition in feature_set.features.values():  # what a crashed writer left
-            if self.offline.unfinished(definition.ref):
-                self.replicator.recover(definition.ref, definition.replicate_to)
+            replicator = self.replicator
+            if replicator.pending(definition.ref, definition.replicate_to):
+                replicator.recover(definition.ref, definition.replicate_to)
         return [d.uri for d in feature_set.features.values()]
 
     def definition(self, feature: FeatureLike) -> FeatureDef:

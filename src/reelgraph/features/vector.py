@@ -10,6 +10,8 @@ index, the key list and the raw float32 vectors (kept so values read back exactl
 index can be rebuilt). A write makes a new generation, then swaps the ``CURRENT`` pointer
 with one rename, so readers see the old files or the new ones, never a mix. Writers of one
 feature take a file lock. Indexes are loaded lazily and reloaded when ``CURRENT`` changes.
+A replicated write ``stage``s its generation (files written, ``staged-<write id>.npz`` naming
+it) and ``publish`` later moves ``CURRENT`` to it.
 
 Position ``i`` in the index is key ``i``: appending new keys adds to the index in place;
 replacing or removing keys rebuilds it (FAISS's HNSW cannot remove vectors).
@@ -102,36 +104,60 @@ class FaissVectorIndex:
     # -- writes ---------------------------------------------------------------------------
 
     def upsert(self, feature: FeatureRef, keys: Sequence[str], vectors: np.ndarray) -> None:
-        dim = _dim(feature)
-        matrix = _checked(feature, dim, keys, vectors)
-        latest = {key: i for i, key in enumerate(keys)}  # a key given twice: the last wins
-        with self._writing(feature) as state:
-            old_keys = state.keys if state else []
-            old_vectors = state.vectors if state else np.empty((0, dim), np.float32)
-            positions = state.positions if state else {}
-            replaced = [key for key in latest if key in positions]
-            added = [key for key in latest if key not in positions]
-            added_vectors = matrix[[latest[key] for key in added]]
-            if replaced:
-                new_vectors = old_vectors.copy()
-                new_vectors[[positions[key] for key in replaced]] = matrix[
-                    [latest[key] for key in replaced]]
-                self._commit(feature, old_keys + added, np.vstack([new_vectors, added_vectors]),
-                             rebuild=True, previous=state)
-            elif added:
-                self._commit(feature, old_keys + added, np.vstack([old_vectors, added_vectors]),
-                             rebuild=False, previous=state)
+        self._apply_now(feature, keys, _checked(feature, _dim(feature), keys, vectors), ())
 
     def remove(self, feature: FeatureRef, keys: Sequence[str]) -> None:
+        dim = _dim(feature)
+        self._apply_now(feature, [], np.empty((0, dim), np.float32), keys)
+
+    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
+              deleted: Sequence[str]) -> None:
+        """Build the generation with these changes (its files are written, ``CURRENT`` is
+        not moved) and record it with the changes themselves, in case another write moves
+        ``CURRENT`` first and ``publish`` must apply them again."""
+        dim = _dim(feature)
+        keys = list(values)
+        matrix = _checked(feature, dim, keys, np.array([values[k] for k in keys], np.float32)
+                          if keys else np.empty((0, dim), np.float32))
         with self._writing(feature) as state:
-            if state is None:
+            generation = self._generation(feature, state, dim, keys, matrix, deleted)
+            record = _staged(self.directory(feature), write_id)
+            with open(f"{record}.tmp", "wb") as handle:
+                np.savez(handle, keys=np.array(keys, dtype=str), vectors=matrix,
+                         deleted=np.array(list(deleted), dtype=str),
+                         base=np.array(state.generation if state else ""),
+                         generation=np.array(generation[0] if generation else ""))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(f"{record}.tmp", record)
+
+    def publish(self, feature: FeatureRef, write_id: str) -> None:
+        with self._writing(feature) as state:
+            record = _staged(self.directory(feature), write_id)
+            try:
+                with np.load(record) as saved:
+                    keys, matrix = saved["keys"].tolist(), saved["vectors"]
+                    deleted, base = saved["deleted"].tolist(), str(saved["base"])
+                    generation = str(saved["generation"])
+            except FileNotFoundError:  # published (or dropped) already
                 return
-            gone = {key for key in keys if key in state.positions}
-            if not gone:
-                return
-            kept = [i for i, key in enumerate(state.keys) if key not in gone]
-            self._commit(feature, [state.keys[i] for i in kept], state.vectors[kept],
-                         rebuild=True, previous=state)
+            if generation and base == (state.generation if state else ""):
+                self._point(feature, self._read(feature, generation), state)
+            else:  # CURRENT moved since staging (or nothing changed): apply the changes again
+                built = self._generation(feature, state, _dim(feature), keys, matrix, deleted)
+                if built is not None:
+                    self._point(feature, built[1], state)
+            record.unlink()
+
+    def drop(self, feature: FeatureRef, write_id: str) -> None:
+        with self._writing(feature):
+            _staged(self.directory(feature), write_id).unlink(missing_ok=True)
+            _collect_generations(self.directory(feature))
+
+    def staged(self, feature: FeatureRef) -> set[str]:
+        folder = self.directory(feature)
+        return {p.name.removeprefix("staged-").removesuffix(".npz")
+                for p in folder.glob("staged-*.npz")} if folder.is_dir() else set()
 
     def close(self) -> None:
         with self._lock:
@@ -174,35 +200,64 @@ class FaissVectorIndex:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _commit(self, feature: FeatureRef, keys: list[str], vectors: np.ndarray, *,
-                rebuild: bool, previous: _Index | None) -> None:
-        """Write a new generation and point ``CURRENT`` at it (the one atomic step)."""
-        folder = self.directory(feature)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        kind = self._kind_for(len(keys))
-        if rebuild or previous is None or _kind_of(previous.index) != kind:
-            index = self._build(kind, vectors)
+    def _apply_now(self, feature: FeatureRef, keys: Sequence[str], matrix: np.ndarray,
+                   deleted: Sequence[str]) -> None:
+        with self._writing(feature) as state:
+            built = self._generation(feature, state, _dim(feature), keys, matrix, deleted)
+            if built is not None:
+                self._point(feature, built[1], state)
+
+    def _generation(self, feature: FeatureRef, state: _Index | None, dim: int,
+                    keys: Sequence[str], matrix: np.ndarray, deleted: Sequence[str]
+                    ) -> tuple[str, _Index] | None:
+        """Write the files of a new generation: ``state`` with ``keys`` set to ``matrix``'s
+        rows and ``deleted`` removed (a key in both is kept). None if nothing changes."""
+        latest = {key: i for i, key in enumerate(keys)}  # a key given twice: the last wins
+        old_keys = state.keys if state else []
+        vectors = state.vectors if state else np.empty((0, dim), np.float32)
+        positions = state.positions if state else {}
+        gone = {key for key in deleted if key in positions and key not in latest}
+        replaced = [key for key in latest if key in positions]
+        added = [key for key in latest if key not in positions]
+        if not (gone or replaced or added):
+            return None
+        if replaced:
+            vectors = vectors.copy()
+            vectors[[positions[key] for key in replaced]] = matrix[
+                [latest[key] for key in replaced]]
+        if gone:
+            kept = [i for i, key in enumerate(old_keys) if key not in gone]
+            old_keys, vectors = [old_keys[i] for i in kept], vectors[kept]
+        new_keys = old_keys + added
+        new_vectors = np.ascontiguousarray(
+            np.vstack([vectors, matrix[[latest[key] for key in added]]]), dtype=np.float32)
+        kind = self._kind_for(len(new_keys))
+        if replaced or gone or state is None or _kind_of(state.index) != kind:
+            index = self._build(kind, new_vectors)
         else:  # appending to an index of the right kind: add in place, no rebuild
-            index = faiss.clone_index(previous.index)
-            index.add(_normalised(vectors[len(previous.keys):]))
+            index = faiss.clone_index(state.index)
+            index.add(_normalised(new_vectors[len(state.keys):]))
         generation = uuid.uuid4().hex[:12]
-        (folder / f"keys-{generation}.json").write_text(json.dumps(keys))
-        np.save(folder / f"vectors-{generation}.npy", vectors)
+        folder = self.directory(feature)
+        (folder / f"keys-{generation}.json").write_text(json.dumps(new_keys))
+        np.save(folder / f"vectors-{generation}.npy", new_vectors)
         faiss.write_index(index, str(folder / f"index-{generation}.faiss"))
-        for name in (f"keys-{generation}.json", f"vectors-{generation}.npy",
-                     f"index-{generation}.faiss"):
+        for name in _files_of(generation):
             _fsync(folder / name)
+        return generation, _Index(generation, new_keys, new_vectors, index)
+
+    def _point(self, feature: FeatureRef, new: _Index, previous: _Index | None) -> None:
+        """Point ``CURRENT`` at a written generation: the one atomic step."""
+        folder = self.directory(feature)
         fault_point("features.vector.before_pointer")
-        pointer = folder / f"CURRENT.{generation}.tmp"
-        pointer.write_text(generation)
+        pointer = folder / f"CURRENT.{new.generation}.tmp"
+        pointer.write_text(new.generation)
         _fsync(pointer)
         os.replace(pointer, folder / "CURRENT")
         with self._lock:
-            self._loaded[feature.slug] = _Index(generation, keys, vectors, index)
+            self._loaded[feature.slug] = new
         if previous is not None:  # readers already holding the old files keep their copy
-            for name in (f"keys-{previous.generation}.json",
-                         f"vectors-{previous.generation}.npy",
-                         f"index-{previous.generation}.faiss"):
+            for name in _files_of(previous.generation):
                 (folder / name).unlink(missing_ok=True)
 
     def _kind_for(self, size: int) -> str:
@@ -281,15 +336,30 @@ def _current(folder: Path) -> str | None:
 
 
 def _collect_generations(folder: Path) -> None:
-    """Remove what a writer killed before its commit left: files of generations that
-    ``CURRENT`` does not name. Called with the feature's write lock held."""
-    current = _current(folder)
+    """Remove what a writer killed before its commit left: files of generations that neither
+    ``CURRENT`` nor a staged record names. Called with the feature's write lock held."""
+    keep = {_current(folder)}
+    for record in folder.glob("staged-*.npz"):
+        try:
+            with np.load(record) as saved:
+                keep.add(str(saved["generation"]))
+        except (OSError, ValueError, KeyError):  # unreadable: its generation goes too
+            record.unlink(missing_ok=True)
     for path in folder.iterdir():
         stem, _, rest = path.name.partition("-")
         generation = rest.split(".", 1)[0]
-        orphan = stem in ("keys", "vectors", "index") and generation != current
-        if orphan or (path.name.startswith("CURRENT.") and path.suffix == ".tmp"):
+        orphan = stem in ("keys", "vectors", "index") and generation not in keep
+        if orphan or (path.name.startswith(("CURRENT.", "staged-")) and path.suffix == ".tmp"):
             path.unlink(missing_ok=True)
+
+
+def _staged(folder: Path, write_id: str) -> Path:
+    return folder / f"staged-{write_id}.npz"
+
+
+def _files_of(generation: str) -> tuple[str, str, str]:
+    return (f"keys-{generation}.json", f"vectors-{generation}.npy",
+            f"index-{generation}.faiss")
 
 
 def _fsync(path: Path) -> None:

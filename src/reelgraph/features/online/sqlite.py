@@ -40,6 +40,11 @@ _SCHEMA = (
     " key TEXT NOT NULL, feature TEXT NOT NULL, value BLOB,"  # BLOB affinity: kept as given
     " PRIMARY KEY (key, feature)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS online_by_feature ON online_by_key (feature, key)",
+    # Staged generations: written beside the live rows, invisible to reads until ``publish``
+    # moves them in, in one transaction; ``deleted`` marks a key the generation removes.
+    "CREATE TABLE IF NOT EXISTS online_staged ("
+    " write_id TEXT NOT NULL, feature TEXT NOT NULL, key TEXT NOT NULL, value BLOB,"
+    " deleted INTEGER NOT NULL, PRIMARY KEY (feature, write_id, key)) WITHOUT ROWID",
 )
 
 
@@ -153,6 +158,40 @@ class SqliteOnlineStore:
         with self._write() as conn:
             conn.executemany("DELETE FROM online_by_key WHERE feature = ? AND key = ?",
                              [(feature.slug, key) for key in keys])
+
+    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
+              deleted: Sequence[str]) -> None:
+        value_type = value_type_of(feature)
+        rows: list[tuple[str, str, str, Stored | None, int]] = [
+            (write_id, feature.slug, key, encode(feature, value_type, key, value), 0)
+            for key, value in values.items()]
+        rows += [(write_id, feature.slug, key, None, 1) for key in deleted]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO online_staged (write_id, feature, key, value, deleted) "
+                "VALUES (?, ?, ?, ?, ?)", rows)
+
+    def publish(self, feature: FeatureRef, write_id: str) -> None:
+        staged = (feature.slug, write_id)
+        with self._write() as conn:  # one transaction: readers see all of it or none
+            conn.execute(
+                "INSERT INTO online_by_key (feature, key, value) SELECT feature, key, value "
+                "FROM online_staged WHERE feature = ? AND write_id = ? AND NOT deleted "
+                "ON CONFLICT (feature, key) DO UPDATE SET value = excluded.value", staged)
+            conn.execute(
+                "DELETE FROM online_by_key WHERE feature = ?1 AND key IN (SELECT key FROM "
+                "online_staged WHERE feature = ?1 AND write_id = ?2 AND deleted)", staged)
+            conn.execute("DELETE FROM online_staged WHERE feature = ? AND write_id = ?", staged)
+
+    def drop(self, feature: FeatureRef, write_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM online_staged WHERE feature = ? AND write_id = ?",
+                         (feature.slug, write_id))
+
+    def staged(self, feature: FeatureRef) -> set[str]:
+        rows = self._conn().execute(
+            "SELECT DISTINCT write_id FROM online_staged WHERE feature = ?", (feature.slug,))
+        return {row[0] for row in rows}
 
     def keys(self, feature: FeatureRef) -> set[str]:
         rows = self._conn().execute("SELECT key FROM online_by_key WHERE feature = ?",

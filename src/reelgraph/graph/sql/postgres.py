@@ -20,6 +20,12 @@ _TSV = (
 
 class PostgresGraphStore(SqlGraphStore):
     _mark = "%s"
+    _binary_order = ' COLLATE "C"'
+
+    @staticmethod
+    def _tags_text(column: str) -> str:
+        return (f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({column}::jsonb)), "
+                "' ')")
 
     def _among(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         # One array parameter keeps the SQL text the same whatever the count, so psycopg
