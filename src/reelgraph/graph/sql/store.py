@@ -398,7 +398,7 @@ class SqlGraphStore(MetadataStore):
     ) -> list[SearchHit]:
         terms = _terms(text_query)
         if as_of is not None:
-            return _search_history(self, terms, where, limit, as_of)
+            return search_history(self, terms, where, limit, as_of)
         with self.engine.connect() as conn:
             # Over-fetch so filters applied afterwards still leave ``limit`` hits.
             ranked = self._search_ids(conn, " ".join(terms), limit * 20 + 100)
@@ -501,17 +501,17 @@ def _lowered(expr: str) -> str:
     return f"LOWER(REPLACE(REPLACE({expr}, '\u0130', 'i\u0307'), '\u212a', 'k'))"
 
 
-def _search_history(
+def search_history(
     store: SqlGraphStore, terms: list[str], where: NodeFilter, limit: int, as_of: int
 ) -> list[SearchHit]:
     """Search as of a past time, scored and ranked by the database: the revisions valid then
     that hold every term, each term worth its best field's weight (name 5, tags 3,
     description 2, properties 1), best first, then by URI; only ``limit`` rows come back.
     The text index covers current revisions only, so this scans the revisions valid then
-    (in SQL). Non-ASCII terms take the Python path (``_search_history_scan``): SQLite lower
+    (in SQL). Non-ASCII terms take the Python path (``search_history_scan``): SQLite lower
     cases ASCII only."""
     if not all(term.isascii() for term in terms):
-        return _search_history_scan(store, terms, where, limit, as_of)
+        return search_history_scan(store, terms, where, limit, as_of)
     clause, params = _filter_sql(where)
     scores = []
     for i, term in enumerate(terms):
@@ -541,7 +541,7 @@ _HAYSTACK = "n.name || ' ' || n.namespace || ' ' || r.tags || ' ' || r.descripti
     "r.properties"
 
 
-def _search_history_scan(
+def search_history_scan(
     store: SqlGraphStore, terms: list[str], where: NodeFilter, limit: int, as_of: int
 ) -> list[SearchHit]:
     """Search as of a past time, scored in Python: the database picks the revisions valid
