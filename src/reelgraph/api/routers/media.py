@@ -9,6 +9,7 @@ files on the server's own machine; a worker (``reelgraph worker --media``) then 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -46,6 +47,7 @@ from reelgraph.media import (
 Json = dict[str, Any]
 MAX_FRAMES = 1000  # frame timestamps per request
 
+_log = logging.getLogger(__name__)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such asset", "content": {"application/json": {
         "example": error_body("NotFound", f"no media asset {ASSET_URI} (from {SHA256})",
@@ -202,7 +204,7 @@ async def frames(
     deadline = time.monotonic() + get_settings(request).max_read_seconds
     rows: list[Json] = []
     shape: tuple[int, ...] | None = None
-    truncated = False
+    truncated = left = False
     try:
         # One frame per thread hop, so the event loop sees a client leave between frames.
         while (frame := await run_in_threadpool(next, stream, None)) is not None:
@@ -210,12 +212,16 @@ async def frames(
                 truncated = True
                 break
             if await request.is_disconnected():
+                left = True
                 break
             shape = shape or frame.image.shape
             rows.append({"index": frame.index, "sample_ns": frame.sample_ns,
                          "pts_ns": frame.pts_ns, "duration_ns": frame.duration_ns})
     finally:
         await run_in_threadpool(stream.close)  # the decoder and its file, now
+    if left:  # operators (and the disconnect test) see the work stop
+        _log.info("frames of %s: the client left after %d of up to %d frames; decoding "
+                  "stopped", found.uri, len(rows), limit)
     return {"asset": found.uri, "fps": fps, "size": size,
             "width": shape[1] if shape else None, "height": shape[0] if shape else None,
             "frames": rows, "truncated": truncated}
