@@ -5,6 +5,8 @@ forward, once. A killed computation's claims free at once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,23 +78,32 @@ AFTER_POINTER = ["features.generation.committed",
                  pytest.param("features.vector.before_pointer", marks=pytest.mark.slow)]
 
 
-@pytest.mark.parametrize("point", BEFORE_POINTER)
-def test_a_write_killed_before_the_pointer_is_never_seen_and_its_retry_lands_once(
-        tmp_path: Path, online_url: str, point: str) -> None:
-    args = (str(tmp_path), online_url)
-    succeed(WRITE, *args, "1", str(KEYS))
-    crash(WRITE, *args, "2", str(KEYS), point=point)
-
-    offline = ParquetOfflineStore(tmp_path / "offline")
+@contextmanager
+def killed_second_write(tmp_path: Path, online_url: str, point: str
+                        ) -> Iterator[tuple[Replicator, OnlineStore, FaissVectorIndex]]:
+    """Generation 1 written whole, generation 2 killed at ``point``; fresh store handles."""
+    succeed(WRITE, str(tmp_path), online_url, "1", str(KEYS))
+    crash(WRITE, str(tmp_path), online_url, "2", str(KEYS), point=point)
     online = open_online_store(online_url)
     vector = FaissVectorIndex(tmp_path / "vectors")
     try:
+        yield Replicator(ParquetOfflineStore(tmp_path / "offline"), online, vector), online, \
+            vector
+    finally:
+        online.close()
+        vector.close()
+
+
+@pytest.mark.parametrize("point", BEFORE_POINTER)
+def test_a_write_killed_before_the_pointer_is_never_seen_and_its_retry_lands_once(
+        tmp_path: Path, online_url: str, point: str) -> None:
+    with killed_second_write(tmp_path, online_url, point) as (replicator, online, vector):
+        offline = replicator.offline
         # No reader sees any of the killed generation, before any recovery ran.
         assert read_all(online, vector, offline) == {
             "offline": {1.0}, "online": {1.0}, "vector": {1.0}}
         assert not list((tmp_path / "offline").rglob("*.tmp"))
         assert offline.unfinished(EMBEDDING)  # its dead writer's staged rows
-        replicator = Replicator(offline, online, vector)
         assert replicator.pending(EMBEDDING)
         report = replicator.verify(EMBEDDING)  # recovers (drops the generation) first
         assert report.ok, report.to_dict()
@@ -100,31 +111,21 @@ def test_a_write_killed_before_the_pointer_is_never_seen_and_its_retry_lands_onc
         assert online.staged(EMBEDDING) == vector.staged(EMBEDDING) == set()
         assert read_all(online, vector, offline)["online"] == {1.0}
 
-        succeed(WRITE, *args, "2", str(KEYS))  # the retry
+        succeed(WRITE, str(tmp_path), online_url, "2", str(KEYS))  # the retry
         assert read_all(online, vector, offline) == {
             "offline": {2.0}, "online": {2.0}, "vector": {2.0}}
         assert len(offline.files(EMBEDDING)) == 2  # generation 1 and the retry, once each
         assert replicator.verify(EMBEDDING).ok
-    finally:
-        online.close()
-        vector.close()
 
 
 @pytest.mark.parametrize("point", AFTER_POINTER)
 def test_a_write_killed_after_the_pointer_is_rolled_forward_once(
         tmp_path: Path, online_url: str, point: str) -> None:
-    args = (str(tmp_path), online_url)
-    succeed(WRITE, *args, "1", str(KEYS))
-    crash(WRITE, *args, "2", str(KEYS), point=point)
-
-    offline = ParquetOfflineStore(tmp_path / "offline")
-    online = open_online_store(online_url)
-    vector = FaissVectorIndex(tmp_path / "vectors")
-    try:
+    with killed_second_write(tmp_path, online_url, point) as (replicator, online, vector):
+        offline = replicator.offline
         seen = read_all(online, vector, offline)
         assert seen["offline"] == {2.0}  # the pointer moved: generation 2 is the truth
         assert all(len(generations) == 1 for generations in seen.values()), seen  # no mix
-        replicator = Replicator(offline, online, vector)
         assert replicator.pending(EMBEDDING)
         assert replicator.recover(EMBEDDING) >= 1  # what opening a feature store runs
         assert read_all(online, vector, offline) == {
@@ -133,9 +134,6 @@ def test_a_write_killed_after_the_pointer_is_rolled_forward_once(
         assert len(offline.files(EMBEDDING)) == 2  # generation 2 landed once, not re-run
         assert replicator.verify(EMBEDDING).ok
         assert len(list((tmp_path / "vectors").rglob("keys-*.json"))) == 1  # no orphans
-    finally:
-        online.close()
-        vector.close()
 
 
 CLAIM_AND_DIE = """
