@@ -113,6 +113,15 @@ class SqlGraphStore(MetadataStore):
     _binary_order = ""  # what makes ORDER BY on text compare code points, as Python does
 
     @staticmethod
+    def _ascii_lower(expr: str) -> str:
+        """SQL lower-casing at least the ASCII letters of ``expr`` (SQLite: only those)."""
+        return f"LOWER({expr})"
+
+    def _prefilter_lower(self, expr: str) -> str:
+        """The as-of search's cheap row test: ``find``'s lower case, so the same rows."""
+        return self._ascii_lower(expr)
+
+    @staticmethod
     def _tags_text(column: str) -> str:
         """SQL for a revision's tags (a JSON list) as Python's ``" ".join(tags)``."""
         return f"COALESCE((SELECT group_concat(value, ' ') FROM json_each({column})), '')"
@@ -495,10 +504,11 @@ _HISTORY_FIELDS = ((5.0, "n.name || ' ' || n.namespace"), (3.0, "{tags}"),
                    (2.0, "r.description"), (1.0, "r.properties"))
 
 
-def _lowered(expr: str) -> str:
-    """SQL lower case as Python's for ASCII terms: SQLite lowers ASCII only, and the two
-    characters whose Python lower case holds an ASCII letter are mapped first."""
-    return f"LOWER(REPLACE(REPLACE({expr}, '\u0130', 'i\u0307'), '\u212a', 'k'))"
+def folded_to_ascii(expr: str) -> str:
+    """``expr`` with the two characters whose Python lower case holds an ASCII letter (the
+    Kelvin sign, dotted capital I) replaced by that lower case, so an ASCII-only lower case
+    then matches Python's for ASCII terms."""
+    return f"REPLACE(REPLACE({expr}, '\u0130', 'i\u0307'), '\u212a', 'k')"
 
 
 def search_history(
@@ -514,15 +524,16 @@ def search_history(
         return search_history_scan(store, terms, where, limit, as_of)
     clause, params = _filter_sql(where)
     scores = []
+    tags = store._tags_text("r.tags")
     for i, term in enumerate(terms):
         params[f"term{i}"] = f"%{_literal(term)}%"
         cases = " ".join(
-            f"WHEN {_lowered(expr.format(tags=store._tags_text('r.tags')))} "
+            f"WHEN {store._ascii_lower(folded_to_ascii(expr.format(tags=tags)))} "
             f"LIKE :term{i} ESCAPE '\\' THEN {weight}"
             for weight, expr in _HISTORY_FIELDS)
         scores.append(f"CASE {cases} ELSE 0 END")
-        # A cheap test first, over the raw row (the same as ``find``'s, so the same rows).
-        clause += f" AND LOWER({_HAYSTACK}) LIKE :term{i} ESCAPE '\\'"
+        # A cheap test first, over the raw row: a superset of the rows the scores keep.
+        clause += f" AND {store._prefilter_lower(_HAYSTACK)} LIKE :term{i} ESCAPE '\\'"
     score = " + ".join(f"s{i}" for i in range(len(terms)))
     sql = (
         f"SELECT * FROM (SELECT {_NODE_COLUMNS}, n.uri AS hit_uri, "
