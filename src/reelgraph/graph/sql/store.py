@@ -499,9 +499,10 @@ def _literal(text_value: str) -> str:
     return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-# The weighted fields of an as-of search, best first: a term scores its best field's weight.
-_HISTORY_FIELDS = ((5.0, "n.name || ' ' || n.namespace"), (3.0, "{tags}"),
-                   (2.0, "r.description"), (1.0, "r.properties"))
+# The weighted fields of an as-of search, best first: a term scores its best field's weight
+# (columns of the matched rows, named as in ``_NODE_COLUMNS``).
+_HISTORY_FIELDS = ((5.0, "name || ' ' || namespace"), (3.0, "{tags}"), (2.0, "description"),
+                   (1.0, "properties"))
 
 
 def folded_to_ascii(expr: str) -> str:
@@ -524,7 +525,7 @@ def search_history(
         return search_history_scan(store, terms, where, limit, as_of)
     clause, params = _filter_sql(where)
     scores = []
-    tags = store._tags_text("r.tags")
+    tags = store._tags_text("tags")
     for i, term in enumerate(terms):
         params[f"term{i}"] = f"%{_literal(term)}%"
         cases = " ".join(
@@ -535,11 +536,15 @@ def search_history(
         # A cheap test first, over the raw row: a superset of the rows the scores keep.
         clause += f" AND {store._prefilter_lower(_HAYSTACK)} LIKE :term{i} ESCAPE '\\'"
     score = " + ".join(f"s{i}" for i in range(len(terms)))
+    # The rows are matched first, apart (MATERIALIZED): a plain scan PostgreSQL can run in
+    # parallel; the scores' per-row subqueries (the tags) then run on the matches only.
     sql = (
-        f"SELECT * FROM (SELECT {_NODE_COLUMNS}, n.uri AS hit_uri, "
+        f"WITH matched AS MATERIALIZED (SELECT {_NODE_COLUMNS}, n.uri AS hit_uri "
+        f"FROM rg_node n JOIN rg_node_rev r ON r.node_id = n.id WHERE {_at('r', as_of)} "
+        f"AND NOT r.deleted{clause}) "
+        "SELECT * FROM (SELECT matched.*, "
         + ", ".join(f"{s} AS s{i}" for i, s in enumerate(scores))
-        + f" FROM rg_node n JOIN rg_node_rev r ON r.node_id = n.id WHERE {_at('r', as_of)} "
-        f"AND NOT r.deleted{clause}) hits WHERE "
+        + " FROM matched) hits WHERE "
         + " AND ".join(f"s{i} > 0" for i in range(len(terms)))
         + f" ORDER BY {score} DESC, hit_uri{store._binary_order} LIMIT :limit"
     )
