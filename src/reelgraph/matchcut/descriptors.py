@@ -32,6 +32,9 @@ MASK_DIM = GRID * GRID
 DIRECTIONS = 8
 SPEEDS = (0.25, 1.0)  # speed bin edges, in REFERENCE_MOTION units (slow | medium | fast)
 MOTION_DIM = 2 * DIRECTIONS * (len(SPEEDS) + 1) + 1
+# Where the motion vector's parts are: camera histogram, subject histogram, still anchor.
+CAMERA = slice(0, DIRECTIONS * (len(SPEEDS) + 1))
+SUBJECT = slice(CAMERA.stop, 2 * CAMERA.stop)
 REFERENCE_MOTION = 0.02  # 2% of the longer side per step
 MOVING = 0.25  # subject pixels move at least this much faster than the camera (same units)
 _SALIENCY_SIDE = 64
