@@ -33,7 +33,9 @@ from PIL import Image, ImageDraw
 
 from reelgraph.core import Settings
 from reelgraph.flows import Workspace
-from reelgraph.matchcut import MatchPair, PairStore
+from reelgraph.matchcut import MatchPair, PairStore, register_titles
+from reelgraph.matchcut.pairs import pair_id
+from reelgraph.matchcut.titles import title_shots
 from reelgraph.media import MediaLibrary, read_frames
 
 SPLITS = {  # by source film; every other title is in validation
@@ -45,6 +47,8 @@ THUMB = (160, 90)
 PER_SHEET = 20
 NS = 1_000_000_000
 LABELS = Path(__file__).resolve().parent.parent / "tests/matchcut/fixtures/frame_labels.json"
+VIDEO_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video"
+EXHAUSTIVE = ("validation", "test")  # splits small enough to label every shot pair of
 
 
 def split_of(pair: MatchPair) -> str | None:
@@ -77,6 +81,27 @@ def labelled(pairs: list[MatchPair]) -> list[MatchPair]:
         raise SystemExit(f"{len(wanted) - len(unique)} labelled pairs are not in this ranking: "
                          "run `MatchCutter.find` over the same clips into --home first")
     return sorted(unique.values(), key=lambda p: p.id)
+
+
+def every_pair(ws: Workspace) -> list[MatchPair]:
+    """Every shot pair within the validation and the test titles (each split on its own)
+    that is not labelled yet, adjacent shots of a title left out: with these labelled too,
+    the candidate stage's recall is measured against all pairs, not only its own picks."""
+    files = sorted(p for p in VIDEO_DIR.iterdir() if "steamboat" not in p.name)
+    assets, _ = register_titles(ws, files)
+    shots = [(asset, shot) for asset in assets for shot in title_shots(ws, asset).shots]
+    done = {frozenset((r["shot_a"], r["shot_b"])) for r in json.loads(LABELS.read_text())["pairs"]}
+    found = []
+    for n, (asset_a, a) in enumerate(shots):
+        for asset_b, b in shots[n + 1:]:
+            pair = MatchPair(pair_id("frame", a.key, b.key), "frame", a.key, b.key,
+                             asset_a.file_name, asset_b.file_name, asset_a.uri, asset_b.uri,
+                             (a.start_ns, a.end_ns), (b.start_ns, b.end_ns), 0.0, "none")
+            same_title_neighbours = a.title == b.title and abs(a.index - b.index) == 1
+            if (split_of(pair) in EXHAUSTIVE and not same_title_neighbours
+                    and frozenset((a.key, b.key)) not in done):
+                found.append(pair)
+    return sorted(found, key=lambda p: p.id)
 
 
 def frame_at(location: str, ns: int) -> np.ndarray:
@@ -155,22 +180,33 @@ def main() -> None:
     parser.add_argument("--pass", dest="number", type=int, required=True)
     parser.add_argument("--train", type=int, default=85)
     parser.add_argument("--kind", choices=("frame", "motion"), default="frame")
+    parser.add_argument("--every-pair", action="store_true",
+                        help="every unlabelled shot pair of the validation and test titles")
     args = parser.parse_args()
     motion = args.kind == "motion"
-    prefix = "motion-" if motion else ""
+    prefix = ("every-" if args.every_pair else "") + ("motion-" if motion else "")
     draw = motion_thumbnails if motion else thumbnails
     args.out.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(home=args.home, database_url="")
     with Workspace.open(settings) as ws:
         ranking = PairStore(ws).all()
-        pairs = labelled(ranking) if motion else to_label(ranking, args.train)
-        order = random.Random((2000 if motion else 1000) + args.number).sample(pairs, len(pairs))
+        if args.every_pair:
+            pairs = every_pair(ws)
+        else:
+            pairs = labelled(ranking) if motion else to_label(ranking, args.train)
+        seed = (2000 if motion else 1000) + (500 if args.every_pair else 0) + args.number
+        order = random.Random(seed).sample(pairs, len(pairs))
         library = MediaLibrary(ws.graph)
         drawn = [(n + 1, draw(library, p)) for n, p in enumerate(order)]
     for index in range(0, len(drawn), PER_SHEET):
         sheet(drawn[index:index + PER_SHEET]).save(
             args.out / f"{prefix or 'sheet-'}{args.number}-{index // PER_SHEET + 1:02d}.png")
     key = {str(n + 1): p.id for n, p in enumerate(order)}
+    if args.every_pair:  # what the labels file needs of each pair (the key gives only ids)
+        rows = [{"pair": p.id, "shot_a": p.shot_a, "shot_b": p.shot_b, "title_a": p.title_a,
+                 "title_b": p.title_b, "split": split_of(p)} for p in sorted(order,
+                                                                            key=lambda p: p.id)]
+        (args.out / "every-pairs.json").write_text(json.dumps(rows, indent=1) + "\n")
     (args.out / f"{prefix}key-{args.number}.json").write_text(json.dumps(key, indent=0) + "\n")
     print(f"pass {args.number}: {len(order)} pairs on {len(range(0, len(drawn), PER_SHEET))} "
           f"sheets in {args.out}")

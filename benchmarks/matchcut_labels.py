@@ -1,11 +1,13 @@
 """Merge three labelling passes into a labels file: majority vote and agreement.
 
-Each pass P has a key (``[motion-]key-P.json``: sheet number -> pair id) and answers
-(``[motion-]passP.txt``: ``number answer`` per line, 1 = a match cut); the pairs themselves
-(shots, titles, split) are taken from ``frame_labels.json``, which names the same 180 shot
-pairs. Writes ``<kind>_labels.json``: per pair the three votes and the majority
+Two batches of pairs, listed with their shots, titles and split in ``labelling/pairs.json``:
+``candidates`` (180 candidate pairs, see labelling.md) and ``every-pair`` (every other pair
+of shots within the validation and the test titles, sheets made with ``--every-pair``).
+Each pass P of a batch has a key (``[every-][motion-]key-P.json``: sheet number -> pair id)
+and answers (``[every-][motion-]passP.txt``: ``number answer`` per line, 1 = a match cut).
+Writes ``<kind>_labels.json``: per pair its batch, the three votes and the majority
 (``<kind>_match``), and the agreement between passes (share where all three agree, pairwise
-agreement, Fleiss' kappa).
+agreement, Fleiss' kappa), over all pairs and per batch.
 
     .venv/bin/python benchmarks/matchcut_labels.py --kind motion
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "matchcut" / "fixtures"
 PASSES = (1, 2, 3)
+BATCHES = {"candidates": "", "every-pair": "every-"}  # batch -> file prefix
 
 
 def read_pass(folder: Path, prefix: str, number: int) -> dict[str, int]:
@@ -65,19 +68,23 @@ def main() -> None:
     parser.add_argument("--kind", choices=("frame", "motion"), default="motion")
     args = parser.parse_args()
     folder = FIXTURES / "labelling"
-    prefix = "motion-" if args.kind == "motion" else ""
-    passes = [read_pass(folder, prefix, n) for n in PASSES]
+    kind_prefix = "motion-" if args.kind == "motion" else ""
+    passes = {batch: [read_pass(folder, prefix + kind_prefix, n) for n in PASSES]
+              for batch, prefix in BATCHES.items()}
     field = f"{args.kind}_match"
     rows = []
-    for pair in json.loads((FIXTURES / "frame_labels.json").read_text())["pairs"]:
-        votes = [answers[pair["pair"]] for answers in passes]
-        rows.append({**{k: pair[k] for k in ("pair", "shot_a", "shot_b", "title_a", "title_b",
-                                             "split")},
-                     "votes": votes, field: int(sum(votes) >= 2)})
-    doc = {"description": f"{args.kind.capitalize()} match-cut labels of the pairs of "
-                          "frame_labels.json, three labelling passes (see labelling.md); "
-                          f"{field} is the majority vote.",
-           "agreement": agreement(rows, field), "pairs": rows}
+    for pair in json.loads((folder / "pairs.json").read_text()):
+        votes = [answers[pair["pair"]] for answers in passes[pair["batch"]]]
+        rows.append({**pair, "votes": votes, field: int(sum(votes) >= 2)})
+    doc = {"description": f"{args.kind.capitalize()} match-cut labels: 180 candidate pairs "
+                          "(K=10) of the clips in ../shared/data/video, Steamboat Willie "
+                          "excluded, and every other non-adjacent shot pair within the "
+                          "validation and the test titles; three labelling passes (see "
+                          f"labelling.md), {field} is the majority vote.",
+           "agreement": {**agreement(rows, field),
+                         "per_batch": {b: agreement([r for r in rows if r["batch"] == b],
+                                                    field) for b in BATCHES}},
+           "pairs": rows}
     out = FIXTURES / f"{args.kind}_labels.json"
     out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{out.name}: {doc['agreement']['positives']} positives of {len(rows)}; "

@@ -41,8 +41,10 @@ from machine import machine, versions
 from reelgraph.core import Settings
 from reelgraph.features import FeatureStore
 from reelgraph.flows import Workspace
-from reelgraph.matchcut import MatchCutter, ShotRecord, register_titles
+from reelgraph.matchcut import CandidateConfig, MatchCutter, ShotRecord, register_titles
+from reelgraph.matchcut.candidates import candidates, group_near_duplicates, normalised
 from reelgraph.matchcut.features import ShotFeatures, matchcut_features
+from reelgraph.matchcut.finder import SEARCH_FEATURES
 from reelgraph.matchcut.learning import fit
 from reelgraph.matchcut.scorers import PAIR_FEATURES, RandomScorer
 
@@ -54,7 +56,38 @@ KINDS = ("frame", "motion")
 RESULTS = HERE / "results" / "matchcut_quality.json"
 BOOTSTRAP = 2000
 SEEDS = 20
-HEURISTICS = ("mask-iou", "framing", "motion")
+HEURISTICS = ("mask-iou", "framing", "motion", "silhouette")
+RECALL_K = (10, 20, 50)
+
+
+def _logistic(c: float) -> Any:
+    return lambda: _Fitted(lambda x, y: fit(x, y, c=c))
+
+
+def _boosted() -> Any:
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(n_estimators=100, max_depth=2, learning_rate=0.05,
+                                      subsample=0.8, random_state=0)
+
+
+class _Fitted:
+    """A logistic regression through ``learning.fit`` (the production scorer's model)."""
+
+    def __init__(self, train: Any) -> None:
+        self._train = train
+        self._model: Any = None
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _Fitted:
+        self._model = self._train(x, y)
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self._model.predict_proba(x))
+
+
+MODELS: dict[str, Any] = {**{f"logistic C={c}": _logistic(c) for c in (0.01, 0.1, 1.0, 10.0)},
+                          "gradient boosting": _boosted}
 PAPER_MARGIN = {"frame": 1.5, "motion": 1.33}
 
 
@@ -89,14 +122,42 @@ def title_bootstrap(metric: Any, rows: list[dict[str, Any]], titles: list[str],
             value = metric(np.array(index))
             if not np.isnan(value):
                 values.append(value)
-    return (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))) \
-        if values else (float("nan"), float("nan"))
+    return interval(values)
+
+
+def interval(values: list[float]) -> tuple[float, float]:
+    """The central 95% of the bootstrap values (NaN when no resample had a positive)."""
+    if not values:
+        return float("nan"), float("nan")
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
 def pair_bootstrap(metric: Any, n: int, rng: np.random.Generator) -> tuple[float, float]:
-    values = [v for v in (metric(rng.integers(0, n, n)) for _ in range(BOOTSTRAP))
-              if not np.isnan(v)]
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+    return interval([v for v in (metric(rng.integers(0, n, n)) for _ in range(BOOTSTRAP))
+                     if not np.isnan(v)])
+
+
+def candidate_recall(kind: str, rows: list[dict[str, Any]], y: np.ndarray,
+                     records: dict[str, ShotRecord]) -> dict[str, Any]:
+    """Share of the labelled positives of the exhaustively labelled splits (validation and
+    test: every shot pair labelled) that the candidate stage keeps at each K. A pair counts
+    as kept when its two shots' near-duplicate groups are a candidate pair of the kind."""
+    shots = list(records.values())
+    index = {s.key: i for i, s in enumerate(shots)}
+    search = np.hstack([normalised(np.stack([s.features[f] for s in shots]))
+                        for f in SEARCH_FEATURES[kind]])
+    dedup = np.stack([s.features["framing"] for s in shots])
+    positives = [r for r, label in zip(rows, y, strict=True)
+                 if label and r["split"] in ("validation", "test")]
+    result: dict[str, Any] = {"positives": len(positives)}
+    for k in RECALL_K:
+        config = CandidateConfig(k=k)
+        group = group_near_duplicates(shots, dedup, config.duplicate_cosine)
+        kept = {frozenset((i, j)) for i, j, _ in candidates(shots, search, dedup, config)}
+        hits = sum(frozenset((group[index[r["shot_a"]]], group[index[r["shot_b"]]])) in kept
+                   for r in positives)
+        result[f"recall_at_{k}"] = hits / len(positives) if positives else float("nan")
+    return result
 
 
 def load(home: Path) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray],
@@ -134,15 +195,18 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
     split = np.array([r["split"] for r in rows])
     column = {name: PAIR_FEATURES.index(name) for name in HEURISTICS}
 
-    # Model selection on validation only.
+    # Model selection on validation only (a kind without validation positives keeps the
+    # first model and heuristic in the lists: nothing to choose with).
     train, valid, test = (split == s for s in ("train", "validation", "test"))
-    choices = {c: ap(fit(x[train], y[train], c=c).predict_proba(x[valid])[:, 1], y[valid])
-               for c in (0.01, 0.1, 1.0, 10.0)}
-    best_c = max(choices, key=lambda c: (choices[c], -c))
-    model = fit(x[train | valid], y[train | valid], c=best_c)
+    choices = {name: ap(make().fit(x[train], y[train]).predict_proba(x[valid])[:, 1],
+                        y[valid]) for name, make in MODELS.items()}
+    chosen = max(MODELS, key=lambda n: (np.nan_to_num(choices[n], nan=-1.0),
+                                        -list(MODELS).index(n)))
+    model = MODELS[chosen]().fit(x[train | valid], y[train | valid])
     # The best heuristic is chosen on validation too (never on test).
     valid_ap = {name: ap(x[valid][:, i], y[valid]) for name, i in column.items()}
-    best = max(HEURISTICS, key=lambda n: valid_ap[n])
+    best = max(HEURISTICS, key=lambda n: (np.nan_to_num(valid_ap[n], nan=-1.0),
+                                          -HEURISTICS.index(n)))
 
     test_rows = [r for r, t in zip(rows, test, strict=True) if t]
     yt = y[test]
@@ -175,8 +239,7 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
     comparison = {"best_heuristic_by_validation": best, "validation_ap": valid_ap,
                   "ap_ratio": methods["learned"]["ap"] / methods[best]["ap"],
                   "ap_difference": methods["learned"]["ap"] - methods[best]["ap"],
-                  "ap_difference_pair_ci": (float(np.percentile(diffs, 2.5)),
-                                            float(np.percentile(diffs, 97.5))),
+                  "ap_difference_pair_ci": interval(diffs),
                   "paper_margin": PAPER_MARGIN[kind]}
     print(f"== {kind}: {len(yt)} test pairs, {int(yt.sum())} positives")
     for name, m in methods.items():
@@ -185,10 +248,12 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
               f"{m['ap_pair_ci'][1]:.3f}); P@10/title {m['precision_at_10_per_title']:.3f}")
     print(f"learned vs {best}: AP x{comparison['ap_ratio']:.2f}, difference "
           f"{comparison['ap_difference']:+.3f} (95% {comparison['ap_difference_pair_ci'][0]:+.3f}"
-          f" to {comparison['ap_difference_pair_ci'][1]:+.3f}); validation AP by C {choices}")
+          f" to {comparison['ap_difference_pair_ci'][1]:+.3f}); validation AP {choices}, "
+          f"chose {chosen}")
     return {"labels": doc["agreement"], "test_titles": titles, "test_pairs": len(yt),
-            "test_positives": int(yt.sum()), "validation_ap_by_c": choices,
-            "chosen_c": best_c, "methods": methods, "learned_vs_best_heuristic": comparison}
+            "test_positives": int(yt.sum()), "validation_ap_by_model": choices,
+            "chosen_model": chosen, "candidate_recall": candidate_recall(kind, rows, y, records),
+            "methods": methods, "learned_vs_best_heuristic": comparison}
 
 
 def main() -> None:
