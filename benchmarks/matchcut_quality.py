@@ -46,7 +46,7 @@ from reelgraph.matchcut.candidates import candidates, group_near_duplicates, nor
 from reelgraph.matchcut.features import ShotFeatures, matchcut_features
 from reelgraph.matchcut.finder import SEARCH_FEATURES
 from reelgraph.matchcut.learning import fit
-from reelgraph.matchcut.scorers import PAIR_FEATURES, RandomScorer
+from reelgraph.matchcut.scorers import DEFAULT_SCORER, PAIR_FEATURES, RandomScorer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -196,7 +196,7 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
     column = {name: PAIR_FEATURES.index(name) for name in HEURISTICS}
 
     # Model selection on validation only (a kind without validation positives keeps the
-    # first model and heuristic in the lists: nothing to choose with).
+    # first model in the list: nothing to choose with).
     train, valid, test = (split == s for s in ("train", "validation", "test"))
     held_out = "test"
     if not y[test].any():  # no positive among the test titles' pairs: AP is undefined there,
@@ -211,8 +211,9 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
     model = MODELS[chosen]().fit(x[train | valid], y[train | valid])
     # The best heuristic is chosen on validation too (never on test).
     valid_ap = {name: ap(x[valid][:, i], y[valid]) for name, i in column.items()}
+    # (without validation positives: the kind's default heuristic, the one that ranks)
     best = max(HEURISTICS, key=lambda n: (np.nan_to_num(valid_ap[n], nan=-1.0),
-                                          -HEURISTICS.index(n)))
+                                          n == DEFAULT_SCORER[kind], -HEURISTICS.index(n)))
     # Heuristics fit nothing: their AP over every labelled pair is a fair second view.
     all_pairs_ap = {name: ap(x[:, i], y) for name, i in column.items()}
 
