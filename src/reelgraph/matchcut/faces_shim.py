@@ -71,7 +71,7 @@ def _stand_in() -> dict[str, types.ModuleType]:
 def import_mtcnn() -> Any:
     """facenet-pytorch's ``MTCNN`` class (ImportError when facenet-pytorch is missing)."""
     try:
-        import torchvision  # noqa: F401  (a working one is used as it is)
+        import torchvision  # type: ignore[import-not-found]  # noqa: F401  (a real one wins)
     except Exception:  # missing, or built for another torch
         for name in _NAMES:
             sys.modules.pop(name, None)
