@@ -15,9 +15,13 @@ first frame with the flow of its first half second, then B 0.5 s in. Yellow arro
 summed Farneback flow on a grid (where things moved, and which way), the thick cyan arrow
 from the centre is the median (the camera's) motion.
 
+``--every-pair`` draws every not yet labelled shot pair within the validation titles and
+within the test titles instead (``every-`` prefix, orders seeded 1500 + P / 2500 + P, and
+``every-pairs.json`` with each pair's shots, titles and split).
+
     .venv/bin/python benchmarks/matchcut_label_sheets.py --home H --out DIR --pass 1
     .venv/bin/python benchmarks/matchcut_label_sheets.py --home H --out DIR --pass 1 \
-        --kind motion
+        --kind motion [--every-pair]
 """
 
 from __future__ import annotations
