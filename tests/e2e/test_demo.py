@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -218,7 +219,8 @@ def test_the_clips_are_ingested_by_the_trigger_once(demo_runs: DemoRuns) -> None
             shots = {name: annotations.query(a.uri, types="shot", producer=PRODUCER)
                      for name, a in assets.items()}
             # one annotation set per clip: the pipeline ran once for each
-            assert all(len(annotations.versions(a.uri)) == 1 for a in assets.values())
+            assert all(len(annotations.versions(a.uri, producer=PRODUCER)) == 1
+                       for a in assets.values())
         finally:
             annotations.close()
         assert len(shots["flower.mp4"]) == 1 and len(shots["friday.mp4"]) == 1  # one shot each
@@ -227,3 +229,14 @@ def test_the_clips_are_ingested_by_the_trigger_once(demo_runs: DemoRuns) -> None
             assert all(a.end_ns == b.start_ns for a, b in pairwise(found))
             assert ws.graph.get(contact_sheet_key(assets[name])) is not None
         assert (home / "demo" / "contact-sheets" / "flower.png").stat().st_size > 0
+
+
+def test_the_demo_finds_match_cuts_with_previews_once(demo_runs: DemoRuns) -> None:
+    home, first, second = demo_runs.home, demo_runs.first, demo_runs.second
+    computed = [int(m.group(1)) for m in (re.search(r"(\d+) features\s+computed", out)
+                                          for out in (first, second)) if m]
+    assert len(computed) == 2 and computed[0] > 0 and computed[1] == 0  # memoized
+    assert "best match cuts across titles" in first
+    previews = sorted((home / "demo" / "match-cuts").glob("*.mp4"))
+    assert previews and all(p.read_bytes()[4:8] == b"ftyp" for p in previews)
+    assert any(p.name.startswith("frame-") for p in previews)

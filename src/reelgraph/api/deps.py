@@ -129,6 +129,11 @@ def get_graph(request: Request) -> Graph:
     return services(request).graph
 
 
+def get_workspace(request: Request) -> Workspace:
+    """The application's one workspace (graph, run records, artifacts)."""
+    return services(request).workspace
+
+
 def get_runs(request: Request) -> RunStore:
     return services(request).workspace.runs
 

@@ -18,7 +18,7 @@ from reelgraph.cli.stages import stages
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reelgraph.demo import DemoReport, MediaReport, RecommenderReport
+    from reelgraph.demo import DemoReport, MatchCutReport, MediaReport, RecommenderReport
     from reelgraph.flows import RunRecord
     from reelgraph.flows.registry import ModelVersion, Transition
 
@@ -120,6 +120,7 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
 
     _print_recommender(out, report.recommender)
     _print_media(out, report.media)
+    _print_matchcuts(out, report.matchcuts)
 
     out.print(Rule("where to look next"))
     for command, why in (
@@ -211,6 +212,22 @@ def _print_recommender(out: Console, report: RecommenderReport) -> None:
                       "the most-rated titles (what popularity answers for any title); the "
                       "title embedding's neighbours above are the related titles to trust "
                       "until the related canvas beats popularity", soft_wrap=True)
+
+
+def _print_matchcuts(out: Console, found: MatchCutReport) -> None:
+    counts = ", ".join(f"{n} {kind}" for kind, n in found.candidates.items())
+    out.print(f"match cuts: {counts} candidate pairs ranked; {found.computed} features "
+              "computed (0 when memoized)")
+    best = Table("kind", "shot A", "shot B", "score", "preview", show_edge=False,
+                 title="best match cuts across titles", title_justify="left")
+    for pair, preview in found.best:
+        best.add_row(pair.kind, escape(f"{pair.title_a} #{pair.shot_a.rsplit(':', 1)[1]}"),
+                     escape(f"{pair.title_b} #{pair.shot_b.rsplit(':', 1)[1]}"),
+                     f"{pair.score:.3f} ({pair.scorer})",
+                     escape(str(preview)) if preview else "-")
+    out.print(best)
+    for where, why in found.failed.items():
+        out.print(f"[red]failed[/] {escape(where)}: {escape(why)}", soft_wrap=True)
 
 
 def _print_media(out: Console, media: MediaReport) -> None:

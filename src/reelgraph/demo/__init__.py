@@ -9,6 +9,7 @@ renders it.
 from reelgraph.demo import catalog
 from reelgraph.demo.config import FULL, SMALL, DemoConfig
 from reelgraph.demo.job import DemoReport, default_data_dir, run
+from reelgraph.demo.matchcuts import MatchCutReport
 from reelgraph.demo.media import MediaReport
 from reelgraph.demo.progress import Stages
 from reelgraph.demo.recommender import RecommenderReport
@@ -18,6 +19,7 @@ __all__ = [
     "SMALL",
     "DemoConfig",
     "DemoReport",
+    "MatchCutReport",
     "MediaReport",
     "RecommenderReport",
     "Stages",

@@ -16,6 +16,7 @@ from reelgraph.core import InvalidInput, NotFound
 from reelgraph.demo import catalog
 from reelgraph.demo.config import SMALL, DemoConfig
 from reelgraph.demo.features import EmbeddingReport, embed_titles
+from reelgraph.demo.matchcuts import MatchCutReport, find_match_cuts
 from reelgraph.demo.media import MediaReport, ingest_clips
 from reelgraph.demo.model import TrainingReport, train_and_promote
 from reelgraph.demo.progress import Quiet, Stages
@@ -50,6 +51,7 @@ class DemoReport:
     embeddings: EmbeddingReport  # title embeddings, computed once then memoized
     recommender: RecommenderReport  # the unified model: trained, promoted, served
     media: MediaReport  # the bundled clips, ingested by the media pipeline's trigger
+    matchcuts: MatchCutReport  # the clips' best match cuts across titles, with previews
     model_lineage: Subgraph  # upstream of the registered model version
 
 
@@ -110,6 +112,8 @@ def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
     # reads the title embeddings
     recommender = train_and_serve(ws, data_dir, config.recommender, stages)
     media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets", stages)
+    matchcuts = find_match_cuts(ws, [clip.asset for clip in media.clips],
+                                ws.settings.home / "demo" / "match-cuts", stages)
     registered = Counter([*(n.kind for n in datasets),
                           *(spec.key.kind for spec in batch.changes.nodes)])
     return DemoReport(
@@ -128,6 +132,7 @@ def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
         embeddings=embedded,
         recommender=recommender,
         media=media,
+        matchcuts=matchcuts,
         model_lineage=graph.lineage(trained.version.uri),
     )
 

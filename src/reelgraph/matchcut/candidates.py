@@ -3,8 +3,8 @@
 ``group_near_duplicates`` joins shots of one title whose vectors are nearly the same picture
 (cosine >= ``duplicate_cosine``: the same set-up cut back to) with union-find; each group is
 represented by its longest shot, so one group yields one candidate. ``top_k`` finds each
-row's nearest rows by inner product on L2-normalised vectors: exactly (blocked matrix
-multiply plus ``argpartition``) or with FAISS (HNSW) when ``exact=False``. ``candidates``
+row's nearest rows by inner product on L2-normalised vectors: exactly (tiled matrix
+multiply plus a running ``torch.topk``) or with FAISS (HNSW) when ``exact=False``. ``candidates``
 puts them together: a pair is kept when either shot is among the other's K nearest, the two
 are not adjacent shots of one title, and each shot is long enough.
 """
@@ -21,7 +21,8 @@ from reelgraph.core import InvalidInput
 from reelgraph.matchcut.scorers import ShotRecord
 
 Matrix = npt.NDArray[np.float32]
-_BLOCK = 4096  # query rows per matrix multiply: bounds the score block's memory
+_BLOCK = 1024  # query rows per tile
+_BASE_BLOCK = 8192  # base rows per tile: a 32 MB score tile, selected while it is hot
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,35 @@ def normalised(vectors: npt.ArrayLike) -> Matrix:
 
 def exact_top_k(queries: Matrix, base: Matrix, k: int) -> tuple[Matrix,
                                                                  npt.NDArray[np.int64]]:
-    """The ``k`` largest inner products per query row, best first: (scores, indices)."""
+    """The ``k`` largest inner products per query row, best first: (scores, indices).
+
+    Tiled: each (query block x base block) matrix multiply is followed by ``torch.topk`` on
+    that tile and a merge into the running top ``k``, so the selection reads each score once
+    while it is still in cache and never sorts a whole row of N scores."""
+    import torch
+
     k = min(k, base.shape[0])
-    scores = np.empty((queries.shape[0], k), dtype=np.float32)
-    indices = np.empty((queries.shape[0], k), dtype=np.int64)
-    for start in range(0, queries.shape[0], _BLOCK):
-        block = queries[start:start + _BLOCK] @ base.T
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(-top_scores, axis=1)
-        indices[start:start + _BLOCK] = np.take_along_axis(top, order, axis=1)
-        scores[start:start + _BLOCK] = np.take_along_axis(top_scores, order, axis=1)
-    return scores, indices
+    q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32))
+    b = torch.from_numpy(np.ascontiguousarray(base, dtype=np.float32))
+    scores = torch.empty((q.shape[0], k), dtype=torch.float32)
+    indices = torch.empty((q.shape[0], k), dtype=torch.int64)
+    for start in range(0, q.shape[0], _BLOCK):
+        rows = q[start:start + _BLOCK]
+        best_scores, best_indices = None, None
+        for offset in range(0, b.shape[0], _BASE_BLOCK):
+            tile = rows @ b[offset:offset + _BASE_BLOCK].T
+            top_scores, top = torch.topk(tile, min(k, tile.shape[1]), dim=1)
+            top += offset
+            if best_scores is None or best_indices is None:
+                best_scores, best_indices = top_scores, top
+                continue
+            joined = torch.cat([best_scores, top_scores], dim=1)
+            best_scores, where = torch.topk(joined, k, dim=1)
+            best_indices = torch.gather(torch.cat([best_indices, top], dim=1), 1, where)
+        assert best_scores is not None and best_indices is not None
+        scores[start:start + _BLOCK] = best_scores
+        indices[start:start + _BLOCK] = best_indices
+    return scores.numpy(), indices.numpy()
 
 
 def hnsw_index(base: Matrix, m: int = 32, ef_construction: int = 80) -> object:

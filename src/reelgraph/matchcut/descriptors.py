@@ -5,9 +5,9 @@
   deviations, averaged over the shot on a 16x16 grid (values in [0, 1]). Compared by IoU.
 - ``FaceDetector.grid``: the same 16x16 grid filled by the face boxes MTCNN finds
   (facenet-pytorch, which ships its weights) in a few frames of the shot; all zeros without
-  faces. Optional: facenet-pytorch needs torchvision's compiled operators, and the
-  torchvision wheels on PyPI are built for CUDA torch, not the CPU build this project pins,
-  so where they do not load the detector says so (``FacesUnavailable``).
+  faces. facenet-pytorch is imported through ``faces_shim`` (its two torchvision functions
+  stood in for: no torchvision matches the pinned CPU torch); where it is missing the
+  detector says so (``FacesUnavailable``).
 - ``motion_histogram``: Farneback optical flow between consecutive frames, split into camera
   motion (the median flow vector) and subject motion (flow minus the camera's, where it
   moves): a direction (8) x speed (3) histogram of each, averaged over the shot, plus a
@@ -32,6 +32,9 @@ MASK_DIM = GRID * GRID
 DIRECTIONS = 8
 SPEEDS = (0.25, 1.0)  # speed bin edges, in REFERENCE_MOTION units (slow | medium | fast)
 MOTION_DIM = 2 * DIRECTIONS * (len(SPEEDS) + 1) + 1
+# Where the motion vector's parts are: camera histogram, subject histogram, still anchor.
+CAMERA = slice(0, DIRECTIONS * (len(SPEEDS) + 1))
+SUBJECT = slice(CAMERA.stop, 2 * CAMERA.stop)
 REFERENCE_MOTION = 0.02  # 2% of the longer side per step
 MOVING = 0.25  # subject pixels move at least this much faster than the camera (same units)
 _SALIENCY_SIDE = 64
@@ -90,14 +93,16 @@ class FaceDetector:
     """MTCNN face boxes (facenet-pytorch's bundled weights, CPU); loaded once per instance."""
 
     def __init__(self) -> None:
+        from reelgraph.matchcut.faces_shim import import_mtcnn
+
         try:
-            from facenet_pytorch import MTCNN
-        except Exception as exc:  # ImportError, or torchvision's operators failing to load
+            MTCNN = import_mtcnn()
+        except Exception as exc:  # facenet-pytorch missing or failing to load
             raise FacesUnavailable(
-                f"face boxes need facenet-pytorch with a working torchvision ({exc})",
-                "pip install facenet-pytorch and the torchvision build matching torch "
-                "(CPU wheels come from PyTorch's own index), or run without faces "
-                "(faces=False, the default; --faces off)") from None
+                f"face boxes need facenet-pytorch ({exc})",
+                "pip install facenet-pytorch==2.6.0 --no-deps (its weights ship in the "
+                "wheel; torchvision is not needed), or run without faces (faces=False, "
+                "the default; --faces off)") from None
         self._mtcnn: Any = MTCNN(keep_all=True, device="cpu", min_face_size=12)
 
     def boxes(self, frame: npt.NDArray[np.uint8]) -> list[tuple[float, float, float, float]]:

@@ -67,7 +67,7 @@ def matchcut_features(*, faces: bool = False) -> FeatureSet:
                          description=f"match cutting: a shot's {short} descriptor"
                          )(_computed_by_matchcut)
     features.feature(entity=PAIR, value=Vector(len(PAIR_FEATURES)), name="pair_features",
-                     version="pair-1", description="match cutting: heuristic scores of a "
+                     version="pair-2", description="match cutting: heuristic scores of a "
                      f"shot pair ({', '.join(PAIR_FEATURES)})")(_computed_by_matchcut)
     return features
 

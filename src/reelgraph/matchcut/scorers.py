@@ -10,13 +10,14 @@ for a pair are what the learned scorer (``reelgraph.matchcut.learning``) ranks f
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from reelgraph.matchcut.descriptors import cosine, soft_iou
+from reelgraph.matchcut.descriptors import CAMERA, GRID, SUBJECT, cosine, soft_iou
 
 FRAME, MOTION = "frame", "motion"
 KINDS = (FRAME, MOTION)
@@ -49,28 +50,21 @@ class Scorer(Protocol):
     def score(self, shot_a: ShotRecord, shot_b: ShotRecord) -> float: ...
 
 
+Compare = Callable[[npt.ArrayLike, npt.ArrayLike], float]
+
+
 @dataclass(frozen=True)
-class CosineScorer:
-    """Cosine of one per-shot vector (the framing embedding, the motion histogram)."""
+class FeatureScorer:
+    """One per-shot vector compared by one function: cosine for embeddings and histograms
+    (the framing embedding, the motion histogram), soft IoU for grids (subject mask, faces)."""
 
     name: str
     kind: str
     feature: str
+    compare: Compare = cosine
 
     def score(self, shot_a: ShotRecord, shot_b: ShotRecord) -> float:
-        return cosine(shot_a.features[self.feature], shot_b.features[self.feature])
-
-
-@dataclass(frozen=True)
-class IoUScorer:
-    """Soft IoU of one per-shot grid (the subject mask, the face boxes)."""
-
-    name: str
-    kind: str
-    feature: str
-
-    def score(self, shot_a: ShotRecord, shot_b: ShotRecord) -> float:
-        return soft_iou(shot_a.features[self.feature], shot_b.features[self.feature])
+        return self.compare(shot_a.features[self.feature], shot_b.features[self.feature])
 
 
 @dataclass(frozen=True)
@@ -105,21 +99,56 @@ class RandomScorer:
 def heuristic_scorers() -> list[Scorer]:
     """Every weight-free scorer; their values for a pair are the learned scorer's input."""
     return [
-        CosineScorer("framing", FRAME, "framing"),
-        IoUScorer("mask-iou", FRAME, "mask"),
-        IoUScorer("face-iou", FRAME, "faces"),
+        FeatureScorer("framing", FRAME, "framing"),
+        FeatureScorer("mask-iou", FRAME, "mask", soft_iou),
+        FeatureScorer("face-iou", FRAME, "faces", soft_iou),
         SilhouetteScorer(),
-        CosineScorer("motion", MOTION, "motion"),
+        FeatureScorer("motion", MOTION, "motion"),
     ]
 
 
-PAIR_FEATURES = (*(s.name for s in heuristic_scorers()), "duration-ratio", "same-title")
+# Context the learned scorer may weigh, read from the same per-shot features: where the
+# subject sits and how big it is, camera and subject motion apart, and whether both shots
+# move at all (the motion cosine alone calls two still shots alike).
+CONTEXT = ("duration-ratio", "same-title", "mask-centre", "mask-area-ratio", "camera-motion",
+           "subject-motion", "both-move")
+PAIR_FEATURES = (*(s.name for s in heuristic_scorers()), *CONTEXT)
 DEFAULT_SCORER = {FRAME: "silhouette", MOTION: "motion"}  # heuristics rank until labels exist
 
 
+def _ratio(a: float, b: float) -> float:
+    low, high = sorted((a, b))
+    return low / high if high > 0 else 1.0
+
+
+def _centre(mask: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """The mask's centre of mass as fractions of the frame (the middle when empty)."""
+    grid = mask.reshape(GRID, GRID).astype(np.float64)
+    total = grid.sum()
+    if total <= 1e-6:
+        return np.array([0.5, 0.5])
+    cells = (np.arange(GRID) + 0.5) / GRID
+    centre = np.array([grid.sum(axis=0) @ cells, grid.sum(axis=1) @ cells], np.float64)
+    return np.asarray(centre / float(total), np.float64)
+
+
+def _moving(motion: npt.NDArray[np.float32]) -> float:
+    """The share of the motion histogram's mass outside the still anchor (0 for a still
+    shot, towards 1 for a moving one)."""
+    mass = float(np.square(motion[:-1]).sum())
+    return mass / (mass + float(motion[-1]) ** 2) if mass > 0 else 0.0
+
+
 def pair_features(shot_a: ShotRecord, shot_b: ShotRecord) -> npt.NDArray[np.float32]:
-    """The heuristic scores of a pair plus two context values, in ``PAIR_FEATURES`` order."""
+    """The heuristic scores of a pair plus its context, in ``PAIR_FEATURES`` order."""
     scores = [s.score(shot_a, shot_b) for s in heuristic_scorers()]
-    short, long = sorted((shot_a.duration_s, shot_b.duration_s))
-    ratio = short / long if long > 0 else 1.0
-    return np.array([*scores, ratio, float(shot_a.title == shot_b.title)], dtype=np.float32)
+    a, b = shot_a.features, shot_b.features
+    distance = float(np.linalg.norm(_centre(a["mask"]) - _centre(b["mask"])))
+    context = [
+        _ratio(shot_a.duration_s, shot_b.duration_s), float(shot_a.title == shot_b.title),
+        1.0 - distance / np.sqrt(2.0), _ratio(float(a["mask"].sum()), float(b["mask"].sum())),
+        cosine(a["motion"][CAMERA], b["motion"][CAMERA]),
+        cosine(a["motion"][SUBJECT], b["motion"][SUBJECT]),
+        min(_moving(a["motion"]), _moving(b["motion"])),
+    ]
+    return np.array([*scores, *context], dtype=np.float32)
