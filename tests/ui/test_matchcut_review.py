@@ -36,7 +36,6 @@ def test_gallery_ranks_pairs_with_thumbnails_and_filters(
         "[...document.querySelectorAll('.pair img.thumb')].slice(0, 4)"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
-    screenshot(page, "matchcut")
     page.select_option("#f-kind", "motion")
     tab.ready()
     kinds = page.eval_on_selector_all(".pair .tag", "tags => tags.map(t => t.textContent)")
@@ -54,6 +53,11 @@ def test_gallery_ranks_pairs_with_thumbnails_and_filters(
     page.dispatch_event("#f-score", "change")
     tab.ready()
     assert "No pair matches these filters" in page.inner_text("main")
+    # The best four frame matches (thumbnails load lazily: all four are on screen).
+    fourth = sorted((p["score"] for p in pairs if p["kind"] == "frame"), reverse=True)[3]
+    page = tab.open(f"matchcut?kind=frame&min_score={fourth}")
+    assert page.locator(".pair").count() >= 4  # ties share a score
+    screenshot(page, "matchcut")
     assert tab.errors() == []
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from dataclasses import asdict
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from ui_home import TOKEN
@@ -92,16 +93,45 @@ def test_roll_back_and_block_from_the_incident_page(
 
 
 def test_monitors_plot_each_signal_with_its_alerts(
-    tab: Any, ops_seed: OpsSeed, screenshot: Any
+    tab: Any, ops_seed: OpsSeed, server: Any, screenshot: Any
 ) -> None:
     page = tab.open("monitors")
     card = page.locator("main section", has_text=ops_seed.monitor)
     assert "ops-team" in card.inner_text() and "learned" in card.inner_text()
+    # This API serves no check series yet: the alerts' values are plotted, and it says so.
+    assert "does not serve the check series" in card.inner_text()
     plot = card.locator("figure[data-signal=error_rate] svg")
     assert int(plot.get_attribute("data-failing") or 0) >= 1
     assert "error_rate" in card.locator("table").last.inner_text()
     screenshot(page, "monitors")
     assert tab.errors(allow="404") == []
+
+
+def test_monitors_plot_the_check_series_where_the_server_has_it(
+    tab: Any, ops_seed: OpsSeed, server: Any
+) -> None:
+    """The page's other path, for when ``GET /api/v1/ops/checks`` exists (branch ops): here
+    the browser answers that request with the check rows really stored by the seed."""
+    with Workspace.open(server.home.settings()) as ws:
+        store = RecSysOps(ws).store
+        rows = [asdict(r) for r in store.checks(ops_seed.monitor)]
+
+        def answer(route: Any) -> None:
+            monitor = parse_qs(urlparse(route.request.url).query)["monitor"][0]
+            found = [asdict(r) for r in store.checks(monitor)]
+            route.fulfill(
+                status=200, content_type="application/json", body=json.dumps({"checks": found})
+            )
+
+        tab.page.route("**/api/v1/ops/checks?*", answer)
+        page = tab.open("monitors")
+        card = page.locator("main section", has_text=ops_seed.monitor)
+        assert "does not serve" not in card.inner_text()
+        plot = card.locator("figure[data-signal=error_rate] svg")
+        stored = [r for r in rows if r["signal"] == "error_rate"]
+        assert int(plot.get_attribute("data-points") or 0) == len(stored) >= 2
+        assert int(plot.get_attribute("data-failing") or 0) == sum(not r["passed"] for r in stored)
+    assert tab.errors() == []
 
 
 def test_replay_page_says_identical_and_explain_is_not_available(

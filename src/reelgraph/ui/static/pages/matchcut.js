@@ -40,7 +40,7 @@ function pairCard(pair, rank, decide) {
   const badge = h("span", { class: "decision" }, pair.decision || "undecided");
   const card = h("article", { class: `pair card ${pair.decision || ""}`, tabindex: 0,
     "data-pair": pair.id, "aria-label": `Pair ${rank}: ${pair.kind} match, ${pair.title_a} to ${pair.title_b}` },
-  h("header", { class: "pair-head" }, h("strong", {}, `#${rank}`), " ",
+  h("div", { class: "pair-head" }, h("strong", {}, `#${rank}`), " ",
     h("span", { class: "tag" }, pair.kind), ` score ${pair.score.toFixed(3)} `,
     h("span", { class: "muted" }, `(${pair.scorer})`), " ", badge),
   h("div", { class: "pair-shots" },
