@@ -72,6 +72,11 @@ class Tab:
     def ready(self) -> None:
         self.page.wait_for_selector("main[data-state=ready]")
         self.page.wait_for_load_state("networkidle")
+        # Parts filled after the page renders (dom.js fill) say "Loading…" until they load.
+        self.page.wait_for_function(
+            "![...document.querySelectorAll('main p.muted')]"
+            ".some(p => p.textContent === 'Loading…')"
+        )
 
     def errors(self, allow: str | None = None) -> list[str]:
         """Uncaught exceptions and console errors, but those mentioning ``allow``."""

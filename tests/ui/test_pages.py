@@ -79,8 +79,8 @@ def test_search_then_node_then_lineage(tab: Any) -> None:
     hit = page.locator(".hit-uri a", has_text=RANKER)
     hit.focus()  # by keyboard: the results are links
     page.keyboard.press("Enter")
+    page.wait_for_selector(f"main h1:has-text('{RANKER}')")  # the hash changes after the key
     tab.ready()
-    assert RANKER in page.inner_text("main h1")
     assert catalog.RATINGS in page.inner_text("main")  # its trained_on edge
     # The drift monitor watches the ranker's deployment, downstream of it.
     assert "rg://monitor/personalization/homepage-ranker-drift" in page.inner_text("main")
