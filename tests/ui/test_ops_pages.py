@@ -58,15 +58,18 @@ def test_roll_back_and_block_from_the_incident_page(
 ) -> None:
     page = tab.open(f"incidents?name={ops_seed.incident}")
     assert page.locator("#no-hotfix").count() == 1
-    page.fill("#who", "ana")
-    page.click("button:text-is('Roll back')")
+    page.click("button:text-is('Diagnose')")
     page.fill("#token-input", TOKEN)
     page.click("#token-dialog button.primary")
+    page.wait_for_selector("#outcome >> text=Diagnosed.")
+    assert page.inner_text("#verdict") == "serving"
+    page.fill("#who", "ana")
+    page.click("button:text-is('Roll back')")  # the token is remembered
     page.wait_for_selector(f"text=Rolled back: the model is back at v{ops_seed.production - 1}")
     page.fill("#block-item", "50")
     page.select_option("#block-canvas", "category")
     page.fill("#block-hours", "2")
-    page.click("button:text-is('Block item')")  # the token is remembered
+    page.click("button:text-is('Block item')")
     page.wait_for_selector("text=block 50 on category")
     hotfixes = page.inner_text("main section:has(h2:text-is('Hotfixes applied'))")
     assert "rollback" in hotfixes and "block" in hotfixes
@@ -77,6 +80,7 @@ def test_roll_back_and_block_from_the_incident_page(
     # Stored: read back through the API and the ops store.
     incident = read(server, f"/ops/incidents/{ops_seed.incident}")
     assert incident["status"] == "mitigated"
+    assert [e["kind"] for e in incident["timeline"]].count("diagnosis") == 2
     assert [e["detail"]["action"] for e in incident["timeline"] if e["kind"] == "hotfix"] == [
         "rollback",
         "block",

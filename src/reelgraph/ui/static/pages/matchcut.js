@@ -59,9 +59,11 @@ function pairCard(pair, rank, decide) {
 }
 
 export async function render(view, params) {
-  const [all, shown] = await Promise.all([api.get("/matchcut", { limit: 1000 }),
-    api.get("/matchcut", { title: params.get("title"), kind: params.get("kind"),
-      min_score: params.get("min_score"), limit: LIMIT })]);
+  const filter = { title: params.get("title"), kind: params.get("kind"),
+    min_score: params.get("min_score") };
+  const all = await api.get("/matchcut", { limit: 1000 }); // the titles and the counts
+  const shown = Object.values(filter).some((v) => v) ? await api.get("/matchcut",
+    { ...filter, limit: LIMIT }) : { pairs: all.pairs.slice(0, LIMIT) };
   const titles = [...new Set(all.pairs.flatMap((p) => [p.title_a, p.title_b]))].sort();
   const reviewer = h("input", { id: "reviewer", type: "text",
     value: sessionStorage.getItem(WHO_KEY) || "reviewer" });
@@ -86,10 +88,12 @@ export async function render(view, params) {
 
   const cards = shown.pairs.map((p, i) => pairCard(p, i + 1, decide));
   const gallery = h("div", { id: "gallery" }, cards);
-  // j / k move between pairs, a / r decide the focused one (not while typing in a field).
+  // j / k move between pairs, a / r decide the one holding the focus (the card or one of
+  // its buttons; never while typing in a field).
   gallery.addEventListener("keydown", (event) => {
     const card = event.target.closest?.(".pair");
-    if (!card || event.target !== card || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!card || event.target.matches("input, textarea, select, video") || event.ctrlKey ||
+        event.metaKey || event.altKey) return;
     const at = cards.indexOf(card);
     const pair = shown.pairs[at];
     const moves = { j: at + 1, k: at - 1 };
