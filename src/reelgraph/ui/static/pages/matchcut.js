@@ -36,6 +36,15 @@ function filters(params, titles) {
     h("div", {}, h("label", { for: "f-score" }, "Minimum score"), minScore));
 }
 
+// A preview that cannot play (a shot too short, an unreadable file): the API's reason.
+async function whyNoPreview(card, pair) {
+  try {
+    await api.get(`/matchcut/${pair.id}/preview.mp4`);
+  } catch (err) {
+    card.querySelector(".outcome").replaceChildren(errorBox(err));
+  }
+}
+
 function pairCard(pair, rank, decide) {
   const badge = h("span", { class: "decision" }, pair.decision || "undecided");
   const card = h("article", { class: `pair card ${pair.decision || ""}`, tabindex: 0,
@@ -49,7 +58,8 @@ function pairCard(pair, rank, decide) {
     h("figure", {}, thumb(pair.asset_b, pair.span_b[0], `Start of shot B in ${pair.title_b}`),
       h("figcaption", {}, `B: ${pair.title_b} ${seconds(pair.span_b[0])}–${seconds(pair.span_b[1])}`)),
     h("figure", {}, h("video", { class: "preview", controls: true, preload: "none", muted: true,
-      width: 192, height: 108, src: url(`/matchcut/${pair.id}/preview.mp4`) }),
+      width: 192, height: 108, src: url(`/matchcut/${pair.id}/preview.mp4`),
+      onerror: () => whyNoPreview(card, pair) }),
     h("figcaption", {}, "Transition (A's last second, B's first)"))),
   h("div", { class: "row" },
     h("button", { type: "button", class: "accept", onclick: () => decide(card, pair, "accept") }, "Accept (a)"),
