@@ -2,7 +2,9 @@
 headless Chromium on this machine?
 
 Builds the browser tests' demo-like home (``tests/support/ui_home.py``: the demo's catalog
-stage, its PureSVD model, a small unified recommender, a feature, one clip), adds a synthetic
+stage, its PureSVD model, a small unified recommender, a feature, one clip) with the ops
+and match-cut seeds of ``tests/ui/ui_seeds.py`` (a diagnosed incident, a monitor, logged
+requests; match cuts over two synthetic titles), adds a synthetic
 lineage of about 2,000 nodes (a model over features over datasets, namespace ``bench``),
 starts ``reelgraph serve`` on it and loads each page ``--repeats`` times in a fresh browser
 tab. Time to first render is from navigation start to the moment the page's content is in
@@ -15,24 +17,29 @@ resource timings), so the ratios say what the UI adds on top of the server.
     python benchmarks/ui.py                 # ~2-3 minutes, most of it building the home
     python benchmarks/ui.py --repeats 3
 
-Goals (issue 13): under 500 ms per page, under 1.5 s for the 2,000-node view.
+Goals (issue 13): under 500 ms per page, under 1.5 s for the 2,000-node view. Also timed:
+a match-cut transition preview, rendered on its first request and cached after (issue 15).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))  # the tests' home and server
+sys.path.insert(0, str(HERE.parent / "tests" / "ui"))  # the ops and match-cut seeds
 
 from ui_home import UiHome, build  # noqa: E402
+from ui_seeds import OpsSeed, seed_matchcut, seed_ops  # noqa: E402
 from ui_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -79,7 +86,7 @@ def add_big_lineage(home: UiHome, features: int, per_feature: int) -> int:
     return 1 + features * (1 + per_feature)
 
 
-def routes(home: UiHome) -> dict[str, str]:
+def routes(home: UiHome, ops: OpsSeed) -> dict[str, str]:
     q = lambda uri: quote(uri, safe="")  # noqa: E731
     return {
         "shell (no data)": "nowhere",
@@ -94,6 +101,11 @@ def routes(home: UiHome) -> dict[str, str]:
         "media": "media",
         "asset": f"media?asset={home.clip_sha256}",
         "recommend": "recommend",
+        "incidents": "incidents",
+        "incident": f"incidents?name={ops.incident}",
+        "monitors": "monitors",
+        "replay": f"replay?id={ops.request_id}",
+        "match cuts": "matchcut",
         "lineage (2,000 nodes)": f"lineage?uri={q(BIG_MODEL)}&depth=3",
     }
 
@@ -122,6 +134,21 @@ def measure(browser: Any, url: str, repeats: int) -> dict[str, Any]:
             "console_errors": sorted(set(errors))}
 
 
+def preview_ms(base: str) -> dict[str, float]:
+    """The best pair's transition MP4: first request (rendered) and second (cached)."""
+    with urllib.request.urlopen(f"{base}/api/v1/matchcut?limit=1", timeout=60) as answer:
+        pair = json.load(answer)["pairs"][0]["id"]
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{base}/api/v1/matchcut/{pair}/preview.mp4",
+                                    timeout=120) as answer:
+            answer.read()
+        times.append(round((time.perf_counter() - started) * 1000, 1))
+    return {"first_ms": times[0], "cached_ms": times[1],
+            "first_vs_cached": round(times[0] / times[1], 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5, help="loads per page")
@@ -135,14 +162,17 @@ def main() -> None:
         started = time.perf_counter()
         home = build(Path(work) / "home")
         big = add_big_lineage(home, args.features, args.per_feature)
+        ops = seed_ops(home.settings(), Path(work) / "ops")
+        seed_matchcut(home.settings(), Path(work) / "matchcut")
         print(f"home built in {time.perf_counter() - started:.0f} s; big lineage: {big} nodes")
         server = start_server(home, Path(work) / "serve.log")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 pages = {name: measure(browser, f"{server.url}/#/{route}", args.repeats)
-                         for name, route in routes(home).items()}
+                         for name, route in routes(home, ops).items()}
                 browser.close()
+            preview = preview_ms(server.url)
         finally:
             stop_server(server.process)
 
@@ -161,11 +191,13 @@ def main() -> None:
     big_ms = pages["lineage (2,000 nodes)"]["render_ms_median"]
     print(f"\nslowest page p50 {worst:.0f} ms (goal < {GOAL_PAGE_MS:.0f}); 2,000-node view "
           f"p50 {big_ms:.0f} ms (goal < {GOAL_BIG_MS:.0f})")
+    print(f"match-cut preview: first request {preview['first_ms']:.0f} ms (rendered), "
+          f"second {preview['cached_ms']:.0f} ms (cached), x{preview['first_vs_cached']}")
     save({"benchmark": "ui", "question": __doc__.split("\n\n")[0],
           "method": "page.goto in a fresh browser context (cold cache) per load; time from "
                     "navigation start to main[data-state=ready]; median of repeats",
           "repeats": args.repeats, "big_lineage_nodes": big, "browser": CHROMIUM,
-          "viewport": VIEWPORT, "pages": pages,
+          "viewport": VIEWPORT, "pages": pages, "matchcut_preview": preview,
           "summary": {"slowest_page_ms": worst, "goal_page_ms": GOAL_PAGE_MS,
                       "big_lineage_ms": big_ms, "goal_big_ms": GOAL_BIG_MS,
                       "pages_meet_goal": worst < GOAL_PAGE_MS,

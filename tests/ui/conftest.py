@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from ui_home import UiHome, build
+from ui_seeds import OpsSeed, seed_matchcut, seed_ops
 from ui_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Server, start_server, stop_server
 
 
@@ -24,6 +25,21 @@ def server(ui_home: UiHome, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running = start_server(ui_home, tmp_path_factory.mktemp("ui-log") / "serve.log")
     yield running
     stop_server(running.process)
+
+
+@pytest.fixture(scope="session")
+def ops_seed(ui_home: UiHome, server: Server, tmp_path_factory: pytest.TempPathFactory) -> OpsSeed:
+    """A diagnosed incident, a monitor with checks and alerts, logged requests (written
+    beside the running server, which reads them from the same home)."""
+    return seed_ops(ui_home.settings(), tmp_path_factory.mktemp("ops-seed"))
+
+
+@pytest.fixture(scope="session")
+def matchcut_seed(
+    ui_home: UiHome, server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> list[str]:
+    """Ranked match-cut pairs over two synthetic titles; their file names."""
+    return seed_matchcut(ui_home.settings(), tmp_path_factory.mktemp("matchcut-seed"))
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +72,11 @@ class Tab:
     def ready(self) -> None:
         self.page.wait_for_selector("main[data-state=ready]")
         self.page.wait_for_load_state("networkidle")
+        # Parts filled after the page renders (dom.js fill) say "Loading…" until they load.
+        self.page.wait_for_function(
+            "![...document.querySelectorAll('main p.muted')]"
+            ".some(p => p.textContent === 'Loading…')"
+        )
 
     def errors(self, allow: str | None = None) -> list[str]:
         """Uncaught exceptions and console errors, but those mentioning ``allow``."""
@@ -69,8 +90,13 @@ def tab(browser: Any, server: Server) -> Iterator[Tab]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     opened = Tab(page, server.url)
-    page.on("console", lambda m: m.type == "error" and opened.console_errors.append(
-        f"{m.text} ({m.location.get('url')})"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and opened.console_errors.append(f"{m.text} ({m.location.get('url')})")
+        ),
+    )
     page.on("pageerror", lambda e: opened.page_errors.append(str(e)))
     yield opened
     context.close()
@@ -82,6 +108,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 @pytest.fixture(scope="session")
 def screenshot() -> Any:
     """Keep a picture of a page in docs/ (the README shows some)."""
+
     def take(page: Any, name: str) -> None:
         page.wait_for_function("[...document.images].every(i => i.complete)")
         DOCS.mkdir(exist_ok=True)

@@ -15,6 +15,7 @@ Layout of ``static/``:
   ``ApiError``, retry with a banner while the server is unreachable, the write token kept in
   ``sessionStorage`` only.
 * ``dom.js`` - small DOM helpers (``h``, tables, links to nodes, time formatting).
+* ``chart.js`` - a small SVG time-series plot (the monitors' check series).
 * ``pages/*.js`` - one module per page; ``pages/registry.js`` lists them.
 * ``vendor/`` - Cytoscape.js, dagre and cytoscape-dagre from npm with their licences
   (``scripts/vendor-ui`` rebuilds them; users never need a build step or the network).

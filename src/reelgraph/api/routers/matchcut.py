@@ -9,21 +9,24 @@ unreadable file) is reported in ``failed``; the others are still processed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from reelgraph.api.auth import require_read, require_write
 from reelgraph.api.deps import get_workspace
 from reelgraph.api.errors import error_body
-from reelgraph.core import InvalidInput, ReelgraphError
+from reelgraph.core import InvalidInput, ReelgraphError, write_atomic
 from reelgraph.flows import Workspace
 from reelgraph.matchcut import (
     CandidateConfig,
     MatchCutter,
+    MatchPair,
     PairStore,
     render_preview,
     timeline,
@@ -119,10 +122,41 @@ def review(pair: str, body: ReviewIn = Body(...), ws: Workspace = Depends(get_wo
     return {"pair": found.id, "decision": body.decision, "reviewer": body.reviewer}
 
 
+PREVIEW_CACHE = "matchcut-previews"  # under the home's cache folder
+MAX_CACHED_PREVIEWS = 256  # the oldest beyond this are removed
+
+
+def _preview_key(pair: MatchPair) -> str:
+    """Names the rendering: the pair's shots and spans (an asset's content is its sha256)."""
+    text = json.dumps(pair.to_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cached_preview(ws: Workspace, pair: MatchPair, folder: Path) -> bytes:
+    """The pair's transition MP4, rendered once and then read from the cache folder (each
+    preview is at most two one-second sides; the folder keeps the newest few hundred)."""
+    target = folder / f"{_preview_key(pair)}.mp4"
+    if target.exists():
+        return target.read_bytes()
+    with tempfile.TemporaryDirectory() as scratch:
+        data = render_preview(ws, pair, Path(scratch) / "preview.mp4").read_bytes()
+    write_atomic(target, data)
+    for old in sorted(folder.glob("*.mp4"), key=lambda p: p.stat().st_mtime)[
+            :-MAX_CACHED_PREVIEWS]:
+        old.unlink(missing_ok=True)
+    return data
+
+
 @router.get("/{pair}/preview.mp4", summary="The transition: last second of A, first of B",
-            responses={200: {"content": {"video/mp4": {}}}})
-def preview(pair: str, ws: Workspace = Depends(get_workspace)) -> Response:
-    with tempfile.TemporaryDirectory() as folder:
-        found = PairStore(ws).get(pair)
-        data = render_preview(ws, found, Path(folder) / "preview.mp4").read_bytes()
-    return Response(data, media_type="video/mp4")
+            responses={200: {"content": {"video/mp4": {}}},
+                       304: {"description": "the client's copy is current (ETag)"}})
+def preview(pair: str, if_none_match: str | None = Header(None),
+            ws: Workspace = Depends(get_workspace)) -> Response:
+    """Rendered on first request and cached; browsers revalidate with the ETag."""
+    found = PairStore(ws).get(pair)
+    etag = f'"{_preview_key(found)}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
+    if if_none_match == etag:
+        return Response(status_code=304, headers=headers)
+    data = _cached_preview(ws, found, ws.settings.home / "cache" / PREVIEW_CACHE)
+    return Response(data, media_type="video/mp4", headers=headers)

@@ -14,6 +14,12 @@ export class ApiError extends Error {
     this.fix = body.fix || "";
     this.body = body;
   }
+
+  // A 404 for a path this server does not serve at all (an older server, or an endpoint
+  // still being built), as opposed to a 404 for an unknown id on a served path.
+  get missingRoute() {
+    return this.status === 404 && this.problem.startsWith("there is no route");
+  }
 }
 
 export function url(path, params = {}) {

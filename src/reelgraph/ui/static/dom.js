@@ -67,6 +67,9 @@ export function time(us) {
   return new Date(us / 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
+// Times in seconds since the epoch (RecSysOps).
+export const timeS = (s) => (s === null || s === undefined ? "—" : time(s * 1e6));
+
 export function isoMicros(us) {
   const seconds = new Date(Math.floor(us / 1e6) * 1000).toISOString().replace(/\.\d+Z$/, "");
   return `${seconds}.${String(us % 1e6).padStart(6, "0")}Z`;

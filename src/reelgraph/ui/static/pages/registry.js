@@ -10,4 +10,8 @@ export const PAGES = [
   { route: "features", title: "Features", load: () => import("./features.js") },
   { route: "media", title: "Media", load: () => import("./media.js") },
   { route: "recommend", title: "Recommendations", load: () => import("./recommend.js") },
+  { route: "incidents", title: "Incidents", load: () => import("./incidents.js") },
+  { route: "monitors", title: "Monitors", load: () => import("./monitors.js") },
+  { route: "replay", title: "Replay", navAs: "incidents", hidden: true, load: () => import("./replay.js") },
+  { route: "matchcut", title: "Match cuts", load: () => import("./matchcut.js") },
 ];
