@@ -110,12 +110,12 @@ class AnnotationStoreContract:
             (label(0, 1, region=Region(0.5, 0.1, 0.2, 0.5)), "has no area"),
             (Annotation("widget", 0, 1), "unknown annotation type 'widget'"),
             (Annotation("detection", 0, 1, label="x", confidence=0.5),
-             "'region' is a required property"),
+             '"region" is a required property'),
             (Annotation("shot", 0, 1, label="x"), r"'label' was unexpected"),
             (Annotation("shot", 0, 1, data={"index": -2}), "-2 is less than the minimum"),
             (Annotation("embedding", 0, 1, data={"feature": EMBEDDING_URI}),
-             "'key' is a required property"),
-            (Annotation("label", 0, 1, label="x"), "'confidence' is a required property"),
+             '"key" is a required property'),
+            (Annotation("label", 0, 1, label="x"), '"confidence" is a required property'),
             (Annotation("label", 0, 1, label="x", confidence=0.5, schema_version=7),
              "has no schema version 7"),
             (Annotation("json", 0, 1, data={"when": object()}), "data is not JSON"),
@@ -379,7 +379,7 @@ class AnnotationStoreContract:
         with pytest.raises(Conflict, match="register the change as version 2"):
             store.schemas.register("ocr", 1, ocr_v2)
         store.schemas.register("ocr", 2, ocr_v2)
-        with pytest.raises(InvalidInput, match="'lang' is a required property"):
+        with pytest.raises(InvalidInput, match='"lang" is a required property'):
             store.put(LABELS, OTHER, [Annotation("ocr", 0, S, data={"text": "EXIT"})])
         store.put(LABELS, OTHER, [Annotation("ocr", 0, S, data={"text": "EXIT"},
                                              schema_version=1),
