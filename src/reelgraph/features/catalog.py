@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.core import Conflict, InvalidInput, NotFound, import_file
+from reelgraph.features.compaction import Compaction
 from reelgraph.features.definition import FeatureDef, FeatureSet, UnknownFeature
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.replication import Replicator, VerifyReport
@@ -254,6 +255,10 @@ class FeatureCatalog:
 
     def sync(self, feature: ResolvedFeature) -> VerifyReport:
         return self.replicas.sync(feature.ref, feature.replicate_to)
+
+    def compact(self, feature: ResolvedFeature) -> Compaction:
+        """Merge the feature's offline Parquet files into one; reads answer the same."""
+        return self.store.offline.compact(feature.ref)
 
 
 def jsonable(value: Any) -> Any:
