@@ -69,7 +69,7 @@ def tab(browser: Any, server: Server) -> Iterator[Tab]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     opened = Tab(page, server.url)
-    page.on("console", lambda m: m.type == "error" and opened.console_errors.append(
+    page.on("console", lambda m: m.type == "error" and opened.console_errors.append(  # type: ignore[func-returns-value]
         f"{m.text} ({m.location.get('url')})"))
     page.on("pageerror", lambda e: opened.page_errors.append(str(e)))
     yield opened

@@ -50,11 +50,11 @@ def test_valid_documents_never_make_the_schema_accept_an_invalid_one() -> None:
 
 def test_numpy_values_and_tuples_are_checked_as_what_is_stored() -> None:
     registry = SchemaRegistry()
-    a = Annotation("scene", np.int64(0), np.int64(10), data={"shots": [0, 1]})
+    a = Annotation("scene", np.int64(0), np.int64(10), data={"shots": [0, 1]})  # type: ignore[arg-type]
     assert validate(registry, a) == 1
     with pytest.raises(InvalidInput, match="must be an integer"):
-        check_annotation(Annotation("shot", np.float64(0), 10), "annotation #0")
-    assert Annotation("embedding", 0, 1, vector=np.ones(3)).vector == (1.0, 1.0, 1.0)
+        check_annotation(Annotation("shot", np.float64(0), 10), "annotation #0")  # type: ignore[arg-type]
+    assert Annotation("embedding", 0, 1, vector=np.ones(3)).vector == (1.0, 1.0, 1.0)  # type: ignore[arg-type]
 
 
 def test_registering_schemas() -> None:
@@ -70,7 +70,7 @@ def test_registering_schemas() -> None:
             ("ocr", 0, schema, "schema version 0"),
             ("ocr", 2, {"type": "objekt"}, "not a valid JSON Schema")]:
         with pytest.raises(InvalidInput, match=problem):
-            registry.register(name, version, bad)
+            registry.register(name, version, bad)  # type: ignore[arg-type]
     # A schema with logic across fields.
     registry.register("span", 1, {"type": "object", "if": {"required": ["label"]},
                                   "then": {"required": ["confidence"]}})
@@ -105,4 +105,4 @@ def test_regions() -> None:
     with pytest.raises(InvalidInput, match="at least 3 points"):
         Region.from_polygon([(0.1, 0.1), (0.2, 0.2)])
     with pytest.raises(InvalidInput, match=r"\(x, y\) pairs"):
-        Region.from_polygon([("a", 0.1), (0.2, 0.2), (0.3, 0.3)])
+        Region.from_polygon([("a", 0.1), (0.2, 0.2), (0.3, 0.3)])  # type: ignore[list-item]
