@@ -36,18 +36,18 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from latency import Outcome, achieved, percentiles, scheduled_latency_ms
 from machine import machine, save
 from reelgraph.core import Settings
 from reelgraph.flows import Workspace
 from reelgraph.flows.registry import ModelRegistry
 from reelgraph.graph import Graph
 from reelgraph.recsys import MODEL, UnifiedRecommender, train_and_register
-from serving import CLI, DATA, Client, Outcome, free_port, get, percentiles, post, wait_ready
+from serving import CLI, DATA, Client, free_port, get, post, stop_server, wait_ready
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "load"
@@ -127,16 +127,9 @@ def rss_mb(pid: int) -> float:
 
 
 def step(outcomes: list[Outcome], rate: float, load: tuple[float, float]) -> dict[str, Any]:
-    answered = [o for o in outcomes if o.status]
-    errors = Counter(str(o.status) if o.status else "no answer"
-                     for o in outcomes if o.status != 200)
-    first = min(o.scheduled for o in outcomes)
-    last = max((o.done for o in answered), default=first)
-    latency = percentiles([(o.done - o.scheduled) * 1000 for o in outcomes])
-    return {"rate": rate, "requests": len(outcomes),
-            "achieved_rate": round(len(answered) / (last - first), 1) if last > first else 0.0,
+    latency = percentiles(scheduled_latency_ms(outcomes))
+    return {"rate": rate, "requests": len(outcomes), **achieved(outcomes),
             "p50_ms": latency["p50_ms"], "p99_ms": latency["p99_ms"], "max_ms": latency["max_ms"],
-            "errors": sum(errors.values()), "error_kinds": dict(errors),
             "load_average_1m": {"before": load[0], "after": load[1]}}
 
 
@@ -215,12 +208,7 @@ def main() -> None:
             wait_ready(server, port, args.ready_timeout)
             figures = asyncio.run(drive(server.pid, host, port, mixes, args))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
     result = {"question": "open-loop rate one server sustains (p99 <= limit, 0 errors) on "
                           "graph reads and recommend, and its memory before and after",
               "p99_limit_ms": args.p99_ms, "seconds_per_step": args.seconds, "model": model,

@@ -83,6 +83,7 @@ import faiss
 import numpy as np
 import torch
 
+from latency import Outcome, achieved, percentiles, scheduled_latency_ms
 from machine import machine, save
 from machine import versions as package_versions
 from reelgraph.core import Settings
@@ -227,16 +228,6 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
-
-
-@dataclass
-class Outcome:
-    scheduled: float  # loop time it is due
-    started: float = 0.0  # when the client got to it (late when the client is busy)
-    sent: float = 0.0  # when it was written (later still while every connection is busy)
-    done: float = 0.0  # answered, or given up on
-    status: int = 0  # 0: no answer (connection error, or none before the drain ran out)
-    body: bytes = b""
 
 
 @dataclass
@@ -411,25 +402,10 @@ def wait_ready(server: subprocess.Popen[bytes], port: int, timeout_s: float
     raise RuntimeError(f"the server was not ready (deployed and precomputed) in {timeout_s} s")
 
 
-def percentiles(ms: Sequence[float]) -> dict[str, float]:
-    if not ms:
-        return {"p50_ms": float("nan"), "p90_ms": float("nan"), "p99_ms": float("nan"),
-                "max_ms": float("nan"), "mean_ms": float("nan")}
-    values = np.asarray(ms)
-    p50, p90, p99 = np.percentile(values, [50, 90, 99])
-    return {"p50_ms": round(float(p50), 3), "p90_ms": round(float(p90), 3),
-            "p99_ms": round(float(p99), 3), "max_ms": round(float(values.max()), 3),
-            "mean_ms": round(float(values.mean()), 3)}
-
-
 def summarize(outcomes: Sequence[Outcome], rate: float, client_cpu_s: float,
               server_cpu_s: float, load: tuple[float, float]) -> dict[str, Any]:
     answered = [o for o in outcomes if o.status]
     ok = [o for o in answered if o.status == 200]
-    # A request never answered counts with the time it was given up on: a lower bound.
-    latency = [(o.done - o.scheduled) * 1000 for o in outcomes]
-    first = min(o.scheduled for o in outcomes)
-    last = max((o.done for o in answered), default=first)
     environments: Counter[str] = Counter()
     cold = 0
     fallbacks: Counter[str] = Counter()
@@ -440,13 +416,11 @@ def summarize(outcomes: Sequence[Outcome], rate: float, client_cpu_s: float,
             cold += bool(body.get("cold_start"))
             if body.get("fallback"):
                 fallbacks[body["fallback"]] += 1
-    errors = Counter(str(o.status) if o.status else "no answer"
-                     for o in outcomes if o.status != 200)
     n = len(outcomes)
+    reached = achieved(outcomes)
     return {
-        "requests": n, "target_rate": rate,
-        "achieved_rate": round(len(answered) / (last - first), 1) if last > first else 0.0,
-        **percentiles(latency),
+        "requests": n, "target_rate": rate, "achieved_rate": reached["achieved_rate"],
+        **percentiles(scheduled_latency_ms(outcomes)),
         "latency_is_lower_bound": len(answered) < n,
         # Where the time went, p99 of: the client's lateness (its own CPU), waiting for a
         # free connection (all busy: the server is behind), and from send to answer.
@@ -455,7 +429,7 @@ def summarize(outcomes: Sequence[Outcome], rate: float, client_cpu_s: float,
         "waiting_for_connection_p99_ms": percentiles([(o.sent - o.started) * 1000
                                                       for o in answered])["p99_ms"],
         "from_send_p99_ms": percentiles([(o.done - o.sent) * 1000 for o in answered])["p99_ms"],
-        "errors": sum(errors.values()), "error_kinds": dict(errors),
+        "errors": reached["errors"], "error_kinds": reached["error_kinds"],
         "environments": dict(environments), "cold_start": cold, "fallbacks": dict(fallbacks),
         "server_cpu_ms_per_request": round(server_cpu_s * 1000 / n, 3),
         "client_cpu_ms_per_request": round(client_cpu_s * 1000 / n, 3),
@@ -489,13 +463,18 @@ def http_load(home: Path, inputs: dict[str, list[Inputs]], args: argparse.Namesp
                 "server_pid": server.pid,
                 **asyncio.run(drive(server.pid, host, port, inputs, args))}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
         log.close()
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the server drains and exits), SIGKILL after 30 s; reaped either way."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 async def drive(pid: int, host: str, port: int, inputs: dict[str, list[Inputs]],

@@ -41,7 +41,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
         graph.close()
 
 
-def no_crash(_ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
+def no_crash(_ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:  # type: ignore[type-arg]
     """No 5xx but a 503 that says when to retry (no model deployed, a store down,
     saturation); schemathesis' own not_a_server_error refuses every 5xx."""
     if response.status_code >= 500:
@@ -53,13 +53,13 @@ CHECKS = [no_crash, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 
-def fuzz(operation: schemathesis.APIOperation, mode: GenerationMode) -> None:
+def fuzz(operation: schemathesis.APIOperation, mode: GenerationMode) -> None:  # type: ignore[type-arg]
     # schemathesis' pytest plugin does not run under this pytest, so Hypothesis drives each
     # operation's strategy directly.
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
-    def call(case: schemathesis.Case) -> None:
+    def call(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
         case.call_and_validate(headers=AUTH, checks=CHECKS)
 
     call()
@@ -68,7 +68,7 @@ def fuzz(operation: schemathesis.APIOperation, mode: GenerationMode) -> None:
 def test_every_answer_is_documented_and_never_a_crash(
         api_schema: schemathesis.BaseSchema) -> None:
     failures = {}
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = [result.ok() for result in api_schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) > 40  # the whole API, not an empty schema
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

@@ -38,7 +38,7 @@ class Api:
         version: int = answer.json()["version"]
         return version
 
-    def move(self, version: int, stage: str, who: str = "ana") -> object:
+    def move(self, version: int, stage: str, who: str = "ana"):  # -> the client's Response
         return self.client.post(f"{BASE}/versions/{version}/stage", headers=AUTH,
                                 json={"stage": stage, "who": who, "why": "test"})
 

@@ -1,4 +1,4 @@
-"""``reelgraph features list|show|get|neighbors|compute|verify|sync`` on SQLite and
+"""``reelgraph features list|show|get|neighbors|compute|verify|sync|compact`` on SQLite and
 PostgreSQL metadata with the SQLite online store and the FAISS index: genre vectors of a few
 MovieLens titles defined in a temporary file; errors are one red line and exit code 1."""
 
@@ -121,6 +121,17 @@ def test_verify_and_sync(cli: FeaturesCli) -> None:
     assert repaired["replicas"]["online"]["sample_extra"] == ["77"]
     assert cli.json("verify", "movielens/genres")["ok"] is True
     assert "in sync" in cli.ok("sync", "movielens/genres").stdout
+
+
+def test_compact_merges_the_offline_files_and_reads_answer_the_same(cli: FeaturesCli) -> None:
+    for key in ("1", "3", "5"):  # one offline file per computation
+        cli.ok("compute", "movielens/genre_count", key, "--file", str(cli.file))
+    before = cli.json("get", "movielens/genre_count", "1", "3", "5", "6")
+    done = cli.json("compact", "movielens/genre_count")
+    assert (done["files_before"], done["files_after"], done["rows"]) == (3, 1, 3)
+    assert cli.json("get", "movielens/genre_count", "1", "3", "5", "6") == before
+    again = cli.ok("compact", "movielens/genre_count").stdout
+    assert "Parquet files 1 -> 1 (0 rows merged)" in again
 
 
 def test_errors_are_one_red_line(cli: FeaturesCli) -> None:

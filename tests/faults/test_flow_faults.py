@@ -127,7 +127,7 @@ def exited(pid: int) -> bool:
 def test_a_killed_run_reads_as_failed_and_resume_finishes_it_once(
         any_ws: Workspace, flow_file: Path) -> None:
     ws = any_ws
-    crash(RUN, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))
+    crash(RUN, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))  # type: ignore[arg-type]
     (run,) = ws.runs.list()
     assert run.status == "failed" and "died" in (run.error or "")
     assert executions(flow_file) == ["first"]
@@ -172,7 +172,7 @@ def test_a_worker_killed_during_a_triggered_run_is_retried_once(
     ws = any_ws
     Worker.from_paths(ws, [flow_file]).run_once()  # subscribes the flow
     ws.graph.add("rg://dataset/faults/input", author="t")
-    crash(WORK, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))
+    crash(WORK, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))  # type: ignore[arg-type]
     events = EventLog(ws.settings.metadata_url)
     try:
         (event,) = [e for e in events.list() if e.kind == "dataset"]

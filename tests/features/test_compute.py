@@ -33,7 +33,7 @@ def feature_set(log: Path, fail: tuple[int, ...] = (), scale: float = 2.0) -> Fe
     def title_text(keys: list[str], log: str) -> dict[str, Any]:
         with open(log, "a") as out:
             out.write("".join(f"title_text {k}\n" for k in keys))
-        return {int(k): f"title {k}" for k in keys}
+        return {int(k): f"title {k}" for k in keys}  # type: ignore[misc]
 
     @features.feature(entity=TITLE, value=Vector(3), depends_on=["title_text"],
                       params={"log": str(log), "scale": scale, "fail": list(fail)}, vector=True)

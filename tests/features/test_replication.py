@@ -33,6 +33,11 @@ class DictOfflineStore:
         self.writes: dict[str, list[tuple[str, str, Any, int]]] = {}
         self.staged: dict[str, list[tuple[str, str, Any, int]]] = {}
 
+    def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
+        write_id = self.stage(feature, rows)
+        self.commit(feature, write_id)
+        return write_id
+
     def stage(self, feature: FeatureRef, rows: FeatureRows) -> str:
         write_id = uuid.uuid4().hex
         self.staged[write_id] = [(feature.slug, k, v, t) for k, v, t in

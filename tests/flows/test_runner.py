@@ -249,7 +249,7 @@ def test_steps_use_torch_after_the_parent_did(sqlite_workspace: Workspace) -> No
         loss = layer(torch.randint(0, 1000, (2048,))).pow(2).mean() * item
         loss.backward()
         big = torch.randn(512, 512)  # large enough for a parallel region
-        return float(loss) + float(torch.relu(big).sum() * 0)
+        return float(loss.detach()) + float(torch.relu(big).sum() * 0)
 
     run = Runner(sqlite_workspace).run(flow)
     assert run.status == "succeeded", run.error

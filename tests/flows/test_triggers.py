@@ -295,8 +295,13 @@ def test_a_long_running_worker_passes_until_stopped(sqlite_workspace: Workspace,
     worker = Worker.from_paths(sqlite_workspace, [flow_file], clock=Clock(7200.0))
     passes: list[int] = []
     reported: list[str] = []
+
+    def stop() -> bool:  # counts the worker's passes; stops after the fourth
+        passes.append(1)
+        return len(passes) > 3
+
     try:
-        worker.run(poll_s=0, stop=lambda: passes.append(1) is None and len(passes) > 3,
+        worker.run(poll_s=0, stop=stop,
                    report=lambda outcome: reported.append(outcome.delivery.status))
     finally:
         worker.close()

@@ -249,8 +249,8 @@ def _without(event: dict[str, Any], key: str) -> dict[str, Any]:
 BAD: list[tuple[str, Any, str]] = [
     ("not json", '{"eventType": "START", ', "not JSON"),
     ("not an object", "[1, 2]", "not an object"),
-    ("no run", _without(spark_event(), "run"), "'run' is a required property"),
-    ("no job", _without(spark_event(), "job"), "'job' is a required property"),
+    ("no run", _without(spark_event(), "run"), '"run" is a required property'),
+    ("no job", _without(spark_event(), "job"), '"job" is a required property'),
     ("runId not a uuid", {**spark_event(), "run": {"runId": "run-42"}}, "run/runId"),
     ("bad time", {**spark_event(), "eventTime": "yesterday"}, "eventTime"),
     ("time without zone", {**spark_event(), "eventTime": "2024-06-01T03:10:00"}, "eventTime"),

@@ -51,7 +51,7 @@ def layout(titles: int) -> list[ControlledShot]:
 def _texture(rng: np.random.Generator, height: int, width: int, amplitude: float
              ) -> np.ndarray:
     noise = rng.normal(0, 1, (height, width)).astype(np.float32)
-    noise = cv2.GaussianBlur(noise, (0, 0), 3)
+    noise = cv2.GaussianBlur(noise, (0, 0), 3)  # type: ignore[assignment]
     return noise / (noise.std() + 1e-6) * amplitude
 
 

@@ -20,7 +20,7 @@ def _register(settings: Settings, paths: list[Path]) -> list:  # type: ignore[ty
         return [library.add(p) for p in paths]
 
 
-def _recall(report, assets, truth: list[ControlledShot], kind: str) -> float:  # type: ignore[no-untyped-def]
+def _recall(report, assets, truth: list[ControlledShot], kind: str) -> float:
     title_of = {a.checksum: t for t, a in enumerate(assets)}
     by_key = {f"{assets[s.title].checksum}:{s.index}": s for s in truth}
     found = {frozenset((p.shot_a, p.shot_b)) for p in report.pairs if p.kind == kind}

@@ -71,9 +71,9 @@ def write(path: Path, codec: str, cuts: Sequence[int], frames: int, *, rate: int
     pts_ms: list[int] = []
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=rate)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"  # type: ignore[union-attr]
         if options:
-            stream.options = options
+            stream.options = options  # type: ignore[assignment]
         if durations_ms is not None:
             stream.codec_context.time_base = Fraction(1, 1000)
             stream.time_base = Fraction(1, 1000)
@@ -87,6 +87,6 @@ def write(path: Path, codec: str, cuts: Sequence[int], frames: int, *, rate: int
                 clock += durations_ms[i % len(durations_ms)]
             else:
                 pts_ms.append(round(i * 1000 / rate))
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+            container.mux(stream.encode(frame))  # type: ignore[arg-type, union-attr]
+        container.mux(stream.encode(None))  # type: ignore[union-attr]
     return Sample(path, frames, tuple(cuts), tuple(pts_ms), codec)

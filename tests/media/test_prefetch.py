@@ -47,5 +47,5 @@ def test_stopping_early_closes_the_source() -> None:
 
     items = prefetched(endless(), depth=2)
     assert [next(items) for _ in range(5)] == [0, 1, 2, 3, 4]
-    items.close()
+    items.close()  # type: ignore[attr-defined]
     assert closed.is_set()

@@ -63,7 +63,7 @@ def test_real_clip_with_audio(video_dir: Path) -> None:
     assert found.container == "matroska,webm"
     assert found.video is not None
     assert (found.video.codec, found.video.width, found.video.height) == ("vp8", 1280, 720)
-    assert (found.video.frame_rate, found.video.frame_count) == (24, 720)
+    assert (found.video.frame_rate, found.video.frame_count) == (24, 720)  # type: ignore[comparison-overlap]
     assert found.start_ns == 3_000_000  # this stream starts 3 ms in
     assert [(a.codec, a.channels, a.sample_rate) for a in found.audio] == [("vorbis", 2, 44100)]
     flower = probe(video_dir / "flower.mp4")

@@ -54,7 +54,7 @@ def _write(folder: Path, log: pa.Table, items: pa.Table, fmt: str) -> TableFiles
             pq.write_table(table, path)
         else:
             pa_csv.write_csv(table, path)
-    return TableFiles(*paths)
+    return TableFiles(*paths)  # type: ignore[arg-type]
 
 
 LOG = pa.table({"user": ["u2", "u1", "u1"], "item": ["007", "a", "007"],

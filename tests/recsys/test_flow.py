@@ -53,7 +53,8 @@ def test_train_register_and_serve(tmp_path: Path) -> None:
         # Lineage: the model version's run read the dataset and the feature store's vectors.
         upstream = {n.uri for n in ws.graph.lineage(outcome.version.uri).nodes.values()}
         assert {"rg://dataset/recsys/ml-slice", feature} <= upstream
-        assert ws.graph.get("rg://dataset/recsys/ml-slice").properties["users"] > 0
+        sliced = ws.graph.get("rg://dataset/recsys/ml-slice")
+        assert sliced is not None and sliced.properties["users"] > 0
         assert ws.load(outcome.run.id, "vectors").shape == (len(items), 6)
         steps = {t.step for t in outcome.run.tasks}
         assert {"unified", "single_task", "baselines", "evaluation", "model"} <= steps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def test_append_and_read_back_in_time_order(log: InteractionLog) -> None:
     ({"user": "1", "item": "1", "time": 1, "value": float("inf")}, "value"),
     ({"user": "1", "item": "1", "time": 1, "event": "x" * 300}, "event"),
 ])
-def test_bad_interactions_are_refused_and_not_logged(log: InteractionLog, fields: dict,
+def test_bad_interactions_are_refused_and_not_logged(log: InteractionLog, fields: dict[str, Any],
                                                      problem: str) -> None:
     with pytest.raises(InvalidInput, match=problem):
         log.append(**fields)

@@ -56,7 +56,7 @@ def test_unknown_and_absent_users_get_a_flagged_cold_start(
         recommender: UnifiedRecommender) -> None:
     for canvas, extra in (("notifications", {}), ("category", {"category": "Drama"}),
                           ("search", {"query": "star wars"})):
-        answer = recommender.recommend(canvas, user="never-seen-user", k=3, **extra)
+        answer = recommender.recommend(canvas, user="never-seen-user", k=3, **extra)  # type: ignore[arg-type]
         assert answer.cold_start and len(answer.items) == 3
     assert recommender.recommend("search", query="star wars").cold_start  # no user at all
     assert not recommender.recommend("related", item=TOY_STORY).cold_start  # no user needed
@@ -104,8 +104,8 @@ def test_save_and_load_through_the_artifact_store(recommender: UnifiedRecommende
     ref = recommender.save(store)
     loaded = UnifiedRecommender.load(store, ref, model_version="test@1")
     for canvas, kwargs in (("search", {"query": "matrx"}), ("related", {"item": TOY_STORY})):
-        before = recommender.recommend(canvas, **kwargs)
-        after = loaded.recommend(canvas, **kwargs)
+        before = recommender.recommend(canvas, **kwargs)  # type: ignore[arg-type]
+        after = loaded.recommend(canvas, **kwargs)  # type: ignore[arg-type]
         assert [i for i, _ in after.items] == [i for i, _ in before.items]
         assert after.model_version == "test@1"
     with pytest.raises(InvalidInput, match="not a unified recommender"):

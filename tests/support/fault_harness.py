@@ -26,12 +26,12 @@ def python(code: str, *args: str, point: str | None = None, after: int = 0,
 
 def crash(code: str, *args: str, point: str, after: int = 0, **env: str) -> None:
     """Run ``code`` and check that it died of SIGKILL at ``point``."""
-    done = python(code, *args, point=point, after=after, **env)
+    done = python(code, *args, point=point, after=after, **env)  # type: ignore[arg-type]
     assert done.returncode == -signal.SIGKILL, (done.returncode, done.stdout, done.stderr)
 
 
 def succeed(code: str, *args: str, **env: str) -> str:
-    done = python(code, *args, **env)
+    done = python(code, *args, **env)  # type: ignore[arg-type]
     assert done.returncode == 0, (done.stdout, done.stderr)
     return done.stdout
 

@@ -90,13 +90,11 @@ def tab(browser: Any, server: Server) -> Iterator[Tab]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     opened = Tab(page, server.url)
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and opened.console_errors.append(f"{m.text} ({m.location.get('url')})")
-        ),
-    )
+    def console(message: Any) -> None:
+        if message.type == "error":
+            opened.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", console)
     page.on("pageerror", lambda e: opened.page_errors.append(str(e)))
     yield opened
     context.close()

@@ -1,4 +1,5 @@
-"""``reelgraph features``: list, show, get, neighbors, compute, request, serve, verify, sync.
+"""``reelgraph features``: list, show, get, neighbors, compute, request, serve, verify, sync,
+compact.
 
 Feature definitions are Python files (``--file FEATURES.py``, repeatable) defining
 ``FeatureSet``s; a command given files registers their features first. Reads (list, show,
@@ -10,6 +11,7 @@ and ``serve`` need it. ``reelgraph.features`` is imported inside the commands, k
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -356,3 +358,19 @@ def sync(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files
         render.echo_json(report.to_dict())
         return
     render.console().print(_replica_table(report, repaired=True))
+
+
+@app.command()
+def compact(ctx: typer.Context, name: Name, version: VersionOpt = None, file: Files = None,
+            as_json: AsJson = False) -> None:
+    """Merge a feature's offline Parquet files into one (a write also does, past a number
+    of files); every read answers the same before and after."""
+    with _catalog(ctx, file) as catalog:
+        feature = catalog.resolve(name, version)
+        with render.console(stderr=True).status(f"compacting {feature.ref.uri}"):
+            done = catalog.compact(feature)
+    if as_json:
+        render.echo_json({"feature": feature.ref.uri, **dataclasses.asdict(done)})
+        return
+    render.console().print(f"{feature.ref.uri}: Parquet files {done.files_before} -> "
+                           f"{done.files_after} ({done.rows} rows merged)")

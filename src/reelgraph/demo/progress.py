@@ -15,6 +15,8 @@ FINISHED = ("succeeded", "reused", "failed")
 
 
 class Stages(Protocol):
+    """Progress of the demo's stages, one at a time (a Rich display, or nothing)."""
+
     def begin(self, name: str, total: int | None = None) -> None:
         """Start the next stage (``total``: units of work, None when unknown)."""
 

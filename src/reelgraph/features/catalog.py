@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.core import Conflict, InvalidInput, NotFound, import_file
+from reelgraph.features.compaction import Compaction
 from reelgraph.features.definition import FeatureDef, FeatureSet, UnknownFeature
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.replication import Replicator, VerifyReport
@@ -120,8 +121,8 @@ class FeatureCatalog:
     @property
     def replicas(self) -> Replicator:
         if self._replicas is None:
-            self._replicas = Replicator(self.store.offline, self.store._online,
-                                        self.store._vector)
+            self._replicas = Replicator(self.store.offline, self.store.online_store,
+                                        self.store.vector_index)
         return self._replicas
 
     # -- definitions ----------------------------------------------------------------------
@@ -200,10 +201,10 @@ class FeatureCatalog:
         keys = feature.keys(raw_keys)
         if not keys:
             raise InvalidInput("no entity key given", "pass one or more keys")
-        if "online" in feature.replicate_to and self.store._online is not None:
-            return "online", self.store._online.get(feature.ref, keys)
-        if "vector" in feature.replicate_to and self.store._vector is not None:
-            return "vector", dict(self.store._vector.get(feature.ref, keys))
+        if "online" in feature.replicate_to and self.store.online_store is not None:
+            return "online", self.store.online_store.get(feature.ref, keys)
+        if "vector" in feature.replicate_to and self.store.vector_index is not None:
+            return "vector", dict(self.store.vector_index.get(feature.ref, keys))
         raise Conflict(f"{feature.ref.uri} is not replicated to an online store",
                        "declare it with online=True (or vector=True for vectors), register it "
                        "and run `reelgraph features sync`")
@@ -226,7 +227,7 @@ class FeatureCatalog:
         if feature.dim is None:
             raise InvalidInput(f"{feature.ref.uri} holds {feature.ref.value.get('kind')} "
                                "values, not vectors", "ask for neighbours of an embedding")
-        if "vector" not in feature.replicate_to or self.store._vector is None:
+        if "vector" not in feature.replicate_to or self.store.vector_index is None:
             raise Conflict(f"{feature.ref.uri} has no vector index",
                            "declare it with vector=True, register it and sync it")
         if not 1 <= k <= MAX_NEIGHBORS:
@@ -236,24 +237,28 @@ class FeatureCatalog:
                                "pass vector=[...] or key=KEY")
         if vector is None:
             entity = feature.key(key)
-            own = self.store._vector.get(feature.ref, [entity])
+            own = self.store.vector_index.get(feature.ref, [entity])
             if entity not in own:
                 raise NotFound(f"entity {entity!r} has no vector in {feature.ref.uri}",
                                f"compute it: `reelgraph features compute {feature.ref.namespace}/"
                                f"{feature.ref.name} {entity} --file FEATURES.py`")
-            hits = self.store._vector.search(feature.ref, own[entity], k + 1)
+            hits = self.store.vector_index.search(feature.ref, own[entity], k + 1)
             return [h for h in hits if h[0] != entity][:k]
         query = np.asarray(vector, dtype=np.float32)
         if query.shape != (feature.dim,):
             raise InvalidInput(f"the query vector has {query.size} numbers, not {feature.dim}",
                                f"send a vector of {feature.dim} floats")
-        return self.store._vector.search(feature.ref, query, k)
+        return self.store.vector_index.search(feature.ref, query, k)
 
     def verify(self, feature: ResolvedFeature) -> VerifyReport:
         return self.replicas.verify(feature.ref, feature.replicate_to)
 
     def sync(self, feature: ResolvedFeature) -> VerifyReport:
         return self.replicas.sync(feature.ref, feature.replicate_to)
+
+    def compact(self, feature: ResolvedFeature) -> Compaction:
+        """Merge the feature's offline Parquet files into one; reads answer the same."""
+        return self.store.offline.compact(feature.ref)
 
 
 def jsonable(value: Any) -> Any:

@@ -63,6 +63,10 @@ class FeatureRows:
 
 
 class OfflineStore(Protocol):
+    """Every value ever written, the source of truth: append-only, a write visible whole or
+    not at all; "the value at T" is the row with the greatest event time <= T (UTC µs), the
+    later write winning between equal event times."""
+
     def write(self, feature: FeatureRef, rows: FeatureRows) -> str:
         """Append rows atomically (one new file, renamed into place); returns its id."""
         ...
@@ -95,10 +99,15 @@ class OfflineStore(Protocol):
         with ``pending``, as if that staged write were committed."""
         ...
 
-    def keys(self, feature: FeatureRef) -> set[str]: ...
+    def keys(self, feature: FeatureRef) -> set[str]:
+        """Every key that has a committed value."""
+        ...
 
 
 class OnlineStore(Protocol):
+    """A replica of the latest value per key, for serving; rebuilt from the offline store
+    by ``sync`` when it drifts."""
+
     def put(self, feature: FeatureRef, values: dict[str, Any]) -> None:
         """Set the latest values of these keys, all or none."""
         ...
@@ -113,9 +122,13 @@ class OnlineStore(Protocol):
         serving path, one query or round trip instead of one per feature."""
         ...
 
-    def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None: ...
+    def delete(self, feature: FeatureRef, keys: Sequence[str]) -> None:
+        """Forget the keys' values, all or none (absent keys are no error)."""
+        ...
 
-    def keys(self, feature: FeatureRef) -> set[str]: ...
+    def keys(self, feature: FeatureRef) -> set[str]:
+        """Every key that has a value."""
+        ...
 
     def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
               deleted: Sequence[str]) -> None:
@@ -134,13 +147,21 @@ class OnlineStore(Protocol):
         """The write ids of the generations staged and not yet published or dropped."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
 
 
 class VectorIndex(Protocol):
-    def upsert(self, feature: FeatureRef, keys: Sequence[str], vectors: np.ndarray) -> None: ...
+    """A replica of the latest vector per key with cosine nearest-neighbour search."""
 
-    def remove(self, feature: FeatureRef, keys: Sequence[str]) -> None: ...
+    def upsert(self, feature: FeatureRef, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Set the keys' vectors (one row each), replacing older ones, all or none."""
+        ...
+
+    def remove(self, feature: FeatureRef, keys: Sequence[str]) -> None:
+        """Drop the keys' vectors (absent keys are no error)."""
+        ...
 
     def get(self, feature: FeatureRef, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored (not normalised) vectors of the keys that have one."""
@@ -151,7 +172,9 @@ class VectorIndex(Protocol):
         """The ``k`` nearest keys by cosine similarity, best first."""
         ...
 
-    def keys(self, feature: FeatureRef) -> set[str]: ...
+    def keys(self, feature: FeatureRef) -> set[str]:
+        """Every key that has a vector."""
+        ...
 
     def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
               deleted: Sequence[str]) -> None:

@@ -114,6 +114,16 @@ class FeatureStore:
             self._vector = FaissVectorIndex(settings=self.ws.settings)
         return Replicator(self.offline, self._online, self._vector)
 
+    @property
+    def online_store(self) -> OnlineStore | None:
+        """The online replica, if one was given or a replicated feature opened it."""
+        return self._online
+
+    @property
+    def vector_index(self) -> VectorIndex | None:
+        """The vector index replica, if one was given or a vector feature opened it."""
+        return self._vector
+
     def _write(self, definition: FeatureDef, values: Mapping[str, Any],
                event_time_us: Sequence[int], run_id: str | None) -> None:
         """The one place values are stored: offline plus the declared replicas."""

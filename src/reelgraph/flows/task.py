@@ -42,6 +42,10 @@ class StepContext:
     def log(self, message: str) -> None:
         self._log.write(f"{message}\n")
 
+    def logged(self) -> str:
+        """What the step has logged so far (``log``), one message a line."""
+        return self._log.getvalue()
+
     def read(self, uri: str) -> str:
         """Record that this step reads a graph node (a dataset, feature, model...)."""
         NodeKey.parse(uri)
@@ -118,15 +122,15 @@ def execute(spec: TaskSpec) -> TaskOutcome:
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             value = spec.fn(**kwargs)
     except Exception as exc:
-        return TaskOutcome(False, None, output.getvalue() + context._log.getvalue(),
+        return TaskOutcome(False, None, output.getvalue() + context.logged(),
                            f"{type(exc).__name__}: {exc}", traceback.format_exc(),
                            tuple(context.reads), started, time.time_ns() // 1000)
     try:
         ref = store.put(value, label=f"the value of {spec.label}")
         fault_point("flows.task.stored")
     except ArtifactError as exc:
-        return TaskOutcome(False, None, output.getvalue() + context._log.getvalue(), str(exc),
+        return TaskOutcome(False, None, output.getvalue() + context.logged(), str(exc),
                            None, tuple(context.reads), started, time.time_ns() // 1000,
                            retryable=False)
-    return TaskOutcome(True, ref, output.getvalue() + context._log.getvalue(), None, None,
+    return TaskOutcome(True, ref, output.getvalue() + context.logged(), None, None,
                        tuple(context.reads), started, time.time_ns() // 1000)

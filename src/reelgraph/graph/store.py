@@ -43,15 +43,26 @@ class SearchHit:
 
 
 class GraphStore(Protocol):
+    """The graph's storage; the rules it keeps (atomic ``apply``, no overwrite, ``as_of``
+    in UTC µs, change ids in commit order) are in this module's docstring."""
+
     url: str
 
-    def registry(self) -> KindRegistry: ...
+    def registry(self) -> KindRegistry:
+        """The node and edge kinds registered in this store."""
+        ...
 
-    def register_node_kind(self, kind: NodeKind) -> None: ...
+    def register_node_kind(self, kind: NodeKind) -> None:
+        """Add a node kind (registering the same one again is a no-op)."""
+        ...
 
-    def register_edge_kind(self, kind: EdgeKind) -> None: ...
+    def register_edge_kind(self, kind: EdgeKind) -> None:
+        """Add an edge kind (registering the same one again is a no-op)."""
+        ...
 
-    def apply(self, changes: ChangeSet) -> ApplyResult: ...
+    def apply(self, changes: ChangeSet) -> ApplyResult:
+        """Store a change set whole or not at all; identical writes are no-ops."""
+        ...
 
     def bulk_load(self, nodes: Iterable[NodeSpec], edges: Iterable[tuple[str, str, str]]) -> None:
         """Fast first load of a large graph: edges are (src uri, kind, dst uri).
@@ -68,7 +79,9 @@ class GraphStore(Protocol):
         """Live (not deleted) nodes by id."""
         ...
 
-    def history(self, key: NodeKey) -> list[Node]: ...
+    def history(self, key: NodeKey) -> list[Node]:
+        """Every revision of the node, oldest first (tombstones included)."""
+        ...
 
     def edges(
         self,
@@ -98,7 +111,9 @@ class GraphStore(Protocol):
         ...
 
     def all_edges(self, kinds: Sequence[str] | None = None, as_of: int | None = None
-                  ) -> Iterator[Edge]: ...
+                  ) -> Iterator[Edge]:
+        """Every edge valid at ``as_of`` (of the given kinds), streamed."""
+        ...
 
     def find(self, where: NodeFilter, as_of: int | None = None, limit: int = 1000,
              terms: Sequence[str] = ()) -> list[Node]:
@@ -106,7 +121,9 @@ class GraphStore(Protocol):
 
     def search(
         self, text: str, where: NodeFilter, limit: int = 20, as_of: int | None = None
-    ) -> list[SearchHit]: ...
+    ) -> list[SearchHit]:
+        """Full-text search over names, descriptions and properties, best match first."""
+        ...
 
     def changes(self, after: int, kinds: Sequence[str] | None = None, limit: int = 1000
                 ) -> list[tuple[int, Node]]:
@@ -117,4 +134,6 @@ class GraphStore(Protocol):
         """
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...

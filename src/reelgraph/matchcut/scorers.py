@@ -41,13 +41,21 @@ class ShotRecord:
 
 @runtime_checkable
 class Scorer(Protocol):
-    @property
-    def name(self) -> str: ...
+    """How alike two shots are on one aspect (framing, motion, subject, faces)."""
 
     @property
-    def kind(self) -> str: ...
+    def name(self) -> str:
+        """Unique among the scorers of a run."""
+        ...
 
-    def score(self, shot_a: ShotRecord, shot_b: ShotRecord) -> float: ...
+    @property
+    def kind(self) -> str:
+        """The aspect it compares, e.g. ``framing``."""
+        ...
+
+    def score(self, shot_a: ShotRecord, shot_b: ShotRecord) -> float:
+        """How alike the two shots are: higher is more alike."""
+        ...
 
 
 Compare = Callable[[npt.ArrayLike, npt.ArrayLike], float]

@@ -19,6 +19,8 @@ BATCH = 256
 
 
 class Scorer(Protocol):
+    """What evaluation ranks with: the model, or a baseline."""
+
     def scores(self, requests: Requests) -> np.ndarray:
         """float (requests, items): higher is better."""
         ...

@@ -35,11 +35,15 @@ class Impression:
 
 
 class ImpressionSink(Protocol):
+    """Where served answers go as impressions (RecSysOps reads them back)."""
+
     def record(self, impression: Impression) -> None:
         """Take one impression; must not block the request (drop and count instead)."""
 
 
 class AnswerRules(Protocol):
+    """Rules that rewrite answers at serving time (RecSysOps' overlay)."""
+
     def apply(self, canvas: str, items: tuple[tuple[str, float], ...], k: int
               ) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
         """The answer rewritten by the rules active now, and the ids of those that applied."""

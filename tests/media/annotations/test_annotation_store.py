@@ -70,7 +70,7 @@ class AnnotationStoreContract:
                        label="face", confidence=1.0, data={"track_id": 7}),
             Annotation("embedding", 0, 4 * S, region=triangle,
                        data={"feature": EMBEDDING_URI, "key": "heat/0"},
-                       vector=np.array([0.5, -1.0, 2.0], np.float32)),
+                       vector=np.array([0.5, -1.0, 2.0], np.float32)),  # type: ignore[arg-type]
             Annotation("json", 3 * S, 5 * S, data={"ocr": "EXIT", "lines": [1, 2], "x": None}),
         ]
         result = store.put(SHOTS, FILM, written)
@@ -102,7 +102,7 @@ class AnnotationStoreContract:
              "end_ns 5000000000 is not after start_ns"),
             (Annotation("label", 5, 3, label="x", confidence=0.5), "is not after start_ns"),
             (Annotation("label", -1, 3, label="x", confidence=0.5), "start_ns -1 is negative"),
-            (Annotation("label", 0.5, 3, label="x", confidence=0.5), "must be an integer"),
+            (Annotation("label", 0.5, 3, label="x", confidence=0.5), "must be an integer"),  # type: ignore[arg-type]
             (label(0, 1, confidence=1.5), r"confidence 1\.5 is outside \[0, 1\]"),
             (label(0, 1, confidence=float("nan")), "confidence nan is outside"),
             (label(0, 1, region=Region(0.1, 0.1, 1.2, 0.5)), r"x1 1\.2 is outside \[0, 1\]"),
@@ -110,17 +110,17 @@ class AnnotationStoreContract:
             (label(0, 1, region=Region(0.5, 0.1, 0.2, 0.5)), "has no area"),
             (Annotation("widget", 0, 1), "unknown annotation type 'widget'"),
             (Annotation("detection", 0, 1, label="x", confidence=0.5),
-             "'region' is a required property"),
+             '"region" is a required property'),
             (Annotation("shot", 0, 1, label="x"), r"'label' was unexpected"),
             (Annotation("shot", 0, 1, data={"index": -2}), "-2 is less than the minimum"),
             (Annotation("embedding", 0, 1, data={"feature": EMBEDDING_URI}),
-             "'key' is a required property"),
-            (Annotation("label", 0, 1, label="x"), "'confidence' is a required property"),
+             '"key" is a required property'),
+            (Annotation("label", 0, 1, label="x"), '"confidence" is a required property'),
             (Annotation("label", 0, 1, label="x", confidence=0.5, schema_version=7),
              "has no schema version 7"),
             (Annotation("json", 0, 1, data={"when": object()}), "data is not JSON"),
             (Annotation("embedding", 0, 1, data={"feature": EMBEDDING_URI, "key": "k"},
-                        vector=[1.0, float("inf")]), "NaN or infinity"),
+                        vector=[1.0, float("inf")]), "NaN or infinity"),  # type: ignore[arg-type]
             ("not an annotation", "is a str, not an Annotation"),
         ]
         for bad, problem in cases:
@@ -274,8 +274,8 @@ class AnnotationStoreContract:
                         assert len(versions) == 1, f"versions {versions} in one read"
                         version = versions.pop()
                         assert {a.label for a in found} == {f"v{version}"}
-                        assert len(found) == expected[version], "a partly written set"
-                    seen.append(version)
+                        assert len(found) == expected[version], "a partly written set"  # type: ignore[index]
+                    seen.append(version)  # type: ignore[arg-type]
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
 
@@ -323,7 +323,7 @@ class AnnotationStoreContract:
         def emb(i: int, vector: list[float] | None, feature: str = EMBEDDING_URI
                 ) -> Annotation:
             return Annotation("embedding", i * S, (i + 1) * S,
-                              data={"feature": feature, "key": f"heat/{i}"}, vector=vector)
+                              data={"feature": feature, "key": f"heat/{i}"}, vector=vector)  # type: ignore[arg-type]
 
         store.put(SHOTS, FILM, [emb(0, [1, 0, 0]), emb(1, [0.9, 0.1, 0]), emb(2, [0, 1, 0]),
                                 emb(3, [-1, 0, 0]), emb(4, None),
@@ -379,7 +379,7 @@ class AnnotationStoreContract:
         with pytest.raises(Conflict, match="register the change as version 2"):
             store.schemas.register("ocr", 1, ocr_v2)
         store.schemas.register("ocr", 2, ocr_v2)
-        with pytest.raises(InvalidInput, match="'lang' is a required property"):
+        with pytest.raises(InvalidInput, match='"lang" is a required property'):
             store.put(LABELS, OTHER, [Annotation("ocr", 0, S, data={"text": "EXIT"})])
         store.put(LABELS, OTHER, [Annotation("ocr", 0, S, data={"text": "EXIT"},
                                              schema_version=1),

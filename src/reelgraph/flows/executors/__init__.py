@@ -14,14 +14,22 @@ EXECUTORS = ("local", "ray")
 
 
 class Executor(Protocol):
+    """Where a run's tasks execute (local processes, a Ray cluster): tasks are submitted
+    one by one and each future answers with the task's outcome, never raising for a
+    failing step."""
+
     name: str
 
     def admit(self, steps: Iterable[Step]) -> None:
         """Refuse, before anything runs, a step this executor could never place."""
 
-    def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]: ...
+    def submit(self, spec: TaskSpec, resources: Resources) -> Future[TaskOutcome]:
+        """Start one task with the step's resources; its future holds the outcome."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Stop the workers; tasks still running are abandoned."""
+        ...
 
 
 def open_executor(name: str, functions: Iterable[Callable[..., Any]], ray_address: str = "",

@@ -41,17 +41,27 @@ class Baseline:
 
 
 class Gate(Protocol):
+    """A promotion rule over one metric of a model version, maybe against a baseline."""
+
     kind: ClassVar[str]
 
     @property
-    def metric(self) -> str: ...
+    def metric(self) -> str:
+        """The metric it reads (e.g. ``ndcg@10``)."""
+        ...
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """A short unique label, as shown by ``reelgraph models gates``."""
+        ...
 
-    def check(self, version: int, metrics: Metrics, baseline: Baseline | None) -> GateResult: ...
+    def check(self, version: int, metrics: Metrics, baseline: Baseline | None) -> GateResult:
+        """Pass or fail ``version`` given its metrics and the baseline's (None: none yet)."""
+        ...
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The gate as JSON, as stored with the model and read back by ``gate_from_dict``."""
+        ...
 
 
 def _num(value: float) -> str:

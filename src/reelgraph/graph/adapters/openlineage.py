@@ -16,17 +16,13 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from reelgraph.core import InvalidInput, now_us
+
+# The module, not its names: it imports adapters.base, so importing it first runs this
+# package's __init__, which imports this module while it is half loaded.
+from reelgraph.graph import openlineage as spec
 from reelgraph.graph.adapters.base import EntityState, Ingestor, ThinEvent
 from reelgraph.graph.lifecycle import Graph
 from reelgraph.graph.model import Json
-from reelgraph.graph.openlineage import (
-    dataset_state,
-    event_keys,
-    event_order,
-    job_state,
-    parse_event,
-    run_state,
-)
 from reelgraph.graph.uri import NodeKey
 
 SOURCE = "openlineage"
@@ -62,13 +58,13 @@ class OpenLineageLog:
                         "ON CONFLICT (digest) DO NOTHING RETURNING id"
                     ),
                     {"digest": hashlib.sha256(payload.encode()).hexdigest(),
-                     "run": event["run"]["runId"].lower(), "time": event_order(event),
+                     "run": event["run"]["runId"].lower(), "time": spec.event_order(event),
                      "type": event.get("eventType", "OTHER"), "payload": payload, "t": t},
                 ).scalar()
                 if event_id is None:
                     continue  # the same event again: already logged
                 added += 1
-                for key in event_keys(event):
+                for key in spec.event_keys(event):
                     conn.execute(
                         text("INSERT INTO rg_ol_mention (uri, event_id) VALUES (:uri, :id) "
                              "ON CONFLICT DO NOTHING"),
@@ -118,10 +114,10 @@ class OpenLineageSource:
             return None
         kind = self.key(entity_id).kind
         if kind == "run":
-            return run_state(events)
+            return spec.run_state(events)
         if kind == "job":
-            return job_state(events)
-        return dataset_state(events, self.key(entity_id))
+            return spec.job_state(events)
+        return spec.dataset_state(events, self.key(entity_id))
 
 
 def import_events(graph: Graph, events: Iterable[str | bytes | Mapping[str, Any]]
@@ -130,10 +126,10 @@ def import_events(graph: Graph, events: Iterable[str | bytes | Mapping[str, Any]
 
     Nothing is stored unless every event is valid.
     """
-    parsed = [parse_event(raw) for raw in events]
+    parsed = [spec.parse_event(raw) for raw in events]
     mentioned: dict[NodeKey, str] = {}
     for event in parsed:
-        for key in event_keys(event):
+        for key in spec.event_keys(event):
             mentioned.setdefault(key, event.get("eventType", "OTHER"))
     source = OpenLineageSource.for_graph(graph)
     source.log.record(parsed)

@@ -686,7 +686,7 @@ class _Writer:
             self._close_revision(node_id, t)
             rev = current.revision + 1
         self._insert_revision(node_id, rev, t, spec, deleted=False)
-        self.store._index_texts(self.conn, [(node_id, spec)])
+        self.store._index_texts(self.conn, [(node_id, spec)])  # noqa: SLF001 (same module)
         self.live[spec.uri] = (node_id, spec.key.kind)
         self.counts["nw"] += 1
 
@@ -730,7 +730,7 @@ class _Writer:
             {"t": t, "id": current.id},
         )
         self.counts["ed"] += closed.rowcount or 0
-        self.store._index_texts(self.conn, [(current.id, None)])
+        self.store._index_texts(self.conn, [(current.id, None)])  # noqa: SLF001 (same module)
         self.live.pop(key.uri, None)
         self.counts["nd"] += 1
 

@@ -18,14 +18,11 @@ confidence and coordinates in ``[0, 1]``, boxes with area) is checked before the
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
+import jsonschema_rs
 
 from reelgraph.core import Conflict, InvalidInput
 from reelgraph.media.annotations.model import Annotation
@@ -116,64 +113,14 @@ def document(a: Annotation, start_ns: int, end_ns: int, data: dict[str, Any]
     return doc
 
 
-# Subschemas that ``model.check_annotation`` already guarantees: a document field described
-# by exactly one of these is valid whenever that check passed.
-_IMPLIED: dict[str, Any] = {**_TIMES, "region": _REGION, "label": _LABEL,
-                            "confidence": _CONFIDENCE, "vector_dim": {"type": "integer"}}
-_PLAIN_KEYWORDS = {"$schema", "$id", "title", "description", "type", "properties", "required",
-                   "additionalProperties"}
-_MEMO_LIMIT = 10_000
-
-
-@dataclass
-class _Checker:
-    """One schema version's validator, and its memo of documents found valid.
-
-    jsonschema takes 50-150 µs per annotation, which would cap bulk writes near 10,000 rows
-    a second. When a schema's top level is plain (properties, required, additionalProperties)
-    its verdict is the conjunction of per-field verdicts, so a field whose subschema is one
-    the universal check implies cannot change it: the verdict depends only on which fields
-    are present and the values of the other fields (typically ``data``). Those form the memo
-    key; a hit skips jsonschema, a miss runs it in full on the real document.
-    """
-
-    validator: Draft202012Validator
-    implied: frozenset[str]  # empty: no memo, every document is validated in full
-    memo: set[str] = field(default_factory=set)
-
-    @classmethod
-    def of(cls, schema: dict[str, Any]) -> _Checker:
-        properties = schema.get("properties")
-        plain = (set(schema) <= _PLAIN_KEYWORDS and isinstance(properties, dict)
-                 and schema.get("type") == "object"
-                 and isinstance(schema.get("additionalProperties", True), bool))
-        implied = frozenset(name for name, sub in (properties or {}).items()
-                            if name in _IMPLIED and sub == _IMPLIED[name]) if plain else frozenset()
-        return cls(Draft202012Validator(schema), implied)
-
-    def first_error(self, doc: dict[str, Any]) -> ValidationError | None:
-        key = None
-        if self.implied:
-            rest = {k: (None if k in self.implied else v) for k, v in doc.items()}
-            key = json.dumps(rest, sort_keys=True)  # the document is JSON already
-            if key in self.memo:
-                return None
-        if not self.validator.is_valid(doc):
-            return best_match(self.validator.iter_errors(doc))
-        if key is not None:
-            if len(self.memo) >= _MEMO_LIMIT:
-                self.memo.clear()
-            self.memo.add(key)
-        return None
-
-
 class SchemaRegistry:
     """Annotation types by name, each with its schema versions."""
 
     def __init__(self, schemas: Mapping[str, Mapping[int, Mapping[str, Any]]] | None = None
                  ) -> None:
         self._schemas: dict[str, dict[int, dict[str, Any]]] = {}
-        self._checkers: dict[tuple[str, int], _Checker] = {}
+        # Compiled once per version: ~1-2 µs a document, so bulk writes need no memo.
+        self._validators: dict[tuple[str, int], jsonschema_rs.Validator] = {}
         for name, versions in (BUILTIN if schemas is None else schemas).items():
             for version, schema in versions.items():
                 self.register(name, version, schema)
@@ -197,13 +144,15 @@ class SchemaRegistry:
                                f"register the change as version {self.latest(type) + 1}")
             return
         try:
-            Draft202012Validator.check_schema(content)
-        except SchemaError as exc:
+            jsonschema_rs.meta.validate(content)
+            validator = jsonschema_rs.Draft202012Validator(content)
+        except (jsonschema_rs.ValidationError, ValueError) as exc:
+            problem = exc.message if isinstance(exc, jsonschema_rs.ValidationError) else exc
             raise InvalidInput(f"the schema of {type!r} v{version} is not a valid JSON Schema "
-                               f"({exc.message})", "fix the schema (JSON Schema 2020-12)"
+                               f"({problem})", "fix the schema (JSON Schema 2020-12)"
                                ) from None
         self._schemas.setdefault(type, {})[version] = content
-        self._checkers[(type, version)] = _Checker.of(content)
+        self._validators[(type, version)] = validator
 
     def types(self) -> list[str]:
         return sorted(self._schemas)
@@ -224,14 +173,17 @@ class SchemaRegistry:
         and its data as stored; returns the schema version it passed."""
         version = self._version(a.type, a.schema_version, where)
         doc = document(a, start_ns, end_ns, data)
-        error = self._checkers[(a.type, version)].first_error(doc)
-        if error is not None:
-            at = "/".join(str(p) for p in error.absolute_path) or "the annotation"
+        try:
+            self._validators[(a.type, version)].validate(doc)
+        except jsonschema_rs.ValidationError as error:
+            at = "/".join(str(p) for p in error.instance_path) or "the annotation"
             raise InvalidInput(
                 f"{where} does not match the {a.type!r} schema v{version}: {error.message} "
                 f"(at {at})",
-                f"make it match the schema; see SchemaRegistry.schema({a.type!r}, {version})")
+                f"make it match the schema; see SchemaRegistry.schema({a.type!r}, {version})"
+            ) from None
         return version
+
     def _known(self, type: str, where: str = "") -> dict[int, dict[str, Any]]:
         known = self._schemas.get(type)
         if known is None:

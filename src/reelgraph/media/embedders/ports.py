@@ -38,13 +38,19 @@ class FrameEmbedder(Protocol):
     """
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """What computes the vectors (e.g. ``clip-vit-b-32``)."""
+        ...
 
     @property
-    def version(self) -> str: ...
+    def version(self) -> str:
+        """Changes whenever the vectors would (weights, preprocessing)."""
+        ...
 
     @property
-    def dim(self) -> int: ...
+    def dim(self) -> int:
+        """The length of every vector."""
+        ...
 
     def embed(self, frames: Frames) -> Vectors:
         """One L2-normalised float32 row per frame, shape ``(len(frames), dim)``."""
