@@ -90,6 +90,7 @@ def tab(browser: Any, server: Server) -> Iterator[Tab]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     opened = Tab(page, server.url)
+
     def console(message: Any) -> None:
         if message.type == "error":
             opened.console_errors.append(f"{message.text} ({message.location.get('url')})")
