@@ -20,19 +20,19 @@ _TSV = (
 
 class PostgresGraphStore(SqlGraphStore):
     _mark = "%s"
-    _binary_order = ' COLLATE "C"'
+    sql_binary_order = ' COLLATE "C"'
 
     @staticmethod
-    def _ascii_lower(expr: str) -> str:
+    def sql_ascii_lower(expr: str) -> str:
         # ASCII only, like SQLite: the locale's lower case costs about twice as much.
         return f'LOWER(({expr}) COLLATE "C")'
 
-    def _prefilter_lower(self, expr: str) -> str:
+    def sql_prefilter_lower(self, expr: str) -> str:
         # A superset of the scored matches: Python's lower case for ASCII terms.
-        return self._ascii_lower(folded_to_ascii(expr))
+        return self.sql_ascii_lower(folded_to_ascii(expr))
 
     @staticmethod
-    def _tags_text(column: str) -> str:
+    def sql_tags_text(column: str) -> str:
         return (f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({column}::jsonb)), "
                 "' ')")
 

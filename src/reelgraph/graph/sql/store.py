@@ -110,19 +110,19 @@ class SqlGraphStore(MetadataStore):
 
     # --- dialect hooks -----------------------------------------------------------------
 
-    _binary_order = ""  # what makes ORDER BY on text compare code points, as Python does
+    sql_binary_order = ""  # what makes ORDER BY on text compare code points, as Python does
 
     @staticmethod
-    def _ascii_lower(expr: str) -> str:
+    def sql_ascii_lower(expr: str) -> str:
         """SQL lower-casing at least the ASCII letters of ``expr`` (SQLite: only those)."""
         return f"LOWER({expr})"
 
-    def _prefilter_lower(self, expr: str) -> str:
+    def sql_prefilter_lower(self, expr: str) -> str:
         """The as-of search's cheap row test: ``find``'s lower case, so the same rows."""
-        return self._ascii_lower(expr)
+        return self.sql_ascii_lower(expr)
 
     @staticmethod
-    def _tags_text(column: str) -> str:
+    def sql_tags_text(column: str) -> str:
         """SQL for a revision's tags (a JSON list) as Python's ``" ".join(tags)``."""
         return f"COALESCE((SELECT group_concat(value, ' ') FROM json_each({column})), '')"
 
@@ -525,16 +525,16 @@ def search_history(
         return search_history_scan(store, terms, where, limit, as_of)
     clause, params = _filter_sql(where)
     scores = []
-    tags = store._tags_text("tags")
+    tags = store.sql_tags_text("tags")
     for i, term in enumerate(terms):
         params[f"term{i}"] = f"%{_literal(term)}%"
         cases = " ".join(
-            f"WHEN {store._ascii_lower(folded_to_ascii(expr.format(tags=tags)))} "
+            f"WHEN {store.sql_ascii_lower(folded_to_ascii(expr.format(tags=tags)))} "
             f"LIKE :term{i} ESCAPE '\\' THEN {weight}"
             for weight, expr in _HISTORY_FIELDS)
         scores.append(f"CASE {cases} ELSE 0 END")
         # A cheap test first, over the raw row: a superset of the rows the scores keep.
-        clause += f" AND {store._prefilter_lower(_HAYSTACK)} LIKE :term{i} ESCAPE '\\'"
+        clause += f" AND {store.sql_prefilter_lower(_HAYSTACK)} LIKE :term{i} ESCAPE '\\'"
     score = " + ".join(f"s{i}" for i in range(len(terms)))
     # The rows are matched first, apart (MATERIALIZED): a plain scan PostgreSQL can run in
     # parallel; the scores' per-row subqueries (the tags) then run on the matches only.
@@ -546,7 +546,7 @@ def search_history(
         + ", ".join(f"{s} AS s{i}" for i, s in enumerate(scores))
         + " FROM matched) hits WHERE "
         + " AND ".join(f"s{i} > 0" for i in range(len(terms)))
-        + f" ORDER BY {score} DESC, hit_uri{store._binary_order} LIMIT :limit"
+        + f" ORDER BY {score} DESC, hit_uri{store.sql_binary_order} LIMIT :limit"
     )
     with store.engine.connect() as conn:
         rows = conn.execute(text(sql), {**params, "as_of": as_of, "limit": limit})
