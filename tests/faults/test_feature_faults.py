@@ -99,6 +99,7 @@ def test_a_write_killed_before_the_pointer_is_never_seen_and_its_retry_lands_onc
         tmp_path: Path, online_url: str, point: str) -> None:
     with killed_second_write(tmp_path, online_url, point) as (replicator, online, vector):
         offline = replicator.offline
+        assert isinstance(offline, ParquetOfflineStore)
         # No reader sees any of the killed generation, before any recovery ran.
         assert read_all(online, vector, offline) == {
             "offline": {1.0}, "online": {1.0}, "vector": {1.0}}
@@ -123,6 +124,7 @@ def test_a_write_killed_after_the_pointer_is_rolled_forward_once(
         tmp_path: Path, online_url: str, point: str) -> None:
     with killed_second_write(tmp_path, online_url, point) as (replicator, online, vector):
         offline = replicator.offline
+        assert isinstance(offline, ParquetOfflineStore)
         seen = read_all(online, vector, offline)
         assert seen["offline"] == {2.0}  # the pointer moved: generation 2 is the truth
         assert all(len(generations) == 1 for generations in seen.values()), seen  # no mix
