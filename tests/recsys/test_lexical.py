@@ -32,7 +32,7 @@ def _match(queries: list[str], dim: int = 256) -> np.ndarray:
 
 
 def test_typos_truncation_and_exact_titles_find_the_title_meant() -> None:
-    found = _match(["termnator", "terminator 2", "toy story", "star wa", "matirx"])
+    found = _match(["termnator", "terminator 2 judgmnt", "toy story", "star wa", "matirx"])
     assert [TITLES[i] for i in found.argmax(axis=1)] == [
         "the terminator",
         "terminator 2 judgment day",

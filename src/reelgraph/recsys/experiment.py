@@ -55,8 +55,8 @@ class ExperimentConfig:
     ease_l2: float = 200.0
     ease_max_items: int = 5000
     prior_rank: int = 128  # the network corrects EASE's factored scores; 0: no prior
-    lexical_dim: int = 0  # see ModelConfig.lexical_dim
-    whole_titles: bool = False  # the encoder adds a bucket for the whole text (TextEncoder)
+    lexical_dim: int = 2048  # see ModelConfig.lexical_dim; 0: no lexical block
+    whole_titles: bool = True  # the encoder adds a bucket for the whole text (TextEncoder)
     fixed_popularity: bool = False  # see ModelConfig
     residual: bool = False  # see ModelConfig
     initial_prior_weight: float = 1.0
