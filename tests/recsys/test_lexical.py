@@ -99,6 +99,6 @@ def test_a_residual_network_starts_at_its_fixed_blocks(prepared: Prepared) -> No
     left, right = prepared.items.prior
     popularity = prepared.items.popularity
     assert popularity is not None
-    weight = net.popularity_weight[0].numpy()
+    weight = net.popularity_weight[0].detach().numpy()
     expected = net.prior_weight[0].item() * left[requests.source] @ right.T + popularity @ weight
     assert np.allclose(scores, expected, atol=1e-4)
