@@ -203,6 +203,21 @@ def test_promote_to_production_walks_the_allowed_moves(trained: Trained) -> None
         ("archived", "staging"), ("staging", "production")]
 
 
+def test_stage_moves_keep_what_others_stored_on_the_version_node(trained: Trained) -> None:
+    """e.g. the recommender's task affinity report, stored after registration."""
+    version = trained.register(ndcg=0.1)
+    uri = trained.registry.version(NAME, version).uri
+    node = trained.ws.graph.get(uri)
+    assert node is not None
+    trained.ws.graph.add(uri, author="affinity", owner=node.owner,
+                         properties={**node.properties, "task_affinity": {"verdicts": {}}})
+    trained.ship(version)
+    moved = trained.ws.graph.get(uri)
+    assert moved is not None
+    assert moved.properties["stage"] == "production"
+    assert moved.properties["task_affinity"] == {"verdicts": {}}
+
+
 def test_consumers_appear_in_impact_of_upstream_nodes(trained: Trained) -> None:
     graph = trained.ws.graph
     v1 = trained.register(ndcg=0.2)

@@ -56,6 +56,11 @@ class Bag:
         self.shape = shape
         self.matrix = _csr(rows, values, weights, shape)  # (rows, width)
 
+    @property
+    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, table row, weight) of every entry."""
+        return self._triples
+
     @cached_property
     def transpose(self) -> torch.Tensor:  # (width, rows)
         rows, values, weights = self._triples

@@ -55,6 +55,11 @@ class ExperimentConfig:
     ease_l2: float = 200.0
     ease_max_items: int = 5000
     prior_rank: int = 128  # the network corrects EASE's factored scores; 0: no prior
+    lexical_dim: int = 2048  # see ModelConfig.lexical_dim; 0: no lexical block
+    whole_titles: bool = True  # the encoder adds a bucket for the whole text (TextEncoder)
+    fixed_popularity: bool = False  # see ModelConfig
+    residual: bool = False  # see ModelConfig
+    initial_prior_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
             item_vectors: np.ndarray | None = None) -> Prepared:
     split = TimeSplit.at_quantile(dataset.interactions, config.holdout)
     tasks = build_tasks(dataset, split, config.tasks)
-    encoder = TextEncoder(config.buckets)
+    encoder = TextEncoder(config.buckets, whole=config.whole_titles)
     validation = None
     if config.validation > 0:
         validation = prepare(before(dataset, split.cutoff),
@@ -148,10 +153,14 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         n_tags=items.n_tags, dim=config.dim, buckets=config.buckets, history=config.history,
         vector_dim=0 if items.vectors is None else items.vectors.shape[1],
         popularity_dim=0 if items.popularity is None else items.popularity.shape[1],
-        text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank)
+        text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank,
+        lexical_dim=config.lexical_dim, fixed_popularity=config.fixed_popularity,
+        residual=config.residual, initial_prior_weight=config.initial_prior_weight)
     net = UnifiedNet(model_config)
     if items.prior is not None:
         net.set_prior(*items.prior)
+    if config.lexical_dim:
+        net.set_lexical(items.title_grams)
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
                            config.history, dataset.n_items)
     vocabulary = Vocabulary(dataset.item_ids, dataset.user_ids,

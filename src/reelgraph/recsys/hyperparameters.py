@@ -22,6 +22,9 @@ class TrainConfig:
     # "cosine" or "linear" over all of training's ``epochs``, or "constant": a decayed rate
     # settles the model (at 1e-2 constant, category NDCG swung +-30% between epochs)
     lr_decay: str = "cosine"
+    # the fixed blocks' per-canvas weights (UnifiedNet.trust_parameters) learn this many
+    # times faster: at lr 1e-2 they would move ~1 in an epoch, not enough to find their scale
+    trust_lr_scale: float = 1.0
 
     def weight(self, canvas: str) -> float:
         return float(self.canvas_weights.get(canvas, 1.0))

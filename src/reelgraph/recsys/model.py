@@ -15,7 +15,16 @@ same encoders, and the canvas itself is an input.
   + text_weight[canvas] * cos(query n-grams, title n-grams) (only for requests with a query;
   with ``text_dim``, in an n-gram table of its own, wider than the towers')
   + prior_weight[canvas] * EASE's factored score (``recsys.prior``; with ``prior_rank``):
-  the network learns the residual of a strong item-item model.
+  the network learns the residual of a strong item-item model
+  + lexical_weight[canvas] * the fixed TF-IDF cosine of query and title (``recsys.lexical``;
+  with ``lexical_dim``)
+  + popularity_weight[canvas] . the item's popularity features (with ``fixed_popularity``:
+  e.g. a category row can lean on what is popular lately, as recent popularity does).
+
+With ``residual`` the request tower's last layer starts at zero, so the untrained network
+ranks by those fixed blocks alone (EASE, the lexical match, popularity) and training learns
+a correction; their per-canvas weights are the ``trust_parameters`` (training may give them
+a larger learning rate so they find their scale within an epoch).
 
 The score is one inner product, so every item can be ranked at once (and put in an
 approximate nearest-neighbour index for serving).
@@ -31,11 +40,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reelgraph.recsys.batch import ItemInputs, RequestInputs, mean_of
+from reelgraph.recsys.batch import Bag, ItemInputs, RequestInputs, mean_of
 from reelgraph.recsys.canvases import CANVASES, DENSE_FEATURES
+from reelgraph.recsys.lexical import fold, idf
+from reelgraph.recsys.ragged import Ragged
 
 INITIAL_TEXT_WEIGHT = 4.0
 INITIAL_PRIOR_WEIGHT = 1.0
+INITIAL_LEXICAL_WEIGHT = 8.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,10 @@ class ModelConfig:
     popularity_dim: int = 0  # popularity features per item (items.popularity), 0 for none
     text_dim: int = 0  # the query-title match's own n-gram table; 0: share ``grams`` (dim)
     prior_rank: int = 0  # the EASE prior's factors (buffers, set by ``set_prior``); 0: none
+    lexical_dim: int = 0  # columns of the fixed TF-IDF match (``recsys.lexical``); 0: none
+    fixed_popularity: bool = False  # a per-canvas weighted popularity block
+    residual: bool = False  # the towers start at zero: the fixed blocks rank at first
+    initial_prior_weight: float = INITIAL_PRIOR_WEIGHT
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -69,6 +85,9 @@ def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torc
 class UnifiedNet(nn.Module):
     prior_left: torch.Tensor  # buffers (items, prior_rank), with ``prior_rank`` only
     prior_right: torch.Tensor
+    lexical_idf: torch.Tensor  # buffer (buckets,), with ``lexical_dim`` only (``set_lexical``)
+    lexical_column: torch.Tensor  # not stored: a pure function of (buckets, lexical_dim)
+    lexical_sign: torch.Tensor
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -101,15 +120,53 @@ class UnifiedNet(nn.Module):
         self.text_weight = nn.Parameter(torch.full((config.n_canvases,), INITIAL_TEXT_WEIGHT))
         if config.prior_rank:
             self.prior_weight = nn.Parameter(
-                torch.full((config.n_canvases,), INITIAL_PRIOR_WEIGHT))
+                torch.full((config.n_canvases,), config.initial_prior_weight))
             self.register_buffer("prior_left", torch.zeros(config.n_items, config.prior_rank))
             self.register_buffer("prior_right", torch.zeros(config.n_items, config.prior_rank))
+        if config.lexical_dim:
+            self.lexical_weight = nn.Parameter(
+                torch.full((config.n_canvases,), INITIAL_LEXICAL_WEIGHT))
+            self.register_buffer("lexical_idf", torch.ones(config.buckets))
+            column, sign = fold(config.buckets, config.lexical_dim)
+            self.register_buffer("lexical_column", torch.from_numpy(column), persistent=False)
+            self.register_buffer("lexical_sign", torch.from_numpy(sign), persistent=False)
+        if self.fixed_popularity:
+            self.popularity_weight = nn.Parameter(
+                torch.zeros(config.n_canvases, config.popularity_dim))
         for table in (self.item_id, self.user, self.canvas):
             nn.init.normal_(table.weight, std=0.05)
         for table in (self.category, self.tag, self.grams):
             nn.init.normal_(table.weight, std=0.1)
         if self.match is not None:
             nn.init.normal_(self.match.weight, std=0.1)
+        if config.residual:
+            last = self.request_tower[-1]
+            assert isinstance(last, nn.Linear)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+
+    @property
+    def fixed_popularity(self) -> bool:
+        return self.config.fixed_popularity and self.config.popularity_dim > 0
+
+    def trust_parameters(self) -> list[nn.Parameter]:
+        """The per-canvas weights of the fixed blocks (text, prior, lexical, popularity)."""
+        names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight")
+        return [p for name, p in self.named_parameters() if name in names]
+
+    def set_lexical(self, titles: Ragged) -> None:
+        """The IDF of the lexical match, over the catalog's title buckets."""
+        self.lexical_idf.copy_(torch.from_numpy(idf(titles, self.config.buckets)))
+
+    def lexical(self, texts: Bag) -> torch.Tensor:
+        """(texts, lexical_dim): unit folded TF-IDF vectors (``recsys.lexical``), fixed."""
+        rows, buckets, _ = texts.triples
+        at = torch.from_numpy(np.asarray(buckets, dtype=np.int64))
+        out = torch.zeros(texts.shape[0], self.config.lexical_dim)
+        out.index_put_((torch.from_numpy(np.asarray(rows, dtype=np.int64)),
+                        self.lexical_column[at]),
+                       self.lexical_sign[at] * self.lexical_idf[at], accumulate=True)
+        return F.normalize(out, dim=1)
 
     def set_prior(self, left: np.ndarray, right: np.ndarray) -> None:
         """The EASE factors (``recsys.prior.ease_factors``) this network corrects."""
@@ -117,7 +174,8 @@ class UnifiedNet(nn.Module):
         self.prior_right.copy_(torch.from_numpy(right))
 
     def items(self, x: ItemInputs) -> tuple[torch.Tensor, torch.Tensor]:
-        """(item vectors, unit title n-gram vectors), one row per item."""
+        """(item vectors, fixed item blocks), one row per item: the fixed blocks are the
+        unit title n-gram vector, then the popularity and lexical blocks if configured."""
         title = mean_of(x.title, self.grams.weight)
         parts = [self.item_id.weight, mean_of(x.categories, self.category.weight),
                  mean_of(x.tags, self.tag.weight), title]
@@ -128,7 +186,13 @@ class UnifiedNet(nn.Module):
             parts.append(x.popularity)
             linear = self.popularity(x.popularity)
         match = title if self.match is None else mean_of(x.title, self.match.weight)
-        return self.item_tower(torch.cat(parts, dim=1)) + linear, F.normalize(match, dim=1)
+        fixed = [F.normalize(match, dim=1)]
+        if self.fixed_popularity and x.popularity is not None:
+            fixed.append(x.popularity)
+        if self.config.lexical_dim:
+            with torch.no_grad():
+                fixed.append(self.lexical(x.title))
+        return self.item_tower(torch.cat(parts, dim=1)) + linear, torch.cat(fixed, dim=1)
 
     def requests(self, r: RequestInputs, item_vectors: torch.Tensor
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -157,16 +221,41 @@ class UnifiedNet(nn.Module):
 
     def score(self, r: RequestInputs, item_vectors: torch.Tensor, titles: torch.Tensor,
               columns: torch.Tensor | None = None) -> torch.Tensor:
+        """``request_side @ item_side.T``; the wide lexical block's product is taken apart
+        (without a gradient: it is fixed; only its per-canvas weight learns)."""
         right = self.item_side(item_vectors, titles)
         if columns is not None:
             right = right[columns]
-        return self.request_side(r, item_vectors) @ right.T
+        left = self.request_side(r, item_vectors, lexical=False)
+        if not self.config.lexical_dim:
+            return left @ right.T
+        at = self._lexical_columns()
+        core = torch.cat([right[:, :at.start], right[:, at.stop:]], dim=1)
+        with torch.no_grad():
+            match = self.lexical(r.query) @ right[:, at].T
+        weight = self.lexical_weight[r.canvas] * r.has_query.float()
+        return left @ core.T + weight.unsqueeze(1) * match
 
-    def request_side(self, r: RequestInputs, item_vectors: torch.Tensor) -> torch.Tensor:
+    def _lexical_columns(self) -> slice:
+        """Where the lexical block sits in ``item_side`` (and ``request_side``)."""
+        config = self.config
+        first = config.dim + (config.text_dim or config.dim)
+        first += config.popularity_dim if self.fixed_popularity else 0
+        return slice(first, first + config.lexical_dim)
+
+    def request_side(self, r: RequestInputs, item_vectors: torch.Tensor,
+                     lexical: bool = True) -> torch.Tensor:
         """(B, width): a score is this row's inner product with ``item_side``'s row, so a
-        nearest-neighbour index over ``item_side`` ranks items for a request."""
+        nearest-neighbour index over ``item_side`` ranks items for a request. Blocks:
+        [request, text match, popularity, lexical, EASE prior, 1]; ``lexical=False``
+        leaves the lexical block out."""
         request, query, weight = self.requests(r, item_vectors)
         parts = [request, weight.unsqueeze(1) * query]
+        if self.fixed_popularity:
+            parts.append(self.popularity_weight[r.canvas])
+        if self.config.lexical_dim and lexical:
+            lexical_weight = self.lexical_weight[r.canvas] * r.has_query.float()
+            parts.append(lexical_weight.unsqueeze(1) * self.lexical(r.query))
         if self.config.prior_rank:
             left = self.prior_left
             prior = (torch.where(r.has_history.unsqueeze(1), mean_of(r.history, left), 0.0)
@@ -175,7 +264,8 @@ class UnifiedNet(nn.Module):
         return torch.cat([*parts, torch.ones(len(request), 1)], dim=1)
 
     def item_side(self, item_vectors: torch.Tensor, titles: torch.Tensor) -> torch.Tensor:
-        """(items, width): [item vector, unit title n-grams, EASE factors, bias]."""
+        """(items, width): [item vector, fixed blocks (unit title n-grams, popularity,
+        lexical), EASE factors, bias]."""
         prior = [self.prior_right] if self.config.prior_rank else []
         return torch.cat([item_vectors, titles, *prior, self.item_bias.unsqueeze(1)], dim=1)
 

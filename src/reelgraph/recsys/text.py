@@ -5,10 +5,11 @@ year and other parenthesised parts removed, a trailing article put back in front
 punctuation gone (apostrophes join: "schindler's" -> "schindlers").
 
 ``TextEncoder`` turns a text into bucket ids: every word, padded as ``#word#``, gives its
-character n-grams (trigrams by default) and itself; each is hashed with CRC-32 (stable
-across processes, unlike ``hash``) into ``1..buckets-1`` (0 is never used). A misspelt or
-partial word shares most of its n-grams with the word meant, which is what makes the
-query encoder forgiving.
+character n-grams (trigrams by default) and itself, and with ``whole`` the whole plain text
+gives one more (an exact title then shares a bucket no other title has); each is hashed
+with CRC-32 (stable across processes, unlike ``hash``) into ``1..buckets-1`` (0 is never
+used). A misspelt or partial word shares most of its n-grams with the word meant, which is
+what makes the query encoder forgiving.
 """
 
 from __future__ import annotations
@@ -45,22 +46,30 @@ def plain_title(title: str) -> str:
 class TextEncoder:
     """Hashes texts into n-gram bucket ids; pure function of (buckets, sizes)."""
 
-    def __init__(self, buckets: int = BUCKETS, sizes: Sequence[int] = (3,)) -> None:
+    def __init__(self, buckets: int = BUCKETS, sizes: Sequence[int] = (3,),
+                 whole: bool = False) -> None:
         self.buckets = buckets
         self.sizes = tuple(sizes)
+        self.whole = whole
         self.grams = lru_cache(maxsize=1 << 16)(self._grams)
 
-    def __reduce__(self) -> tuple[type[TextEncoder], tuple[int, tuple[int, ...]]]:
-        return TextEncoder, (self.buckets, self.sizes)  # the cache is not worth shipping
+    def __reduce__(self) -> tuple[type[TextEncoder], tuple[int, tuple[int, ...], bool]]:
+        return TextEncoder, (self.buckets, self.sizes, self.whole)  # not the cache
 
     def _grams(self, text: str) -> tuple[int, ...]:
         found: list[int] = []
-        for word in plain(text).split():
+        words = plain(text).split()
+        if self.whole and words:
+            found.append(self._bucket("t:" + " ".join(words)))
+        for word in words:
             padded = f"#{word}#"
             pieces = [f"w:{word}"] + [padded[i:i + n] for n in self.sizes
                                       for i in range(len(padded) - n + 1)]
-            found += [zlib.crc32(p.encode()) % (self.buckets - 1) + 1 for p in pieces]
+            found += [self._bucket(p) for p in pieces]
         return tuple(found)
+
+    def _bucket(self, piece: str) -> int:
+        return zlib.crc32(piece.encode()) % (self.buckets - 1) + 1
 
     def encode(self, texts: Sequence[str]) -> Ragged:
         """One row of bucket ids per text (an empty text gives an empty row)."""

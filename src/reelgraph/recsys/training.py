@@ -20,6 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -105,8 +106,12 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    trust = net.trust_parameters()
+    rest = [p for p in net.parameters() if all(p is not t for t in trust)]
+    groups: list[dict[str, Any]] = [
+        {"params": rest},
+        {"params": trust, "lr": config.lr * config.trust_lr_scale, "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * -(-len(examples) // config.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: decay(config.lr_decay, step / max(steps, 1)))

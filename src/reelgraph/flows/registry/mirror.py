@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reelgraph.flows.registry.names import consumer_key, model_key, version_key
 from reelgraph.flows.registry.stages import PRODUCTION
@@ -44,11 +45,14 @@ def _model(b: Batch, model: RegisteredModel) -> None:
           properties={"registry": True, "production": model.production})
 
 
-def _version(b: Batch, v: ModelVersion) -> None:
+def _version(b: Batch, v: ModelVersion, kept: Mapping[str, Any] | None = None) -> None:
+    """The version's node; ``kept``: properties others stored on it (e.g. the recommender's
+    ``task_affinity``), which a stage move must not drop."""
     b.add(version_key(v.model, v.version), owner=v.owner, description=v.description,
           tags=[v.stage],
-          properties={"stage": v.stage, "metrics": v.metrics, "signature": v.signature,
-                      "artifact": v.artifact.to_dict(), "run_id": v.run_id, "step": v.step})
+          properties={**(kept or {}), "stage": v.stage, "metrics": v.metrics,
+                      "signature": v.signature, "artifact": v.artifact.to_dict(),
+                      "run_id": v.run_id, "step": v.step})
 
 
 def registered(graph: Graph, model: RegisteredModel, v: ModelVersion, run: NodeKey | None,
@@ -71,8 +75,9 @@ def staged(graph: Graph, model: RegisteredModel, moved: Sequence[tuple[str, Mode
     with graph.batch(AUTHOR) as b:
         _model(b, model)
         for before, v in moved:
-            _version(b, v)
             key = version_key(v.model, v.version)
+            node = graph.get(key)
+            _version(b, v, None if node is None else node.properties)
             for c in consumers:
                 if v.stage == PRODUCTION:
                     b.link(key, "consumed_by", consumer_key(c.consumer), via="registry")
