@@ -1,30 +1,30 @@
 """One registry of URL schemes: which class serves which store for which URL.
 
-Modules are named as strings and imported only when a URL asks for them, so heavy or
-optional back-ends cost nothing until used.
+Back-ends are registered by the packages that own them, as entry points of the group
+``reelgraph.url_schemes`` (``"port.scheme" = "module:Class"`` in ``pyproject.toml``), so
+``core`` names no package above it. A back-end's module is imported only when a URL asks for
+it, so heavy or optional back-ends cost nothing until used.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from reelgraph.core.errors import InvalidInput, MissingDependency
 
-# port -> scheme -> "module:Class"
-_BACKENDS: dict[str, dict[str, str]] = {
-    "metadata": {
-        "sqlite": "reelgraph.graph.sql.sqlite:SqliteGraphStore",
-        "postgresql": "reelgraph.graph.sql.postgres:PostgresGraphStore",
-        "postgresql+psycopg": "reelgraph.graph.sql.postgres:PostgresGraphStore",
-        "postgres": "reelgraph.graph.sql.postgres:PostgresGraphStore",
-    },
-    "online": {
-        "sqlite": "reelgraph.features.online.sqlite:SqliteOnlineStore",
-        "redis": "reelgraph.features.online.redis:RedisOnlineStore",
-        "rediss": "reelgraph.features.online.redis:RedisOnlineStore",
-    },
-}
+GROUP = "reelgraph.url_schemes"
+
+
+@functools.cache
+def _backends() -> dict[str, dict[str, EntryPoint]]:
+    """port -> scheme -> entry point, read once per process."""
+    found: dict[str, dict[str, EntryPoint]] = {}
+    for point in entry_points(group=GROUP):
+        port, _, scheme = point.name.partition(".")
+        found.setdefault(port, {})[scheme] = point
+    return found
 
 
 def scheme_of(url: str) -> str:
@@ -33,16 +33,15 @@ def scheme_of(url: str) -> str:
 
 def backend_for(port: str, url: str) -> Any:
     """The class registered for ``url``'s scheme on ``port``."""
-    schemes = _BACKENDS.get(port, {})
+    schemes = _backends().get(port, {})
     scheme = scheme_of(url)
     if scheme not in schemes:
         raise InvalidInput(
             f"no {port} store for the URL {url!r}",
             f"use a URL starting with one of {sorted(s + '://' for s in schemes)}",
         )
-    module_name, _, class_name = schemes[scheme].partition(":")
     try:
-        module = importlib.import_module(module_name)
+        return schemes[scheme].load()
     except ModuleNotFoundError as exc:
+        module_name = schemes[scheme].module
         raise MissingDependency(exc.name or module_name, f"the {scheme}:// {port} store") from None
-    return getattr(module, class_name)
