@@ -1,6 +1,6 @@
 """``Graph``: the Python API of the lifecycle graph, over any ``GraphStore``.
 
-    g = Graph.open()                                   # SQLite under REELGRAPH_HOME
+    g = Graph.open("sqlite:///graph.db")              # or a workspace's: ws.graph
     g.add("rg://dataset/movielens/ratings", owner="data-eng", tags=["ratings"])
     g.add("rg://model/personalization/ranker@3")
     g.link("rg://model/personalization/ranker@3", "trained_on", "rg://dataset/movielens/ratings")
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from reelgraph.core import NotFound, Settings, backend_for, parse_time, to_us
+from reelgraph.core import Database, NotFound, backend_for, parse_time, to_us
 from reelgraph.graph.commonality import ReuseCandidate, Similar, reuse_candidates, similar_models
 from reelgraph.graph.derived import DEFAULT_RULES, DerivedRule, DeriveResult, derive
 from reelgraph.graph.kinds import EdgeKind, NodeKind
@@ -92,10 +92,11 @@ class Graph:
         self.store = store
 
     @classmethod
-    def open(cls, url: str | None = None, settings: Settings | None = None) -> Graph:
-        """Open the graph at ``url`` (default: the settings' metadata database)."""
-        url = url or (settings or Settings.load()).metadata_url
-        return cls(backend_for("metadata", url)(url))
+    def open(cls, database: Database | str) -> Graph:
+        """The graph in a metadata database (an open ``Database``, or its URL)."""
+        if isinstance(database, str):
+            database = Database.open(database)
+        return cls(backend_for("metadata", database.url)(database))
 
     def close(self) -> None:
         self.store.close()

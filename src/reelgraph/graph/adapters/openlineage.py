@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from reelgraph.core import InvalidInput, now_us
+from reelgraph.core import now_us
 from reelgraph.graph.adapters.base import EntityState, Ingestor, ThinEvent
 from reelgraph.graph.lifecycle import Graph
 from reelgraph.graph.model import Json
@@ -30,16 +30,6 @@ from reelgraph.graph.openlineage import (
 from reelgraph.graph.uri import NodeKey
 
 SOURCE = "openlineage"
-
-
-def _engine_of(graph: Graph) -> Engine:
-    engine = getattr(graph.store, "engine", None)
-    if not isinstance(engine, Engine):
-        raise InvalidInput(
-            f"the graph store at {graph.store.url} keeps no SQL tables for the OpenLineage log",
-            "open the graph on a sqlite:// or postgresql:// URL",
-        )
-    return engine
 
 
 class OpenLineageLog:
@@ -104,7 +94,7 @@ class OpenLineageSource:
 
     @classmethod
     def for_graph(cls, graph: Graph) -> OpenLineageSource:
-        return cls(OpenLineageLog(_engine_of(graph)))
+        return cls(OpenLineageLog(graph.store.database.engine))
 
     def key(self, entity_id: str) -> NodeKey:
         return NodeKey.parse(entity_id)
