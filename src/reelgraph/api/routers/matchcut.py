@@ -17,9 +17,9 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from reelgraph.api.auth import require_read, require_write
-from reelgraph.api.deps import get_settings
+from reelgraph.api.deps import get_workspace
 from reelgraph.api.errors import error_body
-from reelgraph.core import InvalidInput, ReelgraphError, Settings
+from reelgraph.core import InvalidInput, ReelgraphError
 from reelgraph.flows import Workspace
 from reelgraph.matchcut import (
     CandidateConfig,
@@ -61,18 +61,17 @@ router = APIRouter(prefix="/api/v1/matchcut", tags=["matchcut"],
 
 @router.post("/find", dependencies=[Depends(require_write)],
              summary="Find match cuts within and across registered titles")
-def find(body: FindIn = Body(...), settings: Settings = Depends(get_settings)) -> Json:
+def find(body: FindIn = Body(...), ws: Workspace = Depends(get_workspace)) -> Json:
     """Memoized: titles and pairs seen before are not computed again."""
-    with Workspace.open(settings) as ws:
-        library = MediaLibrary(ws.graph)
-        assets: list[MediaAsset] = []
-        failed: dict[str, str] = {}
-        for ref in body.assets:
-            try:
-                assets.append(library.get(ref, body.namespace))
-            except ReelgraphError as exc:
-                failed[ref] = str(exc)
-        report = MatchCutter(ws, config=CandidateConfig(k=body.k)).find(assets)
+    library = MediaLibrary(ws.graph)
+    assets: list[MediaAsset] = []
+    failed: dict[str, str] = {}
+    for ref in body.assets:
+        try:
+            assets.append(library.get(ref, body.namespace))
+        except ReelgraphError as exc:
+            failed[ref] = str(exc)
+    report = MatchCutter(ws, config=CandidateConfig(k=body.k)).find(assets)
     failed.update(report.failed)
     return {"titles": [{"asset": t.asset.uri, "file_name": t.name, "shots": len(t.shots)}
                        for t in report.titles],
@@ -86,48 +85,44 @@ def list_pairs(kind: Literal["frame", "motion"] | None = Query(None),
                title: str | None = Query(None, description="a file name"),
                min_score: float | None = Query(None),
                limit: int = Query(50, ge=1, le=1000),
-               settings: Settings = Depends(get_settings)) -> Json:
-    with Workspace.open(settings) as ws:
-        store = PairStore(ws)
-        pairs = store.list(kind=kind, title=title, min_score=min_score, limit=limit)
-        decisions = store.decisions(pairs)
+               ws: Workspace = Depends(get_workspace)) -> Json:
+    store = PairStore(ws)
+    pairs = store.list(kind=kind, title=title, min_score=min_score, limit=limit)
+    decisions = store.decisions(pairs)
     return {"pairs": [{**p.to_dict(), "decision": decisions.get(p.id)} for p in pairs]}
 
 
 @router.get("/timeline.otio", summary="The accepted pairs as an OpenTimelineIO timeline")
-def export_timeline(settings: Settings = Depends(get_settings)) -> Response:
-    with Workspace.open(settings) as ws:
-        store = PairStore(ws)
-        decisions = store.decisions()
-        accepted = [p for p in store.all() if decisions.get(p.id) == "accept"]
-        if not accepted:
-            raise InvalidInput("no accepted match-cut pairs",
-                               "accept some: POST /api/v1/matchcut/{pair}/review")
-        text = timeline(ws, accepted).to_json_string()
+def export_timeline(ws: Workspace = Depends(get_workspace)) -> Response:
+    store = PairStore(ws)
+    decisions = store.decisions()
+    accepted = [p for p in store.all() if decisions.get(p.id) == "accept"]
+    if not accepted:
+        raise InvalidInput("no accepted match-cut pairs",
+                           "accept some: POST /api/v1/matchcut/{pair}/review")
+    text = timeline(ws, accepted).to_json_string()
     return Response(text, media_type="application/json")
 
 
 @router.get("/{pair}", summary="One pair with its latest decision")
-def show_pair(pair: str, settings: Settings = Depends(get_settings)) -> Json:
-    with Workspace.open(settings) as ws:
-        store = PairStore(ws)
-        found = store.get(pair)
-        return {**found.to_dict(), "decision": store.decisions([found]).get(found.id)}
+def show_pair(pair: str, ws: Workspace = Depends(get_workspace)) -> Json:
+    store = PairStore(ws)
+    found = store.get(pair)
+    return {**found.to_dict(), "decision": store.decisions([found]).get(found.id)}
 
 
 @router.post("/{pair}/review", dependencies=[Depends(require_write)],
              summary="Accept or reject a pair (stored as an annotation)")
-def review(pair: str, body: ReviewIn = Body(...), settings: Settings = Depends(get_settings)
+def review(pair: str, body: ReviewIn = Body(...), ws: Workspace = Depends(get_workspace)
            ) -> Json:
-    with Workspace.open(settings) as ws:
-        found = PairStore(ws).review(pair, body.decision, body.reviewer)
+    found = PairStore(ws).review(pair, body.decision, body.reviewer)
     return {"pair": found.id, "decision": body.decision, "reviewer": body.reviewer}
 
 
 @router.get("/{pair}/preview.mp4", summary="The transition: last second of A, first of B",
             responses={200: {"content": {"video/mp4": {}}}})
-def preview(pair: str, settings: Settings = Depends(get_settings)) -> Response:
-    with Workspace.open(settings) as ws, tempfile.TemporaryDirectory() as folder:
+def preview(pair: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
         found = PairStore(ws).get(pair)
         data = render_preview(ws, found, Path(folder) / "preview.mp4").read_bytes()
     return Response(data, media_type="video/mp4")
