@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from reelgraph.core.database import is_sqlite, shared_engine, unavailable
 from reelgraph.core.errors import InvalidInput
 from reelgraph.core.migrations import upgrade
+from reelgraph.core.urls import registered
 
 
 class Database:
@@ -30,6 +31,7 @@ class Database:
 
     @classmethod
     def open(cls, url: str) -> Database:
+        registered("metadata", url)  # an unknown scheme is refused before any driver loads
         engine = shared_engine(url)
         try:
             upgrade(engine)

@@ -31,8 +31,8 @@ def scheme_of(url: str) -> str:
     return url.split("://", 1)[0].split(":", 1)[0] if "://" in url or ":" in url else ""
 
 
-def backend_for(port: str, url: str) -> Any:
-    """The class registered for ``url``'s scheme on ``port``."""
+def registered(port: str, url: str) -> EntryPoint:
+    """The entry point registered for ``url``'s scheme on ``port`` (nothing imported yet)."""
     schemes = _backends().get(port, {})
     scheme = scheme_of(url)
     if scheme not in schemes:
@@ -40,8 +40,15 @@ def backend_for(port: str, url: str) -> Any:
             f"no {port} store for the URL {url!r}",
             f"use a URL starting with one of {sorted(s + '://' for s in schemes)}",
         )
+    return schemes[scheme]
+
+
+def backend_for(port: str, url: str) -> Any:
+    """The class registered for ``url``'s scheme on ``port``."""
+    point = registered(port, url)
+    scheme = scheme_of(url)
     try:
-        return schemes[scheme].load()
+        return point.load()
     except ModuleNotFoundError as exc:
-        module_name = schemes[scheme].module
+        module_name = point.module
         raise MissingDependency(exc.name or module_name, f"the {scheme}:// {port} store") from None
