@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reelgraph.core import Database
 from reelgraph.core.errors import InvalidInput
 from reelgraph.recsys import InteractionLog
 from reelgraph.recsys.experiment import Fitted
@@ -15,7 +16,7 @@ from reelgraph.recsys.experiment import Fitted
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[InteractionLog]:
-    store = InteractionLog(f"sqlite:///{tmp_path / 'meta.db'}")
+    store = InteractionLog(Database.open(f"sqlite:///{tmp_path / 'meta.db'}"))
     yield store
     store.close()
 
