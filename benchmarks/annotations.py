@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from machine import machine, save
+from reelgraph.core import Database
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer, Region
 from reelgraph.media.annotations.timebins import bin_ranges
 
@@ -165,7 +166,7 @@ def sql_query(conn: Connection, asset: str, ws: int, we: int, how: str, sqlite: 
 
 def run_store(name: str, url: str, catalogue: list[tuple[str, Producer, list[Annotation]]],
               queries: list[tuple[str, str, int, int]]) -> dict[str, Any]:
-    store = AnnotationStore(url)
+    store = AnnotationStore(Database.open(url))
     total = sum(len(items) for _, _, items in catalogue)
     print(f"[{name}] writing {total:,} annotations in {len(catalogue)} sets ...", flush=True)
     start = time.perf_counter()

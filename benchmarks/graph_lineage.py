@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import machine, save
+from reelgraph.core import Database
 from reelgraph.graph import Graph, GraphStore, NodeKey, NodeSpec
 from reelgraph.graph.kinds import Flow, KindRegistry
 
@@ -336,7 +337,7 @@ def run_sqlite(g: Synthetic, work: Workload) -> dict[str, Any]:
     path = WORK / "graph_lineage.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = SqliteGraphStore(f"sqlite:///{path}")
+    store = SqliteGraphStore(Database.open(f"sqlite:///{path}"))
     try:
         result = run_store("sqlite", store, g, work)
     finally:
@@ -355,7 +356,7 @@ def run_postgres(g: Synthetic, work: Workload) -> dict[str, Any]:
         admin.execute(f'CREATE DATABASE "{name}"')
         url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
         try:
-            store = PostgresGraphStore(url)
+            store = PostgresGraphStore(Database.open(url))
             try:
                 result = run_store("postgres", store, g, work)
                 version = admin.execute("SHOW server_version").fetchone()

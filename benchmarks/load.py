@@ -74,7 +74,7 @@ def prepare_home(home: Path, seed: int) -> dict[str, Any]:
 
 def graph_requests(home: Path, host: str, port: int, n: int) -> list[bytes]:
     """Graph reads over the home's real nodes, rotating endpoints."""
-    graph = Graph.open(settings=Settings.load(home=str(home), database_url=""))
+    graph = Graph.open(Settings.load(home=str(home), database_url="").metadata_url)
     try:
         uris = [node.uri for node in graph.find(limit=200)]
     finally:

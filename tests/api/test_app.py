@@ -45,7 +45,7 @@ def test_create_app_opens_the_graph_from_settings(tmp_path: Path) -> None:
         r = client.post(f"{BASE}/nodes", json={"uri": RATINGS}, headers=AUTH)
         assert r.status_code == 200, r.text
     # The write landed in the settings' database, which another reader can open.
-    graph = Graph.open(settings=settings)
+    graph = Graph.open(settings.metadata_url)
     try:
         assert graph.show(RATINGS).revision == 1
     finally:

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from reelgraph.api import create_app
-from reelgraph.core import Settings
+from reelgraph.core import Database, Settings
 from reelgraph.flows import Worker, Workspace
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.pipeline import PRODUCER, ingest_flow
@@ -103,7 +103,7 @@ def test_register_reads_and_a_drawn_contact_sheet(graph_url: str, tmp_path: Path
         sha = asset["sha256"]
         assert_error(client.get(f"{BASE}/{sha}/shots"), 409, "NotIngested", "has no shots")
         assert_error(client.get(f"{BASE}/{sha}/contact-sheet"), 409, "NotIngested")
-        store = AnnotationStore(settings=settings)
+        store = AnnotationStore(Database.open(settings.metadata_url))
         try:
             store.put(Producer(PRODUCER, "1"), asset["uri"], [
                 Annotation("shot", 0, NS, data={"index": 0}),

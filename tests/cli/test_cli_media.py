@@ -13,7 +13,7 @@ from cli_harness import Cli
 from clips import CUT, FRAMES, RATE, write_clip
 from PIL import Image
 
-from reelgraph.core import Settings
+from reelgraph.core import Database, Settings
 from reelgraph.media.annotations import Annotation, AnnotationStore, Producer
 from reelgraph.media.pipeline import PRODUCER
 
@@ -150,7 +150,7 @@ def test_shots_before_ingest_then_a_drawn_sheet(cli: Cli, clips: dict[str, Path]
                                        "-o", str(tmp_path / "x.png"))
     # shots written by the pipeline's producer, but no stored sheet: one is drawn
     [asset] = cli.json("media", "list")
-    store = AnnotationStore(settings=Settings.load(home=cli.home))
+    store = AnnotationStore(Database.open(Settings.load(home=cli.home).metadata_url))
     try:
         store.put(Producer(PRODUCER, "1"), asset["uri"], [
             Annotation("shot", 0, 1_000_000_000, data={"index": 0}),

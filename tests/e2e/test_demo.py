@@ -36,7 +36,7 @@ def csv_rows(path: Path) -> int:
 def graph(demo_runs: DemoRuns) -> Iterator[Graph]:
     home = demo_runs.home
     assert (home / "reelgraph.db").exists()  # the embedded default, under REELGRAPH_HOME
-    opened = Graph.open(settings=Settings.load(home=home))
+    opened = Graph.open(Settings.load(home=home).metadata_url)
     try:
         yield opened
     finally:
@@ -210,11 +210,10 @@ def test_the_clips_are_ingested_by_the_trigger_once(demo_runs: DemoRuns) -> None
     with Workspace.open(settings) as ws:
         runs = ws.runs.list(flow="media-ingest")
         assert [r.status for r in runs] == ["succeeded"] * 4  # once per clip, both demos
-        with MediaLibrary.open(settings) as library:
-            assets = {a.file_name: a for a in library.list()}
+        assets = {a.file_name: a for a in MediaLibrary(ws.graph).list()}
         assert set(assets) == {"big_buck_bunny_0_30.webm", "flower.mp4", "friday.mp4",
                                "tears-of-steel-battle-clip-medium.webm"}
-        annotations = AnnotationStore(settings=settings)
+        annotations = AnnotationStore(ws)
         try:
             shots = {name: annotations.query(a.uri, types="shot", producer=PRODUCER)
                      for name, a in assets.items()}

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from fault_harness import crash, python, succeed
 
+from reelgraph.core import Database
 from reelgraph.core.clock import now_us
 from reelgraph.features.offline import ParquetOfflineStore
 from reelgraph.features.online import open_online_store
@@ -140,8 +141,9 @@ def test_a_write_killed_after_the_pointer_is_rolled_forward_once(
 
 CLAIM_AND_DIE = """
     import os, signal, sys
+    from reelgraph.core import Database
     from reelgraph.features.requests import ClaimStore, claimant
-    claims = ClaimStore(sys.argv[1])
+    claims = ClaimStore(Database.open(sys.argv[1]))
     assert claims.claim("rg://feature/faults/x@v1", ["a", "b"], claimant("compute"), 600.0)
     os.kill(os.getpid(), signal.SIGKILL)  # a computation killed while holding its claims
 """
@@ -151,7 +153,7 @@ def test_the_claims_of_a_killed_computation_free_at_once(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path / 'meta.db'}"
     done = python(CLAIM_AND_DIE, url)
     assert done.returncode == -9, done.stderr
-    claims = ClaimStore(url)
+    claims = ClaimStore(Database.open(url))
     try:
         held = claims.rows("rg://feature/faults/x@v1", ["a", "b"])
         assert {c.status for c in held.values()} == {"claimed"}  # a 600 s lease, but...
@@ -175,7 +177,7 @@ def test_a_write_killed_while_staging_offline_leaves_no_file_behind(tmp_path: Pa
 
 
 def test_a_live_claimants_lease_is_renewed_by_its_heartbeat(tmp_path: Path) -> None:
-    claims = ClaimStore(f"sqlite:///{tmp_path / 'meta.db'}")
+    claims = ClaimStore(Database.open(f"sqlite:///{tmp_path / 'meta.db'}"))
     uri, owner = "rg://feature/faults/x@v1", claimant("me")
     try:
         claims.claim(uri, ["a"], owner, 1.0)

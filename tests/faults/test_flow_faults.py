@@ -173,7 +173,7 @@ def test_a_worker_killed_during_a_triggered_run_is_retried_once(
     Worker.from_paths(ws, [flow_file]).run_once()  # subscribes the flow
     ws.graph.add("rg://dataset/faults/input", author="t")
     crash(WORK, str(ws.settings.home), str(flow_file), point="flows.run.task_saved", **db(ws))  # type: ignore[arg-type]
-    events = EventLog(ws.settings.metadata_url)
+    events = EventLog(ws)
     try:
         (event,) = [e for e in events.list() if e.kind == "dataset"]
         assert [d.status for d in event.deliveries] == ["running"]  # its worker is dead

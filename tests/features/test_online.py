@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from reelgraph.core import Settings
 from reelgraph.core.errors import InvalidInput, ReelgraphError
 from reelgraph.features.online import default_online_url, open_online_store
 from reelgraph.features.online.redis import RedisOnlineStore
@@ -226,8 +227,8 @@ def test_store_is_chosen_by_url_scheme(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(InvalidInput, match="SQLite file URL"):
         open_online_store("sqlite://")
     monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
-    assert default_online_url() == f"sqlite:///{tmp_path / 'features' / 'online.db'}"
-    store = open_online_store()
+    assert default_online_url(Settings.load()) == f"sqlite:///{tmp_path / 'features' / 'online.db'}"
+    store = open_online_store(settings=Settings.load())
     store.put(BOOL, {"a": True})
     store.close()
     assert (tmp_path / "features" / "online.db").exists()
@@ -243,8 +244,8 @@ def test_the_settings_and_the_cli_select_the_redis_online_store(
     from reelgraph.cli.session import Session
     monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
     monkeypatch.setenv("REELGRAPH_ONLINE_URL", redis_url)
-    assert default_online_url() == redis_url
-    store = open_online_store()
+    assert default_online_url(Settings.load()) == redis_url
+    store = open_online_store(settings=Settings.load())
     try:
         store.put(BOOL, {"a": True})
         assert store.get(BOOL, ["a"]) == {"a": True}

@@ -8,6 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
+from reelgraph.core import Settings
 from reelgraph.core.errors import InvalidInput
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import InvalidValue
@@ -179,7 +180,8 @@ def test_bad_input_writes_nothing(tmp_path: Path) -> None:
 def test_default_directory_is_under_the_home(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
-    FaissVectorIndex().upsert(EMBEDDING, ["a"], np.ones((1, DIM), np.float32))
+    index = FaissVectorIndex(settings=Settings.load())
+    index.upsert(EMBEDDING, ["a"], np.ones((1, DIM), np.float32))
     assert (tmp_path / "features" / "vectors" / EMBEDDING.slug / "CURRENT").exists()
 
 

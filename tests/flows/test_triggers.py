@@ -42,7 +42,7 @@ def runs_of(ws: Workspace, trigger: str) -> list[str]:
 
 @pytest.fixture
 def events(workspace: Workspace) -> Iterator[EventLog]:
-    log = EventLog(workspace.settings.metadata_url)
+    log = EventLog(workspace)
     try:
         yield log
     finally:

@@ -16,7 +16,8 @@ from reelgraph.media import MediaLibrary
 
 
 def _register(settings: Settings, paths: list[Path]) -> list:  # type: ignore[type-arg]
-    with MediaLibrary.open(settings) as library:
+    with Workspace.open(settings) as ws:
+        library = MediaLibrary(ws.graph)
         return [library.add(p) for p in paths]
 
 

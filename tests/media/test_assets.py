@@ -101,10 +101,12 @@ def test_an_unreadable_file_is_refused_and_nothing_written(
     assert library.list() == []
 
 
-def test_open_uses_the_settings(tmp_path: Path, samples: dict[str, Sample]) -> None:
+def test_a_workspace_library_uses_the_settings(tmp_path: Path,
+                                               samples: dict[str, Sample]) -> None:
     from reelgraph.core import Settings
+    from reelgraph.flows import Workspace
 
-    with MediaLibrary.open(Settings.load(home=str(tmp_path))) as library:
-        uri = library.add(samples["mp4-h264"].path).uri
-    with MediaLibrary.open(Settings.load(home=str(tmp_path))) as library:
-        assert library.get(uri).uri == uri
+    with Workspace.open(Settings.load(home=str(tmp_path))) as ws:
+        uri = MediaLibrary(ws.graph).add(samples["mp4-h264"].path).uri
+    with Workspace.open(Settings.load(home=str(tmp_path))) as ws:
+        assert MediaLibrary(ws.graph).get(uri).uri == uri

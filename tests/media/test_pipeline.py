@@ -36,7 +36,8 @@ def test_a_registered_asset_is_ingested_once_by_the_worker(
     sample = samples["mp4-h264"]
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(sample.path.read_bytes()[:600])  # truncated: the header only
-    registered = register(settings, [sample.path, broken])
+    with Workspace.open(settings) as ws:
+        registered = register(ws, [sample.path, broken])
     assert len(registered.assets) == 1 and list(registered.failed) == [str(broken)]
     assert "broken.mp4" in registered.failed[str(broken)]
     asset = registered.assets[0]
@@ -48,12 +49,12 @@ def test_a_registered_asset_is_ingested_once_by_the_worker(
             assert [o.delivery.status for o in outcomes] == ["succeeded"], outcomes
             copy = tmp_path / "same-bytes.mp4"
             shutil.copy(sample.path, copy)
-            assert register(settings, [copy]).assets[0].uri == asset.uri  # one asset
+            assert register(ws, [copy]).assets[0].uri == asset.uri  # one asset
             assert worker.run_once() == []  # and no second run
         finally:
             worker.close()
 
-        annotations = AnnotationStore(settings=settings)
+        annotations = AnnotationStore(ws)
         try:
             shots = annotations.query(asset.uri, types="shot", producer=PRODUCER)
             refs = annotations.query(asset.uri, types="embedding", producer=PRODUCER)
@@ -89,9 +90,8 @@ def test_assets_registered_before_any_worker_are_caught_up(
         settings: Settings, samples: dict[str, Sample]) -> None:
     from reelgraph.media import MediaLibrary
 
-    with MediaLibrary.open(settings) as library:  # no pipeline subscribed yet
-        asset = library.add(samples["webm-vp9"].path)
     with Workspace.open(settings) as ws:
+        asset = MediaLibrary(ws.graph).add(samples["webm-vp9"].path)  # no pipeline yet
         worker = Worker(ws, [ingest_flow()], backoff_s=0)
         try:
             outcomes = worker.run_once()

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from reelgraph.core import Database
 from reelgraph.core.errors import InvalidInput
 from reelgraph.recsys import InteractionLog
 from reelgraph.recsys.experiment import Fitted
@@ -16,7 +17,7 @@ from reelgraph.recsys.experiment import Fitted
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[InteractionLog]:
-    store = InteractionLog(f"sqlite:///{tmp_path / 'meta.db'}")
+    store = InteractionLog(Database.open(f"sqlite:///{tmp_path / 'meta.db'}"))
     yield store
     store.close()
 

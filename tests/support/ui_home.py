@@ -98,7 +98,7 @@ def _features(ws: Workspace, data_dir: Path) -> None:
 
 
 def _media(ws: Workspace, data_dir: Path) -> str:
-    registered = register(ws.settings, [data_dir / "video" / CLIP])
+    registered = register(ws, [data_dir / "video" / CLIP])
     worker = Worker(ws, [ingest_flow()], backoff_s=0, max_attempts=1)
     try:
         worker.run_once()

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None,
     """``feature_files``: the feature definitions to serve (default: REELGRAPH_FEATURE_FILES);
     ``serving``: how recommendations are hosted (default: ``$REELGRAPH_HOME/serving.toml``)."""
     settings = settings or Settings.load()
-    services = Services(settings, graph or Graph.open(settings=settings),
+    services = Services(settings, graph or Graph.open(settings.metadata_url),
                         owns_graph=graph is None, feature_files=feature_files, serving=serving)
 
     @asynccontextmanager

@@ -1,10 +1,11 @@
 """What one application holds, opened once, and the dependencies that hand it to routers.
 
-``create_app`` makes one ``Services`` over the settings and the graph; each service (run
-records, registry, event log, feature and media catalogs, the recommender) is opened once, at
-its first use or, for the recommender of a real server, at startup, and the lifespan closes
-them all. Routers only declare dependencies (``Depends(get_registry)``): they keep no lock,
-singleton or close function of their own, and never import one another.
+``create_app`` makes one ``Services`` over the settings and the graph; the workspace (the
+graph's metadata database, run records, artifacts) and each service over it (registry,
+event log, feature and media catalogs, the recommender) is opened once, at its first use
+or, for the recommender of a real server, at startup, and the lifespan closes them all.
+Routers only declare dependencies (``Depends(get_registry)``): they keep no lock, singleton
+or close function of their own, and never import one another.
 """
 
 from __future__ import annotations
@@ -53,14 +54,10 @@ class Services:
             return cast(T, self._opened[name])
 
     @property
-    def url(self) -> str:
-        """The metadata database: the graph's (tests inject a graph of their own)."""
-        return self.graph.store.url
-
-    @property
     def workspace(self) -> Workspace:
         def open_() -> Workspace:
-            return Workspace(self.settings, self.graph, RunStore(self.url),
+            database = self.graph.store.database  # tests inject a graph of their own
+            return Workspace(self.settings, database, self.graph, RunStore(database),
                              ArtifactStore(self.settings.artifacts))
 
         # The graph is closed by ``close`` (when the app owns it), not with the workspace.
@@ -72,7 +69,7 @@ class Services:
 
     @property
     def events(self) -> EventLog:
-        return self._once("events", lambda: EventLog(self.url), EventLog.close)
+        return self._once("events", lambda: EventLog(self.workspace), EventLog.close)
 
     @property
     def features(self) -> FeatureCatalog:
@@ -87,7 +84,7 @@ class Services:
 
     @property
     def media(self) -> MediaCatalog:
-        return self._once("media", lambda: MediaCatalog(self.settings, self.graph),
+        return self._once("media", lambda: MediaCatalog(self.workspace),
                           MediaCatalog.close)
 
     @property

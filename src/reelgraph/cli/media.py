@@ -27,7 +27,7 @@ from reelgraph.cli.session import session
 from reelgraph.core import InvalidInput, ReelgraphError
 
 if TYPE_CHECKING:
-    from reelgraph.core import Settings
+    from reelgraph.flows import Workspace
     from reelgraph.media import MediaAsset, MediaCatalog
 
 app = typer.Typer(no_args_is_help=True, help="Media assets: register and ingest video files; "
@@ -52,11 +52,12 @@ class IngestFailed(ReelgraphError):
 def _catalog(ctx: typer.Context) -> Iterator[MediaCatalog]:
     from reelgraph.media import MediaCatalog
 
-    catalog = MediaCatalog.open(session(ctx).settings())
-    try:
-        yield catalog
-    finally:
-        catalog.close()
+    with session(ctx).workspace() as ws:
+        catalog = MediaCatalog(ws)
+        try:
+            yield catalog
+        finally:
+            catalog.close()
 
 
 def _ns(seconds: float | None, option: str) -> int | None:
@@ -121,20 +122,20 @@ def add(
     from reelgraph.media import DEFAULT_NAMESPACE, MediaCatalog, register
 
     namespace = namespace or DEFAULT_NAMESPACE
-    settings = session(ctx).settings()
-    done = register(settings, paths, namespace)
     out = render.console()
-    if done.assets:
-        with MediaCatalog.open(settings) as catalog:
-            rows = [catalog.summary(a) for a in done.assets]
-        out.print(_asset_table(rows, title=f"registered in {namespace}"))
-    for path, why in done.failed.items():
-        out.print(Text(f"failed: {path}: {why}", style="red"), soft_wrap=True)
-    if ingest and done.assets:
-        _ingest(settings, namespace, done.assets)
-    elif done.assets:
-        out.print("ingest them with `reelgraph worker --media` (or `reelgraph media add "
-                  "FILE --ingest`)", soft_wrap=True)
+    with session(ctx).workspace() as ws:
+        done = register(ws, paths, namespace)
+        if done.assets:
+            with MediaCatalog(ws) as catalog:
+                rows = [catalog.summary(a) for a in done.assets]
+            out.print(_asset_table(rows, title=f"registered in {namespace}"))
+        for path, why in done.failed.items():
+            out.print(Text(f"failed: {path}: {why}", style="red"), soft_wrap=True)
+        if ingest and done.assets:
+            _ingest(ws, namespace, done.assets)
+        elif done.assets:
+            out.print("ingest them with `reelgraph worker --media` (or `reelgraph media add "
+                      "FILE --ingest`)", soft_wrap=True)
     if done.failed:
         raise InvalidInput(f"{len(done.failed)} of {len(paths)} files could not be registered "
                            f"({', '.join(done.failed)})",
@@ -142,26 +143,25 @@ def add(
                            "then add them again")
 
 
-def _ingest(settings: Settings, namespace: str, assets: list[MediaAsset]) -> None:
+def _ingest(ws: Workspace, namespace: str, assets: list[MediaAsset]) -> None:
     """One worker pass of the pipeline, then each asset's outcome."""
-    from reelgraph.flows import Worker, Workspace
+    from reelgraph.flows import Worker
     from reelgraph.media import MediaCatalog, ingest_flow
 
     out = render.console()
-    with Workspace.open(settings) as ws:
-        worker = Worker(ws, [ingest_flow()])
-        try:
-            with out.status(f"ingesting: shots, frames, embeddings, annotations and contact "
-                            f"sheets of {len(assets)} asset(s)"):
-                outcomes = worker.run_once()
-        finally:
-            worker.close()
+    worker = Worker(ws, [ingest_flow()])
+    try:
+        with out.status(f"ingesting: shots, frames, embeddings, annotations and contact "
+                        f"sheets of {len(assets)} asset(s)"):
+            outcomes = worker.run_once()
+    finally:
+        worker.close()
     by_uri = {o.event.uri: o for o in outcomes if o.event.uri}
     names = {a.uri: a.file_name for a in assets}
     failed: list[str] = []
     table = Table("file", "status", "shots", "run", show_edge=False, title="ingested",
                   title_justify="left")
-    with MediaCatalog.open(settings) as catalog:
+    with MediaCatalog(ws) as catalog:
         for uri in dict.fromkeys([*names, *by_uri]):
             asset = catalog.resolve(uri)
             shots = catalog.summary(asset)["shots"]

@@ -254,7 +254,7 @@ def interact(
     from reelgraph.recsys import InteractionLog
 
     with session(ctx).workspace() as ws:
-        log = InteractionLog(settings=ws.settings)
+        log = InteractionLog(ws)
         try:
             found = log.append(user, item, time, event, value)
         finally:

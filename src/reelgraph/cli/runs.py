@@ -371,11 +371,8 @@ def list_events(
     """Logged events, newest first, with the runs each started."""
     from reelgraph.flows import EventLog
 
-    log = EventLog(session(ctx).settings().metadata_url)
-    try:
-        found = log.list(dead=dead, limit=limit)
-    finally:
-        log.close()
+    with session(ctx).workspace() as ws:
+        found = EventLog(ws).list(dead=dead, limit=limit)
     if as_json:
         render.echo_json([e.to_dict() for e in found])
         return
@@ -402,11 +399,8 @@ def retry_events(
     a running `reelgraph worker` picks them up on its next pass."""
     from reelgraph.flows import EventLog
 
-    log = EventLog(session(ctx).settings().metadata_url)
-    try:
-        requeued = log.retry(event_ids or (), flow)
-    finally:
-        log.close()
+    with session(ctx).workspace() as ws:
+        requeued = EventLog(ws).retry(event_ids or (), flow)
     if as_json:
         render.echo_json([d.to_dict() for d in requeued])
         return

@@ -37,7 +37,7 @@ class Session:
 
     @contextmanager
     def graph(self) -> Iterator[Graph]:
-        graph = Graph.open(settings=self.settings())
+        graph = Graph.open(self.settings().metadata_url)
         try:
             yield graph
         finally:

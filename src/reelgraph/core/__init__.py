@@ -1,8 +1,9 @@
 """Settings, errors, the clock, atomic files, the URL-scheme registry and the metadata
 database's base store: what every other package shares.
 
-``MetadataStore`` and ``write_connection`` load SQLAlchemy, so they are imported on first
-use (``import reelgraph.core`` stays light for the CLI).
+``Database`` (the metadata database: one engine per URL, migrated on open), ``MetadataStore``
+(the base of the stores kept in it) and ``write_connection`` load SQLAlchemy, so they are
+imported on first use (``import reelgraph.core`` stays light for the CLI).
 """
 
 import importlib
@@ -28,18 +29,21 @@ from reelgraph.core.files import (
 )
 from reelgraph.core.liveness import die_with_parent, is_dead, is_local, this_process
 from reelgraph.core.secrets import mask
-from reelgraph.core.settings import Settings
+from reelgraph.core.settings import Settings, home_folder
 from reelgraph.core.urls import backend_for
 
 if typing.TYPE_CHECKING:
     from reelgraph.core.database import unavailable, write_connection
-    from reelgraph.core.metadata import MetadataStore
+    from reelgraph.core.metadata import Database, HoldsDatabase, MetadataStore
 
 # Loaded on first use, with SQLAlchemy (and Alembic): name -> module.
-_LAZY = {"MetadataStore": "metadata", "unavailable": "database", "write_connection": "database"}
+_LAZY = {"Database": "metadata", "HoldsDatabase": "metadata", "MetadataStore": "metadata",
+         "unavailable": "database", "write_connection": "database"}
 
 __all__ = [
     "Conflict",
+    "Database",
+    "HoldsDatabase",
     "InvalidInput",
     "MetadataStore",
     "MissingDependency",
@@ -54,6 +58,7 @@ __all__ = [
     "die_with_parent",
     "fault_point",
     "from_us",
+    "home_folder",
     "import_file",
     "is_dead",
     "is_local",

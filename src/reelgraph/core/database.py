@@ -8,6 +8,8 @@ cycle checks, claiming an event) never race. Readers are never blocked on either
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,6 +42,20 @@ def driver_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return scheme_of(url) == "sqlite"
+
+
+_ENGINES: dict[tuple[int, str], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def shared_engine(url: str) -> Engine:
+    """The process's one engine for ``url``, made on first use. Keyed by process too: a
+    forked child must not reuse the pooled connections of its parent."""
+    key = (os.getpid(), url)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = open_engine(url)
+        return _ENGINES[key]
 
 
 def open_engine(url: str) -> Engine:

@@ -122,3 +122,12 @@ def _positive(name: str, value: Any, kind: type[int] | type[float]) -> int | flo
         raise InvalidInput(f"the setting {name} must be a positive number, not {value!r}",
                            f"set {name} to a number above 0")
     return number
+
+
+def home_folder(settings: Settings | None, *parts: str) -> Path:
+    """A folder under the home directory of ``settings``: the default of a store given no
+    folder. Services never load settings themselves; the caller hands over the workspace's."""
+    if settings is None:
+        raise InvalidInput(f"no folder given for {'/'.join(parts)} and no settings to find it",
+                           "pass the folder, or the workspace's settings (ws.settings)")
+    return settings.home.joinpath(*parts)

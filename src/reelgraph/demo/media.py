@@ -46,7 +46,7 @@ def ingest_clips(ws: Workspace, data_dir: Path, out_dir: Path, stages: Stages | 
     stages = stages or Quiet()
     files = sorted(p for p in (data_dir / VIDEO).glob("*") if p.suffix in SUFFIXES)
     stages.begin(f"ingesting {len(files)} clips (shots, embeddings, contact sheets)", len(files))
-    registered = register(ws.settings, files)
+    registered = register(ws, files)
     own = {asset.uri for asset in registered.assets}
     worker = Worker(ws, [ingest_flow()], backoff_s=0, max_attempts=1,
                     accept=lambda event: event.uri in own)
@@ -64,7 +64,7 @@ def ingest_clips(ws: Workspace, data_dir: Path, out_dir: Path, stages: Stages | 
 
 
 def _clip(ws: Workspace, asset: MediaAsset, out_dir: Path) -> ClipReport:
-    annotations = AnnotationStore(settings=ws.settings)
+    annotations = AnnotationStore(ws)
     try:
         shots = annotations.query(asset.uri, types="shot", producer=PRODUCER)
         refs = annotations.query(asset.uri, types="embedding", producer=PRODUCER)

@@ -35,6 +35,7 @@ from reelgraph.core import (
     Settings,
     atomic_path,
     collect_temporaries,
+    home_folder,
     is_dead,
     now_us,
     this_process,
@@ -91,7 +92,7 @@ class ParquetOfflineStore:
     def __init__(self, root: Path | str | None = None, settings: Settings | None = None
                  ) -> None:
         self.root = Path(root) if root is not None else (
-            (settings or Settings.load()).home / "features" / "offline")
+            home_folder(settings, "features", "offline"))
         collect_temporaries(self.root)  # the files of writes killed half-way
         self._duckdb: duckdb.DuckDBPyConnection | None = None
         self._duckdb_lock = threading.Lock()

@@ -46,7 +46,7 @@ class FeatureStore:
         self.ws = workspace
         self.offline = offline or ParquetOfflineStore(settings=workspace.settings)
         self._online, self._vector = online, vector
-        self.claims = ClaimStore(workspace.settings.metadata_url)
+        self.claims = ClaimStore(workspace.database)
         self.executor = executor
         self.batch_size = batch_size
         self.claim_ttl_s = claim_ttl_s

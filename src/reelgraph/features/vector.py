@@ -34,7 +34,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from reelgraph.core import InvalidInput, Settings, fault_point
+from reelgraph.core import InvalidInput, Settings, fault_point, home_folder
 from reelgraph.features.inner_product import EXACT_BELOW
 from reelgraph.features.ports import FeatureRef
 from reelgraph.features.values import InvalidValue, Vector, value_type_from
@@ -62,7 +62,7 @@ class FaissVectorIndex:
             raise InvalidInput(f"unknown approximate index {approximate!r}",
                                f"use one of {APPROXIMATE_KINDS}")
         self.root = Path(root) if root is not None else (
-            (settings or Settings.load()).home / "features" / "vectors")
+            home_folder(settings, "features", "vectors"))
         self.exact_below = exact_below
         self.approximate = approximate
         self.hnsw_m = hnsw_m

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelgraph.artifacts import ArtifactError, ArtifactRef, ArtifactStore
-from reelgraph.core import Settings, fault_point
+from reelgraph.core import InvalidInput, Settings, fault_point
+from reelgraph.flows.workspace import Workspace
 from reelgraph.graph import NodeKey
 
 
@@ -35,9 +36,26 @@ class StepContext:
     seed: int
     attempt: int
     reads: list[str] = field(default_factory=list)
-    # The platform's settings, so a step can open its stores (graph, features, media).
+    # The platform's settings, so a step can open its workspace (graph, features, media).
     settings: Settings | None = None
     _log: io.StringIO = field(default_factory=io.StringIO)
+    _workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        """The platform's workspace, opened at first use in the process running the step
+        and closed when the step ends."""
+        if self._workspace is None:
+            if self.settings is None:
+                raise InvalidInput(f"step {self.step!r} runs without the platform's settings",
+                                   "run the flow with a Runner over a Workspace")
+            self._workspace = Workspace.open(self.settings)
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
 
     def log(self, message: str) -> None:
         self._log.write(f"{message}\n")
@@ -125,6 +143,8 @@ def execute(spec: TaskSpec) -> TaskOutcome:
         return TaskOutcome(False, None, output.getvalue() + context.logged(),
                            f"{type(exc).__name__}: {exc}", traceback.format_exc(),
                            tuple(context.reads), started, time.time_ns() // 1000)
+    finally:
+        context.close()
     try:
         ref = store.put(value, label=f"the value of {spec.label}")
         fault_point("flows.task.stored")

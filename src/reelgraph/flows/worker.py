@@ -99,7 +99,7 @@ class Worker:
                 raise Conflict(f"two flows are named {watched.id!r}",
                                "give each watched flow its own namespace/name")
             seen.add(watched.id)
-        self.events = events or EventLog(workspace.settings.metadata_url)
+        self.events = events or EventLog(workspace.database)
         self._owns_events = events is None
         self.executor = executor
         self.max_attempts = max_attempts

@@ -1,4 +1,5 @@
-"""The handles a run needs, opened once from ``Settings``: graph, run records, artifacts."""
+"""The one handle: settings, the metadata database, and the graph, run records and artifacts
+kept in it, opened once from ``Settings``. Every service takes a workspace."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core import Settings
+from reelgraph.core import Database, Settings
 from reelgraph.flows.runs import RunStore
 from reelgraph.graph import Graph
 
@@ -14,6 +15,7 @@ from reelgraph.graph import Graph
 @dataclass
 class Workspace:
     settings: Settings
+    database: Database
     graph: Graph
     runs: RunStore
     artifacts: ArtifactStore
@@ -21,7 +23,8 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:
         settings = settings or Settings.load()
-        return cls(settings, Graph.open(settings=settings), RunStore(settings.metadata_url),
+        database = Database.open(settings.metadata_url)
+        return cls(settings, database, Graph.open(database), RunStore(database),
                    ArtifactStore(settings.artifacts))
 
     def load(self, run_id: str, step: str, index: int | None = None) -> Any:
@@ -31,6 +34,7 @@ class Workspace:
     def close(self) -> None:
         self.graph.close()
         self.runs.close()
+        self.database.close()
 
     def __enter__(self) -> Workspace:
         return self

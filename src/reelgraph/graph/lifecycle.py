@@ -1,6 +1,6 @@
 """``Graph``: the Python API of the lifecycle graph, over any ``GraphStore``.
 
-    g = Graph.open()                                   # SQLite under REELGRAPH_HOME
+    g = Graph.open("sqlite:///graph.db")              # or a workspace's: ws.graph
     g.add("rg://dataset/movielens/ratings", owner="data-eng", tags=["ratings"])
     g.add("rg://model/personalization/ranker@3")
     g.link("rg://model/personalization/ranker@3", "trained_on", "rg://dataset/movielens/ratings")
@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reelgraph.core import NotFound, Settings, backend_for, parse_time, to_us
+from reelgraph.core import NotFound, backend_for, parse_time, to_us
 from reelgraph.graph.commonality import ReuseCandidate, Similar, reuse_candidates, similar_models
 from reelgraph.graph.derived import DEFAULT_RULES, DerivedRule, DeriveResult, derive
 from reelgraph.graph.kinds import EdgeKind, NodeKind
@@ -33,6 +33,9 @@ from reelgraph.graph.model import (
 )
 from reelgraph.graph.store import GraphStore, NodeFilter, SearchHit
 from reelgraph.graph.uri import NodeKey
+
+if TYPE_CHECKING:
+    from reelgraph.core import Database
 
 Ref = str | NodeKey
 When = datetime | str | int | None
@@ -92,10 +95,13 @@ class Graph:
         self.store = store
 
     @classmethod
-    def open(cls, url: str | None = None, settings: Settings | None = None) -> Graph:
-        """Open the graph at ``url`` (default: the settings' metadata database)."""
-        url = url or (settings or Settings.load()).metadata_url
-        return cls(backend_for("metadata", url)(url))
+    def open(cls, database: Database | str) -> Graph:
+        """The graph in a metadata database (an open ``Database``, or its URL)."""
+        from reelgraph.core import Database  # deferred: SQLAlchemy and Alembic load on open
+
+        if isinstance(database, str):
+            database = Database.open(database)
+        return cls(backend_for("metadata", database.url)(database))
 
     def close(self) -> None:
         self.store.close()

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from reelgraph.graph.kinds import EdgeKind, KindRegistry, NodeKind
 from reelgraph.graph.model import ApplyResult, ChangeSet, Edge, Node, NodeSpec
 from reelgraph.graph.uri import NodeKey
+
+if TYPE_CHECKING:
+    from reelgraph.core import Database
 
 Direction = Literal["out", "in"]
 # One step of a walk: (edge, node it was reached from, node it leads to).
@@ -47,6 +50,7 @@ class GraphStore(Protocol):
     in UTC µs, change ids in commit order) are in this module's docstring."""
 
     url: str
+    database: Database  # the metadata database it keeps its tables in
 
     def registry(self) -> KindRegistry:
         """The node and edge kinds registered in this store."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelgraph.core import InvalidInput
-from reelgraph.flows import EVENT_PARAM, Flow, StepContext, Workspace
+from reelgraph.flows import EVENT_PARAM, Flow, StepContext
 from reelgraph.matchcut.finder import MatchCutter
 from reelgraph.media import MediaLibrary
 
@@ -28,10 +28,10 @@ def title_flow() -> Flow:
         if not event_uri:
             raise InvalidInput("the match-cut flow needs an asset",
                                "pass --param event_uri=rg://media_asset/NS/SHA256")
-        with Workspace.open(ctx.settings) as ws:
-            asset = MediaLibrary(ws.graph).get(event_uri)
-            ctx.read(asset.uri)
-            found, computed = MatchCutter(ws).add(asset, ctx.run_id)
+        ws = ctx.workspace
+        asset = MediaLibrary(ws.graph).get(event_uri)
+        ctx.read(asset.uri)
+        found, computed = MatchCutter(ws).add(asset, ctx.run_id)
         ctx.log(f"{len(found.shots)} shots, {computed} features computed")
         return {"asset": asset.uri, "shots": len(found.shots), "computed": computed}
 

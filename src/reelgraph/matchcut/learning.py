@@ -87,9 +87,8 @@ def training_flow() -> Flow:
 
     @flow.step
     def table(labels_digest: str, ctx: StepContext) -> LabelSet:
-        with Workspace.open(ctx.settings) as ws:
-            ctx.read(LABELS.uri)
-            return LabelSet.from_json(ws.artifacts.get_bytes(labels_digest))
+        ctx.read(LABELS.uri)
+        return LabelSet.from_json(ctx.workspace.artifacts.get_bytes(labels_digest))
 
     @flow.step
     def model(table: LabelSet) -> dict[str, Any]:

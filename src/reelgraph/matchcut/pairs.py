@@ -104,7 +104,7 @@ class PairStore:
                                "pass a reviewer name without '/'")
         found = self.get(pair)
         producer = f"{REVIEW_PREFIX}{reviewer}"
-        store = AnnotationStore(settings=self.ws.settings)
+        store = AnnotationStore(self.ws)
         try:
             kept = [a for a in store.query(found.asset_a, types="json", producer=producer)
                     if a.data.get("pair") != found.id]
@@ -121,7 +121,7 @@ class PairStore:
         chosen = list(pairs) if pairs is not None else self.all()
         assets = sorted({p.asset_a for p in chosen})
         result: dict[str, str] = {}
-        store = AnnotationStore(settings=self.ws.settings)
+        store = AnnotationStore(self.ws)
         try:
             for asset in assets:
                 for note in store.query(asset, types="json"):

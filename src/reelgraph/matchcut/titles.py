@@ -54,7 +54,7 @@ def shot_key(asset: MediaAsset, index: int) -> str:
 
 def title_shots(ws: Workspace, asset: MediaAsset, detector: str = DEFAULT_DETECTOR) -> Title:
     """The asset's shots, from the annotation store when this detector already ran."""
-    store = AnnotationStore(settings=ws.settings)
+    store = AnnotationStore(ws)
     try:
         sets = [s for s in store.versions(asset.uri, producer=PRODUCER) if s.current]
         detected = not sets or sets[0].producer.version != detector

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reelgraph.core import Conflict, InvalidInput, NotFound, Settings
+from reelgraph.core import Conflict, InvalidInput, NotFound
 from reelgraph.graph import Graph, Node, NodeKey, NodeSpec
 from reelgraph.media.probe import MediaProbe, probe
 from reelgraph.media.source import Source, checksum, location
@@ -85,18 +85,9 @@ class MediaLibrary:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._owns_graph = False
-
-    @classmethod
-    def open(cls, settings: Settings | None = None) -> MediaLibrary:
-        """The library in the settings' metadata database (closed by ``close``)."""
-        library = cls(Graph.open(settings=settings or Settings.load()))
-        library._owns_graph = True
-        return library
 
     def close(self) -> None:
-        if self._owns_graph:
-            self.graph.close()
+        """Nothing to close: the graph belongs to the caller's workspace."""
 
     def __enter__(self) -> MediaLibrary:
         return self

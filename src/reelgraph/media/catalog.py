@@ -26,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.artifacts import ArtifactStore
-from reelgraph.core import Conflict, InvalidInput, NotFound, Settings
-from reelgraph.graph import Graph
+from reelgraph.core import Conflict, InvalidInput, NotFound
+from reelgraph.flows import Workspace
 from reelgraph.media.annotations import Annotation, AnnotationSet, AnnotationStore
 from reelgraph.media.assets import DEFAULT_NAMESPACE, SHA256_PREFIX, MediaAsset, MediaLibrary
 from reelgraph.media.contact_sheet import render_contact_sheet
@@ -51,28 +50,18 @@ class NotIngested(Conflict):
 
 class MediaCatalog:
     """Assets and their pipeline results, read from a graph, the annotation store and the
-    artifact store; ``open`` owns what it opens, ``close`` closes it."""
+    artifact store of a workspace; ``close`` closes what it opened, never the workspace."""
 
-    def __init__(self, settings: Settings, graph: Graph) -> None:
-        self.settings = settings
-        self.graph = graph
-        self.library = MediaLibrary(graph)
-        self.artifacts = ArtifactStore(settings.artifacts)
-        self.proxies = ProxyCache(graph, self.artifacts)
-        self.annotations = AnnotationStore(settings=settings)
-        self._owns_graph = False
-
-    @classmethod
-    def open(cls, settings: Settings | None = None) -> MediaCatalog:
-        settings = settings or Settings.load()
-        catalog = cls(settings, Graph.open(settings=settings))
-        catalog._owns_graph = True
-        return catalog
+    def __init__(self, workspace: Workspace) -> None:
+        self.settings = workspace.settings
+        self.graph = workspace.graph
+        self.library = MediaLibrary(workspace.graph)
+        self.artifacts = workspace.artifacts
+        self.proxies = ProxyCache(workspace.graph, self.artifacts)
+        self.annotations = AnnotationStore(workspace)
 
     def close(self) -> None:
         self.annotations.close()
-        if self._owns_graph:
-            self.graph.close()
 
     def __enter__(self) -> MediaCatalog:
         return self

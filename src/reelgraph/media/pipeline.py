@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core import InvalidInput, ReelgraphError, Settings
+from reelgraph.core import InvalidInput, ReelgraphError
 from reelgraph.features import EntityType, FeatureSet, FeatureStore, Vector
 from reelgraph.flows import EVENT_PARAM, Flow, StepContext, Workspace
 from reelgraph.graph import NodeKey
@@ -95,10 +95,6 @@ def embed_shots(asset: MediaAsset, shots: list[Shot], frames: FrameBatch) -> Sho
     return result
 
 
-def _settings(ctx: StepContext) -> Settings:
-    return ctx.settings or Settings.load()
-
-
 def ingest_flow() -> Flow:
     """The pipeline as a flow run once per new media asset of any namespace (``event_uri``
     is its URI); one platform flow, so every worker and ``register`` agree on its name."""
@@ -111,8 +107,7 @@ def ingest_flow() -> Flow:
         if not event_uri:
             raise InvalidInput("the media pipeline needs an asset",
                                "pass --param event_uri=rg://media_asset/NS/SHA256")
-        with MediaLibrary.open(_settings(ctx)) as library:
-            found = library.get(event_uri)
+        found = MediaLibrary(ctx.workspace.graph).get(event_uri)
         ctx.read(found.uri)
         return found
 
@@ -124,41 +119,40 @@ def ingest_flow() -> Flow:
 
     @flow.step
     def embeddings(asset: MediaAsset, shots: list[Shot], ctx: StepContext) -> ShotEmbeddings:
-        with ProxyCache.open(_settings(ctx)) as cache:
-            frames = cache.frames(asset, fps=EMBED_FPS, size=EMBED_SIZE)
+        cache = ProxyCache(ctx.workspace.graph, ctx.workspace.artifacts)
+        frames = cache.frames(asset, fps=EMBED_FPS, size=EMBED_SIZE)
         return embed_shots(asset, shots, frames)
 
     @flow.step
     def publish(asset: MediaAsset, shots: list[Shot], embeddings: ShotEmbeddings,
                 ctx: StepContext) -> dict[str, Any]:
-        return publish_results(_settings(ctx), ctx.run_id, asset, shots, embeddings)
+        return publish_results(ctx.workspace, ctx.run_id, asset, shots, embeddings)
 
     return flow
 
 
-def publish_results(settings: Settings, run_id: str, asset: MediaAsset, shots: list[Shot],
+def publish_results(ws: Workspace, run_id: str, asset: MediaAsset, shots: list[Shot],
                     embeddings: ShotEmbeddings) -> dict[str, Any]:
     """Write what the pipeline found: features, annotations, the contact sheet."""
-    with Workspace.open(settings) as ws:
-        store = FeatureStore(ws, [shot_features()])
-        try:
-            for name, vectors in embeddings.vectors.items():
-                store.materialize(f"media/{name}", vectors, run_id=run_id)
-            refs = {name: store.definition(f"media/{name}").uri for name in embeddings.vectors}
-        finally:
-            store.close()
-        annotations = [Annotation("shot", s.start_ns, s.end_ns,
-                                  data={"index": s.index, "method": "content"}) for s in shots]
-        annotations += [Annotation("embedding", s.start_ns, s.end_ns,
-                                   data={"feature": refs[name], "key": shot_key(asset, s)})
-                        for name in embeddings.vectors for s in shots]
-        written = AnnotationStore(settings=settings)
-        try:
-            annotation_set = written.put(Producer(PRODUCER, PIPELINE_VERSION, run_id),
-                                         asset.uri, annotations)
-        finally:
-            written.close()
-        sheet = _contact_sheet(ws, asset, shots, embeddings)
+    store = FeatureStore(ws, [shot_features()])
+    try:
+        for name, vectors in embeddings.vectors.items():
+            store.materialize(f"media/{name}", vectors, run_id=run_id)
+        refs = {name: store.definition(f"media/{name}").uri for name in embeddings.vectors}
+    finally:
+        store.close()
+    annotations = [Annotation("shot", s.start_ns, s.end_ns,
+                              data={"index": s.index, "method": "content"}) for s in shots]
+    annotations += [Annotation("embedding", s.start_ns, s.end_ns,
+                               data={"feature": refs[name], "key": shot_key(asset, s)})
+                    for name in embeddings.vectors for s in shots]
+    written = AnnotationStore(ws)
+    try:
+        annotation_set = written.put(Producer(PRODUCER, PIPELINE_VERSION, run_id),
+                                     asset.uri, annotations)
+    finally:
+        written.close()
+    sheet = _contact_sheet(ws, asset, shots, embeddings)
     return {"asset": asset.uri, "shots": len(shots), "annotation_version": annotation_set.version,
             "features": sorted(refs.values()), "contact_sheet": sheet}
 
@@ -192,18 +186,15 @@ class Registered:
     failed: dict[str, str]  # path -> why
 
 
-def register(settings: Settings, paths: Iterable[str | Path],
+def register(ws: Workspace, paths: Iterable[str | Path],
              namespace: str = DEFAULT_NAMESPACE) -> Registered:
     """Register files as media assets, each on its own (one unreadable file fails alone);
     a worker watching ``ingest_flow()`` then ingests every new one."""
     done = Registered([], {})
-    paths = list(paths)
-    if not paths:  # opening the library costs a database connection and a schema check
-        return done
-    with MediaLibrary.open(settings) as library:
-        for path in paths:
-            try:
-                done.assets.append(library.add(path, namespace))
-            except ReelgraphError as exc:
-                done.failed[str(path)] = str(exc)
+    library = MediaLibrary(ws.graph)
+    for path in paths:
+        try:
+            done.assets.append(library.add(path, namespace))
+        except ReelgraphError as exc:
+            done.failed[str(path)] = str(exc)
     return done

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from reelgraph.artifacts import ArtifactStore
-from reelgraph.core import Settings
 from reelgraph.graph import Graph, NodeKey
 from reelgraph.media.assets import MediaAsset
 from reelgraph.media.frames import FrameBatch, FrameSpec, Rate, read_frames, to_rate
@@ -34,18 +33,9 @@ class ProxyCache:
         self.artifacts = artifacts
         self.hits = 0  # reads answered from the store
         self.builds = 0  # reads that had to decode
-        self._owns_graph = False
-
-    @classmethod
-    def open(cls, settings: Settings | None = None) -> ProxyCache:
-        settings = settings or Settings.load()
-        cache = cls(Graph.open(settings=settings), ArtifactStore(settings.artifacts))
-        cache._owns_graph = True
-        return cache
 
     def close(self) -> None:
-        if self._owns_graph:
-            self.graph.close()
+        """Nothing to close: the graph and the artifacts belong to the caller's workspace."""
 
     def __enter__(self) -> ProxyCache:
         return self

@@ -102,7 +102,7 @@ class RecSysOps:
     _change_id: int = 0
 
     def __post_init__(self) -> None:
-        self.store = OpsStore(self.ws.runs.engine)
+        self.store = OpsStore(self.ws.database.engine)
         self.incidents = Incidents(self.ws.graph, self.store, self.namespace)
         self.registry = ModelRegistry(self.ws)
         if self.impressions_root is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelgraph.flows import Flow, StepContext, Workspace
+from reelgraph.flows import Flow, StepContext
 
 checks = Flow("recsysops-checks", namespace="personalization",
               description="RecSysOps checks of every learned monitor", owner="personalization"
@@ -24,8 +24,7 @@ def run_checks(ctx: StepContext) -> list[dict[str, Any]]:
 
     if ctx.settings is None:
         return []
-    with Workspace.open(ctx.settings) as ws:
-        reports = [r.to_dict() for r in RecSysOps(ws).check()]
+    reports = [r.to_dict() for r in RecSysOps(ctx.workspace).check()]
     failed = [r["monitor"] for r in reports if not r["passed"]]
     ctx.log(f"{len(reports)} monitor(s) checked, {len(failed)} failed: {', '.join(failed)}")
     return reports

@@ -64,8 +64,7 @@ def _config(holdout: float, epochs: int, dim: int, max_train: int, max_eval: int
 def dataset(data_dir: str, ctx: StepContext) -> Dataset:
     loaded = load_movielens(data_dir)
     if ctx.settings is not None:
-        with Workspace.open(ctx.settings) as ws:
-            ctx.read(register_dataset(ws.graph, loaded, Path(data_dir)))
+        ctx.read(register_dataset(ctx.workspace.graph, loaded, Path(data_dir)))
     return loaded
 
 
@@ -76,8 +75,7 @@ def vectors(dataset: Dataset, item_vectors: str, ctx: StepContext) -> np.ndarray
         return None
     from reelgraph.recsys.vectors import read_item_vectors
 
-    with Workspace.open(ctx.settings) as ws:
-        found = read_item_vectors(ws, item_vectors, dataset.item_ids)
+    found = read_item_vectors(ctx.workspace, item_vectors, dataset.item_ids)
     ctx.read(found.uri)
     ctx.log(f"{found.covered:,} of {len(dataset.item_ids):,} items have {found.uri}")
     return found.matrix

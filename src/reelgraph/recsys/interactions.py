@@ -1,6 +1,6 @@
 """The interaction log: what members did after a model was trained, read at request time.
 
-    log = InteractionLog(settings=ws.settings)
+    log = InteractionLog(ws)
     log.append("42", "1210", time=1700000000)           # member 42 just watched item 1210
     log.recent("42", since=recommender.now)            # [Interaction(...)], oldest first
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from reelgraph.core import InvalidInput, MetadataStore, Settings, now_us, write_connection
+from reelgraph.core import InvalidInput, MetadataStore, now_us, write_connection
 
 DEFAULT_EVENT = "interaction"
 MAX_ID = 200
@@ -59,8 +59,7 @@ def checked(user: object, item: object, time: object, event: object = DEFAULT_EV
 
 
 class InteractionLog(MetadataStore):
-    def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:
-        super().__init__(url or (settings or Settings.load()).metadata_url)
+    """Interactions in a workspace's metadata database (``InteractionLog(ws)``)."""
 
     def append(self, user: str | int, item: str | int, time: int | float | None = None,
                event: str = DEFAULT_EVENT, value: float | None = None) -> Interaction:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from reelgraph.core import InvalidInput, Settings
+from reelgraph.core import InvalidInput, Settings, home_folder
 from reelgraph.recsys import CANVAS_NAMES, MAX_K, MODEL, canvas
 
 ONLINE, NEARLINE, BATCH = "online", "nearline", "batch"
@@ -100,7 +100,7 @@ class ServingConfig:
     @classmethod
     def load(cls, settings: Settings | None = None, path: Path | None = None) -> ServingConfig:
         """``path``, else ``$REELGRAPH_HOME/serving.toml`` if it exists, else defaults."""
-        path = path or (settings or Settings.load()).home / FILE_NAME
+        path = path or home_folder(settings, FILE_NAME)
         if not path.is_file():
             return cls()
         try:

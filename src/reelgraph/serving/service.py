@@ -77,7 +77,7 @@ class RecommendationService:
         self._owns_online = online is None
         self.online = online or open_online_store(self.config.online_store, ws.settings)
         self.nearline = NearlineStore(self.online, self.config.model)
-        self.interactions = InteractionLog(settings=ws.settings)
+        self.interactions = InteractionLog(ws)
         self._current: Deployed | None = None
         self._swap_lock = threading.Lock()
         self._stop = threading.Event()

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from reelgraph.core import Database
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound
 from reelgraph.features import FeatureRef
 from reelgraph.flows import EventLog
@@ -42,7 +43,7 @@ def ids(found: list[Annotation]) -> set[int]:
 
 
 def events(url: str) -> list[Any]:
-    log = EventLog(url)
+    log = EventLog(Database.open(url))
     try:
         return [e for e in log.list(limit=1000) if e.kind == EVENT_KIND]
     finally:
@@ -56,7 +57,7 @@ class AnnotationStoreContract:
 
     @pytest.fixture
     def store(self, url: str) -> Iterator[AnnotationStore]:
-        store = AnnotationStore(url)
+        store = AnnotationStore(Database.open(url))
         yield store
         store.close()
 

@@ -18,7 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 
 from reelgraph.api.auth import require_read, require_write
-from reelgraph.api.deps import get_media_catalog, get_settings
+from reelgraph.api.deps import get_media_catalog, get_settings, get_workspace
 from reelgraph.api.errors import error_body
 from reelgraph.api.schemas.media import (
     ASSET_URI,
@@ -32,6 +32,7 @@ from reelgraph.api.schemas.media import (
     ShotList,
 )
 from reelgraph.core import InvalidInput, Settings
+from reelgraph.flows import Workspace
 from reelgraph.media import (
     DEFAULT_NAMESPACE,
     MAX_FPS,
@@ -98,7 +99,8 @@ def list_assets(
                               "the media roots, unreadable, or not media"}},
              summary="Register video files under the server's media roots as media assets")
 def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(get_settings),
-                    catalog: MediaCatalog = Depends(get_media_catalog)) -> Json:
+                    catalog: MediaCatalog = Depends(get_media_catalog),
+                    ws: Workspace = Depends(get_workspace)) -> Json:
     """Each path must lie under one of the server's ``media_roots`` (directories and URL
     prefixes); anything else is refused without being looked at. Each admitted path is
     registered on its own (idempotent by content); a path that is refused or cannot be read
@@ -112,7 +114,7 @@ def register_assets(body: RegisterIn = Body(...), settings: Settings = Depends(g
             admitted.setdefault(admit_media(path, settings.media_roots), path)
         except OutsideMediaRoots as exc:
             why[path] = str(exc)
-    done = register(settings, list(admitted), body.namespace)
+    done = register(ws, list(admitted), body.namespace)
     why.update({admitted[where]: reason for where, reason in done.failed.items()})
     failed = {path: why[path] for path in body.paths if path in why}  # in the request's order
     if not done.assets:

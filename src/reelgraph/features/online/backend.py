@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from reelgraph.core import Settings, backend_for
+from reelgraph.core import Settings, backend_for, home_folder
 from reelgraph.features.ports import OnlineStore
 
 
-def default_online_url(settings: Settings | None = None) -> str:
+def default_online_url(settings: Settings | None) -> str:
     """``Settings.online_url`` (REELGRAPH_ONLINE_URL), else the SQLite file under home."""
-    settings = settings or Settings.load()
-    return settings.online_url or f"sqlite:///{settings.home / 'features' / 'online.db'}"
+    if settings is not None and settings.online_url:
+        return settings.online_url
+    return f"sqlite:///{home_folder(settings, 'features', 'online.db')}"
 
 
 def open_online_store(url: str | None = None, settings: Settings | None = None) -> OnlineStore:

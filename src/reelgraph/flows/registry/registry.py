@@ -94,7 +94,7 @@ def _json_object(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
 class ModelRegistry:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
-        self.store = RegistryStore(workspace.runs.engine)
+        self.store = RegistryStore(workspace.database.engine)
 
     # --- reads --------------------------------------------------------------------------
 

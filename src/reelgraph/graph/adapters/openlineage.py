@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from reelgraph.core import InvalidInput, now_us
+from reelgraph.core import now_us
 
 # The module, not its names: it imports adapters.base, so importing it first runs this
 # package's __init__, which imports this module while it is half loaded.
@@ -26,16 +26,6 @@ from reelgraph.graph.model import Json
 from reelgraph.graph.uri import NodeKey
 
 SOURCE = "openlineage"
-
-
-def _engine_of(graph: Graph) -> Engine:
-    engine = getattr(graph.store, "engine", None)
-    if not isinstance(engine, Engine):
-        raise InvalidInput(
-            f"the graph store at {graph.store.url} keeps no SQL tables for the OpenLineage log",
-            "open the graph on a sqlite:// or postgresql:// URL",
-        )
-    return engine
 
 
 class OpenLineageLog:
@@ -100,7 +90,7 @@ class OpenLineageSource:
 
     @classmethod
     def for_graph(cls, graph: Graph) -> OpenLineageSource:
-        return cls(OpenLineageLog(_engine_of(graph)))
+        return cls(OpenLineageLog(graph.store.database.engine))
 
     def key(self, entity_id: str) -> NodeKey:
         return NodeKey.parse(entity_id)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from reelgraph.core import (
     Conflict,
+    Database,
     InvalidInput,
     MetadataStore,
     NotFound,
@@ -104,8 +105,8 @@ class SqlGraphStore(MetadataStore):
 
     _mark = "?"  # the driver's positional parameter marker
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
         self._registry: KindRegistry | None = None
 
     # --- dialect hooks -----------------------------------------------------------------

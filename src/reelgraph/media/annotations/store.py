@@ -40,7 +40,15 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from reelgraph.core import InvalidInput, MetadataStore, NotFound, Settings, now_us, write_connection
+from reelgraph.core import (
+    Database,
+    HoldsDatabase,
+    InvalidInput,
+    MetadataStore,
+    NotFound,
+    now_us,
+    write_connection,
+)
 from reelgraph.flows import EventLog
 from reelgraph.media.annotations.model import (
     Annotation,
@@ -93,15 +101,15 @@ def _set(row: Any, is_current: bool) -> AnnotationSet:
 
 
 class AnnotationStore(MetadataStore):
-    """Annotations in the metadata database at ``url`` (default: ``Settings.metadata_url``).
+    """Annotations in a workspace's metadata database (``AnnotationStore(ws)``).
 
     ``schemas`` holds the annotation types writes are checked against (the built-in ones by
     default; register more on ``store.schemas``).
     """
 
-    def __init__(self, url: str | None = None, *, schemas: SchemaRegistry | None = None,
-                 settings: Settings | None = None) -> None:
-        super().__init__(url or (settings or Settings.load()).metadata_url)
+    def __init__(self, workspace: Database | HoldsDatabase, *,
+                 schemas: SchemaRegistry | None = None) -> None:
+        super().__init__(workspace)
         self.schemas = schemas if schemas is not None else SchemaRegistry()
 
     # --- writing -------------------------------------------------------------------------
