@@ -115,7 +115,6 @@ UNDOCUMENTED: dict[str, set[str]] = {
         "ExperimentConfig",
         "ExperimentResult",
         "Interaction",
-        "InteractionLog",
         "Recommendations",
         "ScoredBatch",
         "TaskConfig",

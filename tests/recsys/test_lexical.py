@@ -96,6 +96,7 @@ def test_a_residual_network_starts_at_its_fixed_blocks(prepared: Prepared) -> No
     requests = prepared.tasks.by_canvas["related"].test.requests.take(np.arange(8))
     with torch.no_grad():
         scores = net(featurize(requests), ItemInputs.of(prepared.items)).numpy()
+    assert prepared.items.prior is not None
     left, right = prepared.items.prior
     popularity = prepared.items.popularity
     assert popularity is not None

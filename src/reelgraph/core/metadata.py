@@ -53,7 +53,9 @@ class HoldsDatabase(Protocol):
     """What holds an open metadata database: a ``flows.Workspace``."""
 
     @property
-    def database(self) -> Database: ...
+    def database(self) -> Database:
+        """The open metadata database."""
+        ...
 
 
 class MetadataStore:

@@ -23,6 +23,8 @@ BEST = 3  # pairs shown per kind
 
 @dataclass(frozen=True)
 class MatchCutReport:
+    """What the demo's match-cut stage found: the best pairs per kind and what it computed."""
+
     best: list[tuple[MatchPair, Path | None]]  # per kind, best first; None: no preview
     candidates: dict[str, int]  # kind -> candidate pairs ranked
     computed: int  # shot features and pair features computed by this run (0 when memoized)
