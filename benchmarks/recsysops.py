@@ -44,11 +44,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from reelgraph.serving.index import ItemIndex
 
 from machine import machine
 from machine import versions as package_versions
 from reelgraph.core import Settings
+from reelgraph.features import InnerProductIndex as ItemIndex
 from reelgraph.features.online import open_online_store
 from reelgraph.flows import Flow, Runner, Workspace
 from reelgraph.flows.registry import ModelRegistry

@@ -1,5 +1,5 @@
 """``reelgraph ops ...``: RecSysOps from the command line (monitors, checks, alerts,
-incidents, diagnosis, replay, and the hotfixes: rollback and rule overlays).
+incidents, diagnosis, replay, explain, and the hotfixes: rollback and rule overlays).
 
 Thin: each command opens the workspace, calls ``reelgraph.ops`` and renders with Rich.
 """
@@ -134,6 +134,28 @@ def replay(ctx: typer.Context,
     render.console().print("[green]identical[/]" if report.identical
                            else "[red]differs[/]: the inputs changed or scoring is not "
                                 "deterministic")
+
+
+@app.command()
+def explain(ctx: typer.Context,
+            request_id: Annotated[str, typer.Argument(help="A logged request's id.")],
+            top: Annotated[int, typer.Option(help="Inputs shown per item.")] = 5,
+            as_json: AsJson = False) -> None:
+    """Which inputs drove each item of a logged answer (Shapley values of its inputs)."""
+    from reelgraph.ops import explain as run
+
+    with _ops(ctx) as ops:
+        found = run(ops, request_id, top).to_dict()
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("rank", "item", "score", "all off", "inputs that drove it")
+    for item in found["items"]:
+        drivers = "\n".join(f"{escape(c['feature'])} {c['value']:+.3f}"
+                            for c in item["contributions"])
+        table.add_row(str(item["rank"]), escape(item["item"]), f"{item['score']:.3f}",
+                      f"{item['baseline']:.3f}", drivers)
+    render.console().print(table)
 
 
 @app.command()

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelgraph.core import InvalidInput
+from reelgraph.ops.probe import Probe
 from reelgraph.serving import Impression
 
 SCHEMA = pa.schema([
@@ -41,6 +42,7 @@ SCHEMA = pa.schema([
     ("items", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
     ("latency_ms", pa.float64()), ("cold_start", pa.bool_()), ("error", pa.string()),
     ("rules", pa.list_(pa.string())),
+    ("probe_ms", pa.float64()),  # the concurrent latency reference (``ops.probe``)
 ])
 
 
@@ -48,7 +50,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def row_of(impression: Impression, at: float) -> dict[str, Any]:
+def row_of(impression: Impression, at: float, probe_ms: float | None = None
+           ) -> dict[str, Any]:
     inputs = impression.inputs
     k = inputs.get("k")
     return {"request_id": impression.request_id, "time": at, "canvas": impression.canvas,
@@ -60,7 +63,7 @@ def row_of(impression: Impression, at: float) -> dict[str, Any]:
             "fallback": impression.fallback or None, "items": list(impression.items),
             "scores": list(impression.scores), "latency_ms": impression.latency_ms,
             "cold_start": impression.cold_start, "error": impression.error,
-            "rules": list(impression.rules)}
+            "rules": list(impression.rules), "probe_ms": probe_ms}
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class ImpressionLog:
 
     def __init__(self, root: str | Path, *, sample_rate: float = 1.0, queue_size: int = 10_000,
                  batch_size: int = 2_000, flush_s: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, probe: bool = True) -> None:
         if not 0.0 < sample_rate <= 1.0:
             raise InvalidInput(f"sample rate {sample_rate} is not in (0, 1]",
                                "log every request with 1.0, or a share such as 0.1")
@@ -92,6 +95,7 @@ class ImpressionLog:
                         "files": 0}
         self._flushed = threading.Condition()
         self._pending = 0
+        self.probe = Probe() if probe else None
         self._thread = threading.Thread(target=self._write_loop, name="reelgraph-impressions",
                                         daemon=True)
         self._thread.start()
@@ -102,7 +106,7 @@ class ImpressionLog:
         if self.sample_rate < 1.0 and not self._sampled(impression.request_id):
             self._count("sampled_out")
             return
-        row = row_of(impression, self.clock())
+        row = row_of(impression, self.clock(), self.probe.ms if self.probe else None)
         try:
             self._queue.put_nowait(row)
         except queue.Full:
@@ -176,6 +180,8 @@ class ImpressionLog:
         self.flush()
         self._queue.put(None)
         self._thread.join()
+        if self.probe is not None:
+            self.probe.close()
 
     def __enter__(self) -> ImpressionLog:
         return self

@@ -46,7 +46,8 @@ from reelgraph.recsys import MODEL, UnifiedRecommender
 from reelgraph.serving import Deployed
 
 log = logging.getLogger(__name__)
-HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "requests", "source")
+HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p50_rel", "latency_p95_rel",
+          "requests", "source")
 DRIFT_LAG_S = 3 * 86_400.0  # serving drift is measured against the window this long before
 
 

@@ -1,7 +1,8 @@
 """``/api/v1/ops``: RecSysOps over HTTP: monitors, checks, alerts, incidents (with their
-timelines and diagnosis), replay of a logged request, and the hotfixes (rollback, rule
-overlays). Reads follow the read policy; checks, diagnoses and hotfixes need the token.
-Unknown request ids, monitors, incidents and rules are 404s with the usual error body.
+timelines and diagnosis), replay and explanation of a logged request, and the hotfixes
+(rollback, rule overlays). Reads follow the read policy; checks, diagnoses and hotfixes
+need the token. Unknown request ids, monitors, incidents and rules are 404s with the usual
+error body.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reelgraph.ops import (
     RecSysOps,
     add_rule,
     diagnose,
+    explain,
     remove_rule,
     replay,
     rollback,
@@ -77,6 +79,13 @@ def incident(name: str, ops: RecSysOps = Depends(get_ops)) -> Json:
 @reads.get("/replay/{request_id}", summary="Replay a logged request in isolation")
 def replay_request(request_id: str, ops: RecSysOps = Depends(get_ops)) -> Json:
     return replay(ops, request_id).to_dict()
+
+
+@reads.get("/explain/{request_id}",
+           summary="Which inputs drove each item of a logged answer (Shapley values)")
+def explain_request(request_id: str, top: int = Query(5, ge=1, le=100),
+                    ops: RecSysOps = Depends(get_ops)) -> Json:
+    return explain(ops, request_id, top).to_dict()
 
 
 @writes.post("/check", summary="Run the checks now")
