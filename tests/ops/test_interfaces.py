@@ -94,3 +94,40 @@ def test_impact_and_lineage_answers_show_open_incidents(tmp_path: Path) -> None:
     assert cli.json("impact", "rg://dataset/sim/ratings")["incidents"][0]["uri"] == \
         incident.uri
     assert "open incident" in cli.ok("lineage", "rg://model/sim/ranker").stdout
+
+
+def test_resolving_walks_the_review_and_can_add_a_monitor(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = Settings.load(home=str(tmp_path / "home"), database_url=url, api_token=TOKEN)
+    with Workspace.open(settings) as ws:
+        ws.graph.add("rg://dataset/sim/ratings", author="test", owner="data")
+        ops = RecSysOps(ws)
+        first = ops.incidents.open_or_join("rg://dataset/sim/ratings", 100.0, 60.0, "rows",
+                                           "critical", "data", {})
+        second = ops.incidents.open_or_join("rg://dataset/sim/ratings", 900.0, 60.0,
+                                            "rows again", "warning", "data", {})
+        assert first.uri != second.uri
+        with TestClient(create_app(settings, ws.graph)) as c:
+            questions = c.get("/api/v1/ops/review").json()["questions"]
+            answers = dict.fromkeys(questions, "yes")
+            path = f"/api/v1/ops/incidents/{first.uri.rsplit('/', 1)[-1]}/resolve"
+            bad = {"who": "ana", "answers": answers,
+                   "add_monitor": {"name": "rows", "kind": "dataset", "owner": "data",
+                                   "watches": ["rg://dataset/sim/nowhere"]}}
+            refused = c.post(path, headers=AUTH, json=bad)
+            assert refused.status_code == 404
+            assert ops.incidents.get(first.uri).status == "open"  # nothing changed
+            assert ops.monitors() == []
+            good = {**bad, "add_monitor": {**bad["add_monitor"],
+                                           "watches": ["rg://dataset/sim/ratings"]}}
+            done = c.post(path, headers=AUTH, json=good)
+            assert done.status_code == 200 and done.json()["status"] == "resolved"
+            assert done.json()["timeline"][-1]["detail"]["added_monitor"].endswith("/rows")
+            assert c.post(path, headers=AUTH, json=good).status_code == 409
+    cli = Cli(tmp_path / "home", url, ("ops",))
+    name = second.uri.rsplit("/", 1)[-1]
+    assert "lacks answers" in cli.fails("resolve", name, "--answer", " ", "--answer", "a",
+                                        "--answer", "b", "--answer", "c")
+    out = cli.ok("resolve", name, "--answer", "no", "--answer", "yes", "--answer", "yes",
+                 "--answer", "yes", "--who", "oncall").stdout
+    assert "resolved" in out

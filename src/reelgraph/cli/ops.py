@@ -113,6 +113,35 @@ def incidents(ctx: typer.Context,
 
 
 @app.command()
+def resolve(ctx: typer.Context,
+            incident: Annotated[str, typer.Argument(help="URI or inc-N.")],
+            answer: Annotated[list[str] | None, typer.Option(
+                "--answer", help="The review's answers, in order (asked for when left "
+                                 "out).")] = None,
+            add_monitor: Annotated[str | None, typer.Option(
+                help="Add the monitor that would have caught it sooner: its name.")] = None,
+            kind: Annotated[str, typer.Option(help="The added monitor's kind.")] = "serving",
+            watch: Annotated[list[str] | None, typer.Option(
+                help="A node the added monitor watches (repeatable).")] = None,
+            who: str = "") -> None:
+    """Close an incident with its short review; maybe add the monitor that would have
+    caught it sooner."""
+    from reelgraph.ops import resolve as run
+    from reelgraph.ops.resolution import REVIEW
+
+    given = list(answer or [])
+    answers = {q: given[i] if i < len(given) else typer.prompt(q)
+               for i, q in enumerate(REVIEW)}
+    who = who or current_user()
+    monitor = None if add_monitor is None else {
+        "name": add_monitor, "kind": kind, "watches": list(watch or []), "owner": who}
+    with _ops(ctx) as ops:
+        found = run(ops, incident, who, answers, monitor)
+    render.console().print(f"{found.uri} is {found.status}"
+                           + (f"; monitor {add_monitor} added" if monitor else ""))
+
+
+@app.command()
 def diagnose(ctx: typer.Context,
              incident: Annotated[str, typer.Argument(help="URI or inc-N.")]) -> None:
     """Inputs or model? Write the verdict, evidence and root-cause candidates on it."""

@@ -22,6 +22,7 @@ from reelgraph.ops import (
     explain,
     remove_rule,
     replay,
+    resolve,
     rollback,
 )
 
@@ -46,6 +47,22 @@ class RuleIn(BaseModel):
     expires_in_s: float | None = Field(None, gt=0)
     who: str = Field(min_length=1)
     incident: str | None = None
+
+
+class MonitorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(description="serving, dataset or inputs")
+    watches: list[str] = Field(min_length=1, description="URIs of the nodes it watches")
+    owner: str = Field(min_length=1)
+    source: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolveIn(BaseModel):
+    who: str = Field(min_length=1)
+    answers: dict[str, str] = Field(description="one answer per review question "
+                                                "(GET /review lists them)")
+    add_monitor: MonitorIn | None = Field(
+        None, description="the monitor that would have caught it sooner")
 
 
 reads = APIRouter(dependencies=[Depends(require_read)], responses=_ERRORS)
@@ -96,6 +113,21 @@ def check(ops: RecSysOps = Depends(get_ops)) -> Json:
 @writes.post("/incidents/{name}/diagnose", summary="Inputs or model, with evidence")
 def diagnose_incident(name: str, ops: RecSysOps = Depends(get_ops)) -> Json:
     return diagnose(ops, ops.incidents.get(name).uri).to_dict()
+
+
+@reads.get("/review", summary="The questions a resolution answers")
+def review_questions() -> Json:
+    from reelgraph.ops.resolution import REVIEW
+
+    return {"questions": list(REVIEW)}
+
+
+@writes.post("/incidents/{name}/resolve",
+             summary="Close an incident with its review; maybe add a monitor")
+def resolve_incident(name: str, body: ResolveIn, ops: RecSysOps = Depends(get_ops)) -> Json:
+    monitor = None if body.add_monitor is None else body.add_monitor.model_dump()
+    found = resolve(ops, name, body.who, body.answers, monitor)
+    return found.to_dict(ops.incidents.timeline(found.uri))
 
 
 @writes.post("/rollback", summary="Put the previous production version back")
