@@ -231,6 +231,11 @@ class Sim:
         self.service = RecommendationService(self.ws, config, self.online,
                                              impressions=self.log, rules=self.overlay)
         self.service.refresh(precompute=False)
+        # a serving process warms up before it takes traffic (lazy model parts, the index):
+        # one request answered off the log, so the first logged one is not a cold start
+        current = self.service.current
+        current.answer_online(current.recommender.request(
+            "notifications", user=self.world.dataset.user_ids[0], k=10))
 
     def close(self) -> None:
         self.log.close()

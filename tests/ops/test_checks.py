@@ -85,16 +85,20 @@ def test_a_few_heavy_members_are_not_drift() -> None:
     assert "exposure_js" in moved
 
 
-def test_latency_is_judged_against_the_concurrent_probe() -> None:
+def test_latency_is_judged_on_cpu_time_when_logged() -> None:
     from reelgraph.ops.signals import latency_signals
 
-    latency = np.random.default_rng(4).gamma(4.0, 0.75, 500)
-    loaded = latency_signals(latency * 5, np.full(500, 5.0))
-    calm = latency_signals(latency, np.full(500, 1.0))
+    rng = np.random.default_rng(4)
+    cpu = rng.gamma(4.0, 0.75, 500)
+    loaded = latency_signals(cpu * 5, cpu)  # waiting for a busy machine: wall time only
+    calm = latency_signals(cpu, cpu)
     assert loaded == pytest.approx(calm)
-    slow_index = latency_signals(latency + 30, np.full(500, 1.0))
-    assert slow_index["latency_p50_rel"] > 5 * calm["latency_p50_rel"]
-    assert set(latency_signals(latency, None)) == {"latency_p50_ms", "latency_p95_ms"}
+    heavier = latency_signals(cpu * 3, cpu * 3)  # a recommender that computes more
+    assert heavier["latency_p50_cpu_ms"] > 2.5 * calm["latency_p50_cpu_ms"]
+    partly = cpu.copy()
+    partly[::3] = np.nan  # a thread's first request has no CPU figure
+    assert set(latency_signals(cpu, partly)) == {"latency_p50_cpu_ms", "latency_p95_cpu_ms"}
+    assert set(latency_signals(cpu, None)) == {"latency_p50_ms", "latency_p95_ms"}
 
 
 def test_a_missing_source_fails_as_a_check() -> None:

@@ -188,6 +188,43 @@ def explain(ctx: typer.Context,
 
 
 @app.command()
+def shadow(ctx: typer.Context,
+           version: Annotated[int, typer.Argument(help="The candidate's version number.")],
+           sample: Annotated[int, typer.Option(help="Recent logged requests to replay.")
+                             ] = 300,
+           outcomes: Annotated[str | None, typer.Option(
+               help="Plays to judge hit rates on (default: the serving monitor's).")] = None,
+           as_json: AsJson = False) -> None:
+    """Run a candidate version beside production on replayed logged traffic (answers
+    logged as shadow, never returned); exits 1 when it is worse than production's noise."""
+    from reelgraph.ops import shadow as run
+    from reelgraph.ops.shadow import default_outcomes
+
+    with _ops(ctx) as ops:
+        report = run(ops, version, sample, outcomes or default_outcomes(ops))
+    found = report.to_dict()
+    if as_json:
+        render.echo_json(found)
+    else:
+        table = Table("measure", "candidate", "production noise")
+        table.add_row("rank-biased overlap", f"{report.rbo:.3f}", f"{report.rbo_noise:.3f}")
+        table.add_row("top-K churn", f"{report.churn:.3f}", f"{report.churn_noise:.3f}")
+        table.add_row("latency ratio (median)", f"{report.latency_ratio:.2f}",
+                      f"{report.latency_noise_ratio:.2f}")
+        if report.hit_rate_delta is not None and report.hit_rate_ci is not None:
+            low, high = report.hit_rate_ci
+            table.add_row("hit rate delta", f"{report.hit_rate_delta:+.3f}",
+                          f"95% CI {low:+.3f}..{high:+.3f} ({report.plays} plays)")
+        render.console().print(table)
+    if not report.passed:
+        render.console(stderr=True).print(f"[red]v{version} fails shadow:[/] "
+                                          + escape("; ".join(report.reasons)))
+        raise typer.Exit(1)
+    render.console().print(f"[green]v{version} passes shadow[/] over {report.requests} "
+                           "requests")
+
+
+@app.command()
 def rollback(ctx: typer.Context, incident: Incident = None,
              who: Annotated[str, typer.Option(help="Who rolls back.")] = "") -> None:
     """Put the model's previous production version back (the server swaps it in)."""

@@ -7,7 +7,8 @@ signals in the metadata database), raises alerts routed to owners and opens or j
 incidents (graph nodes with ``affects`` edges and a timeline). ``diagnose`` says inputs or
 model with evidence and names candidate root causes; ``replay`` reproduces a logged answer
 and ``explain`` says which of its inputs drove each item's score;
-``rollback``, rule overlays (``Overlay``) and ``redeploy`` are the hotfixes; ``resolve``
+``shadow`` runs a candidate version beside production on replayed traffic (a promotion
+gate); ``rollback``, rule overlays (``Overlay``) and ``redeploy`` are the hotfixes; ``resolve``
 closes an incident with its review.
 """
 
@@ -23,6 +24,7 @@ from reelgraph.ops.outcomes import join_outcomes, read_impressions
 from reelgraph.ops.overlay import Overlay
 from reelgraph.ops.replay import ReplayReport, fidelity, replay
 from reelgraph.ops.resolution import add_rule, redeploy, remove_rule, resolve, rollback
+from reelgraph.ops.shadow import ShadowReport, shadow
 
 __all__ = [
     "CheckReport",
@@ -36,6 +38,7 @@ __all__ = [
     "RecSysOps",
     "Reference",
     "ReplayReport",
+    "ShadowReport",
     "add_rule",
     "diagnose",
     "explain",
@@ -49,4 +52,5 @@ __all__ = [
     "replay",
     "resolve",
     "rollback",
+    "shadow",
 ]

@@ -31,7 +31,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelgraph.core import InvalidInput
-from reelgraph.ops.probe import Probe
 from reelgraph.serving import Impression
 
 SCHEMA = pa.schema([
@@ -42,7 +41,9 @@ SCHEMA = pa.schema([
     ("items", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
     ("latency_ms", pa.float64()), ("cold_start", pa.bool_()), ("error", pa.string()),
     ("rules", pa.list_(pa.string())),
-    ("probe_ms", pa.float64()),  # the concurrent latency reference (``ops.probe``)
+    # CPU the request's thread spent since its previous record: latency a loaded machine
+    # does not inflate (NULL for a thread's first record)
+    ("cpu_ms", pa.float64()),
 ])
 
 
@@ -50,7 +51,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def row_of(impression: Impression, at: float, probe_ms: float | None = None
+def row_of(impression: Impression, at: float, cpu_ms: float | None = None
            ) -> dict[str, Any]:
     inputs = impression.inputs
     k = inputs.get("k")
@@ -63,7 +64,7 @@ def row_of(impression: Impression, at: float, probe_ms: float | None = None
             "fallback": impression.fallback or None, "items": list(impression.items),
             "scores": list(impression.scores), "latency_ms": impression.latency_ms,
             "cold_start": impression.cold_start, "error": impression.error,
-            "rules": list(impression.rules), "probe_ms": probe_ms}
+            "rules": list(impression.rules), "cpu_ms": cpu_ms}
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ImpressionLog:
 
     def __init__(self, root: str | Path, *, sample_rate: float = 1.0, queue_size: int = 10_000,
                  batch_size: int = 2_000, flush_s: float = 1.0,
-                 clock: Callable[[], float] = time.time, probe: bool = True) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         if not 0.0 < sample_rate <= 1.0:
             raise InvalidInput(f"sample rate {sample_rate} is not in (0, 1]",
                                "log every request with 1.0, or a share such as 0.1")
@@ -95,7 +96,7 @@ class ImpressionLog:
                         "files": 0}
         self._flushed = threading.Condition()
         self._pending = 0
-        self.probe = Probe() if probe else None
+        self._cpu = threading.local()  # each request thread's CPU time at its last record
         self._thread = threading.Thread(target=self._write_loop, name="reelgraph-impressions",
                                         daemon=True)
         self._thread.start()
@@ -106,7 +107,7 @@ class ImpressionLog:
         if self.sample_rate < 1.0 and not self._sampled(impression.request_id):
             self._count("sampled_out")
             return
-        row = row_of(impression, self.clock(), self.probe.ms if self.probe else None)
+        row = row_of(impression, self.clock(), self._cpu_since_last())
         try:
             self._queue.put_nowait(row)
         except queue.Full:
@@ -115,6 +116,12 @@ class ImpressionLog:
         with self._flushed:
             self._pending += 1
         self._count("recorded")
+
+    def _cpu_since_last(self) -> float | None:
+        now = time.thread_time()
+        last = getattr(self._cpu, "at", None)
+        self._cpu.at = now
+        return None if last is None else (now - last) * 1000
 
     def _sampled(self, request_id: str) -> bool:
         # by a hash of the id, so every process keeps the same requests
@@ -180,8 +187,6 @@ class ImpressionLog:
         self.flush()
         self._queue.put(None)
         self._thread.join()
-        if self.probe is not None:
-            self.probe.close()
 
     def __enter__(self) -> ImpressionLog:
         return self

@@ -5,8 +5,8 @@ generic: it says how the answers, the members' plays, the items' exposure, the d
 inputs behave, not which fault it expects. Distribution comparisons use SciPy
 (Kolmogorov-Smirnov for scores and input features, Jensen-Shannon for exposure); between two
 windows of traffic they are judged against their own null at that sample size (``drift``).
-Latency is judged in units of a concurrent probe (``ImpressionLog`` times a fixed workload
-beside serving), so a loaded machine does not read as a slow index.
+Latency is judged on the CPU time each request took (``ImpressionLog`` records it), so a
+machine loaded by other work does not read as a slow recommender.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def serving_observation(impressions: pa.Table, joined: pa.Table | None, catalog_
     scalars = {
         "requests": float(n),
         "error_rate": _share(errors),
-        **latency_signals(latency, _probe(impressions)),
+        **latency_signals(latency, _cpu(impressions)),
         "empty_share": _share(np.array([not a for a in shown], bool)),
         "cold_start_share": _share(cold[ok]),
         "fallback_share": _share(fallback[ok]),
@@ -123,21 +123,21 @@ def serving_observation(impressions: pa.Table, joined: pa.Table | None, catalog_
     return Observation(scalars, first, exposure, answers=tuple(shown), members=tuple(members))
 
 
-def _probe(impressions: pa.Table) -> np.ndarray | None:
-    if "probe_ms" not in impressions.column_names:
+def _cpu(impressions: pa.Table) -> np.ndarray | None:
+    """Each request's CPU milliseconds, when most requests of the window have them."""
+    if "cpu_ms" not in impressions.column_names or not impressions.num_rows:
         return None
-    probe = impressions["probe_ms"].to_numpy(zero_copy_only=False).astype(float)
-    return probe if len(probe) and np.isfinite(probe).all() and (probe > 0).all() else None
+    cpu = np.array([np.nan if c is None else c for c in impressions["cpu_ms"].to_pylist()],
+                   float)
+    return cpu if np.isfinite(cpu).mean() >= 0.5 else None
 
 
-def latency_signals(latency: np.ndarray, probe: np.ndarray | None) -> dict[str, float]:
+def latency_signals(latency: np.ndarray, cpu: np.ndarray | None) -> dict[str, float]:
     """p50 and p95 latency (p95, not p99: a window of a few hundred requests has two or
-    three above its p99), in units of the concurrent probe when every request has one
-    (``_rel``: a machine twice as loaded slows both alike), else in milliseconds."""
-    if probe is None:
-        values, unit = latency, "ms"
-    else:
-        values, unit = latency / probe, "rel"
+    three above its p99): of the CPU time each request took when it is logged (``cpu``:
+    a machine loaded by others stretches wall-clock time, not CPU time; a recommender that
+    computes more takes more of both), else of wall-clock time."""
+    values, unit = (latency, "ms") if cpu is None else (cpu[np.isfinite(cpu)], "cpu_ms")
     if not len(values):
         return {f"latency_p50_{unit}": float("nan"), f"latency_p95_{unit}": float("nan")}
     return {f"latency_p50_{unit}": float(np.percentile(values, 50)),

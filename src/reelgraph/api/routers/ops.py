@@ -24,6 +24,7 @@ from reelgraph.ops import (
     replay,
     resolve,
     rollback,
+    shadow,
 )
 
 Json = dict[str, Any]
@@ -47,6 +48,11 @@ class RuleIn(BaseModel):
     expires_in_s: float | None = Field(None, gt=0)
     who: str = Field(min_length=1)
     incident: str | None = None
+
+
+class ShadowIn(BaseModel):
+    version: int = Field(ge=1, le=2**31 - 1, description="the candidate's version number")
+    sample: int = Field(300, ge=1, le=100_000, description="recent logged requests replayed")
 
 
 class MonitorIn(BaseModel):
@@ -128,6 +134,13 @@ def resolve_incident(name: str, body: ResolveIn, ops: RecSysOps = Depends(get_op
     monitor = None if body.add_monitor is None else body.add_monitor.model_dump()
     found = resolve(ops, name, body.who, body.answers, monitor)
     return found.to_dict(ops.incidents.timeline(found.uri))
+
+
+@writes.post("/shadow", summary="Run a candidate beside production on replayed traffic")
+def shadow_candidate(body: ShadowIn, ops: RecSysOps = Depends(get_ops)) -> Json:
+    from reelgraph.ops.shadow import default_outcomes
+
+    return shadow(ops, body.version, body.sample, default_outcomes(ops)).to_dict()
 
 
 @writes.post("/rollback", summary="Put the previous production version back")
