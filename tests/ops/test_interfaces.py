@@ -23,6 +23,7 @@ def test_cli_lists_and_refuses_unknown_ids_in_one_line(tmp_path: Path) -> None:
     assert cli.json("incidents") == []
     assert "no logged request 'nope'" in cli.fails("replay", "nope")
     assert "no logged request 'nope'" in cli.fails("explain", "nope")
+    assert "no model" in cli.fails("shadow", "2")
     assert "no incident inc-7" in cli.fails("incidents", "inc-7")
     assert "unknown rule action" in cli.fails("block", "1", "--action", "bury")
     assert "no active rule 3" in cli.fails("unblock", "3")
@@ -45,6 +46,9 @@ def test_api_reads_writes_and_404s(tmp_path: Path) -> None:
         assert c.get("/api/v1/ops/incidents/inc-3").status_code == 404
         assert c.get("/api/v1/ops/explain/nope").status_code == 404
         assert c.get("/api/v1/ops/explain/nope?top=0").status_code == 422
+        assert c.post("/api/v1/ops/shadow", json={"version": 2}).status_code == 401
+        assert c.post("/api/v1/ops/shadow", headers=AUTH,
+                      json={"version": 2}).status_code == 404  # no model registered
         rule = {"item": "7", "canvas": "category", "action": "block", "who": "ana"}
         assert c.post("/api/v1/ops/rules", json=rule).status_code == 401
         bad = c.post("/api/v1/ops/rules", headers=AUTH, json={**rule, "action": "bury"})
