@@ -126,8 +126,8 @@ def resolve(ctx: typer.Context,
             who: str = "") -> None:
     """Close an incident with its short review; maybe add the monitor that would have
     caught it sooner."""
+    from reelgraph.ops import REVIEW
     from reelgraph.ops import resolve as run
-    from reelgraph.ops.resolution import REVIEW
 
     given = list(answer or [])
     answers = {q: given[i] if i < len(given) else typer.prompt(q)
@@ -197,8 +197,8 @@ def shadow(ctx: typer.Context,
            as_json: AsJson = False) -> None:
     """Run a candidate version beside production on replayed logged traffic (answers
     logged as shadow, never returned); exits 1 when it is worse than production's noise."""
+    from reelgraph.ops import default_outcomes
     from reelgraph.ops import shadow as run
-    from reelgraph.ops.shadow import default_outcomes
 
     with _ops(ctx) as ops:
         report = run(ops, version, sample, outcomes or default_outcomes(ops))

@@ -23,10 +23,11 @@ from reelgraph.ops.operations import CheckReport, RecSysOps
 from reelgraph.ops.outcomes import join_outcomes, read_impressions
 from reelgraph.ops.overlay import Overlay
 from reelgraph.ops.replay import ReplayReport, fidelity, replay
-from reelgraph.ops.resolution import add_rule, redeploy, remove_rule, resolve, rollback
-from reelgraph.ops.shadow import ShadowReport, shadow
+from reelgraph.ops.resolution import REVIEW, add_rule, redeploy, remove_rule, resolve, rollback
+from reelgraph.ops.shadow import ShadowReport, default_outcomes, shadow
 
 __all__ = [
+    "REVIEW",
     "CheckReport",
     "Diagnosis",
     "Explanation",
@@ -40,6 +41,7 @@ __all__ = [
     "ReplayReport",
     "ShadowReport",
     "add_rule",
+    "default_outcomes",
     "diagnose",
     "explain",
     "fidelity",

@@ -123,7 +123,7 @@ def diagnose_incident(name: str, ops: RecSysOps = Depends(get_ops)) -> Json:
 
 @reads.get("/review", summary="The questions a resolution answers")
 def review_questions() -> Json:
-    from reelgraph.ops.resolution import REVIEW
+    from reelgraph.ops import REVIEW
 
     return {"questions": list(REVIEW)}
 
@@ -138,7 +138,7 @@ def resolve_incident(name: str, body: ResolveIn, ops: RecSysOps = Depends(get_op
 
 @writes.post("/shadow", summary="Run a candidate beside production on replayed traffic")
 def shadow_candidate(body: ShadowIn, ops: RecSysOps = Depends(get_ops)) -> Json:
-    from reelgraph.ops.shadow import default_outcomes
+    from reelgraph.ops import default_outcomes
 
     return shadow(ops, body.version, body.sample, default_outcomes(ops)).to_dict()
 
