@@ -44,11 +44,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from reelgraph.serving.index import ItemIndex
 
 from machine import machine
 from machine import versions as package_versions
 from reelgraph.core import Settings
+from reelgraph.features import InnerProductIndex as ItemIndex
 from reelgraph.features.online import open_online_store
 from reelgraph.flows import Flow, Runner, Workspace
 from reelgraph.flows.registry import ModelRegistry
@@ -231,6 +231,11 @@ class Sim:
         self.service = RecommendationService(self.ws, config, self.online,
                                              impressions=self.log, rules=self.overlay)
         self.service.refresh(precompute=False)
+        # a serving process warms up before it takes traffic (lazy model parts, the index):
+        # one request answered off the log, so the first logged one is not a cold start
+        current = self.service.current
+        current.answer_online(current.recommender.request(
+            "notifications", user=self.world.dataset.user_ids[0], k=10))
 
     def close(self) -> None:
         self.log.close()

@@ -16,11 +16,18 @@ from reelgraph.ops.checks import learn
 from reelgraph.ops.signals import Observation, dataset_observation
 
 
-def window(rng: np.random.Generator, shift: float = 0.0, hit: float = 0.3) -> Observation:
-    items = rng.zipf(1.6, 400) % 300
+def window(rng: np.random.Generator, shift: float = 0.0, hit: float = 0.3,
+           requests: int = 200, offset: int = 0) -> Observation:
+    """A window of answers: ``requests`` answers of 4 items from a Zipf catalog (``offset``
+    moves exposure to other items), asked by members drawn from 150."""
+    answers = tuple(tuple(str(i + offset) for i in rng.zipf(1.6, 4) % 300)
+                    for _ in range(requests))
+    members = tuple(f"u{m}" for m in rng.integers(0, 150, requests))
     return Observation({"hit_rate": float(rng.binomial(200, hit) / 200),
                         "error_rate": 0.0},
-                       rng.normal(1.0 + shift, 0.2, 200), Counter(str(i) for i in items))
+                       rng.normal(1.0 + shift, 0.2, requests),
+                       Counter(i for a in answers for i in a), answers=answers,
+                       members=members)
 
 
 def test_normal_windows_pass_and_shifts_fail() -> None:
@@ -32,8 +39,66 @@ def test_normal_windows_pass_and_shifts_fail() -> None:
     assert normal == []
     drifted = {f.signal: f for f in reference.check(window(rng, shift=0.6)) if not f.passed}
     assert "score_ks" in drifted and drifted["score_ks"].severity in ("warning", "critical")
-    worse = {f.signal for f in reference.check(window(rng, hit=0.05)) if not f.passed}
+    worse = {f.signal for f in reference.check(window(rng, hit=0.02)) if not f.passed}
     assert "hit_rate" in worse
+
+
+def test_drift_is_judged_at_the_windows_own_volume() -> None:
+    """A raw distance grows as a window shrinks; its excess over the permutation null does
+    not, so a quiet day passes while a real shift at the same volume fails."""
+    rng = np.random.default_rng(2)
+    reference = learn([window(rng, requests=400) for _ in range(20)])
+    quiet = [window(rng, requests=30) for _ in range(20)]
+    assert not [f for w in quiet for f in reference.check(w)
+                if not f.passed and f.signal in ("exposure_js", "score_ks")]
+    moved = {f.signal for f in reference.check(window(rng, requests=30, offset=40))
+             if not f.passed}
+    assert "exposure_js" in moved
+
+
+def binge_window(rng: np.random.Generator, head: int = 0) -> Observation:
+    """A window dominated by a few heavy members (MovieLens's test periods look like this):
+    each answer is two items of the popular head (from ``head`` on) and two of the member's
+    own taste, so exposure is concentrated and raw distances between windows are large."""
+    members, answers = [], []
+    for member in rng.choice(500, 4, replace=False):
+        taste = 300 + int(member) % 250
+        for _ in range(int(rng.integers(10, 60))):
+            answers.append(tuple(str(head + i % 50) for i in rng.zipf(1.5, 2))
+                           + tuple(str((taste + i) % 600) for i in rng.zipf(1.8, 2) % 40))
+            members.append(f"u{member}")
+    return Observation({}, rng.normal(1.0, 0.2, len(answers)),
+                       Counter(i for a in answers for i in a), answers=tuple(answers),
+                       members=tuple(members))
+
+
+def test_a_few_heavy_members_are_not_drift() -> None:
+    """Members' requests move together in the null: windows of a few heavy members are
+    far apart by raw distance but within noise; a popular head that moves is not."""
+    rng = np.random.default_rng(3)
+    reference = learn([binge_window(rng) for _ in range(24)])
+    normal = [f for _ in range(30) for f in reference.check(binge_window(rng))
+              if not f.passed]
+    assert normal == []
+    moved = {f.signal for f in reference.check(binge_window(rng, head=100))
+             if not f.passed}
+    assert "exposure_js" in moved
+
+
+def test_latency_is_judged_on_cpu_time_when_logged() -> None:
+    from reelgraph.ops.signals import latency_signals
+
+    rng = np.random.default_rng(4)
+    cpu = rng.gamma(4.0, 0.75, 500)
+    loaded = latency_signals(cpu * 5, cpu)  # waiting for a busy machine: wall time only
+    calm = latency_signals(cpu, cpu)
+    assert loaded == pytest.approx(calm)
+    heavier = latency_signals(cpu * 3, cpu * 3)  # a recommender that computes more
+    assert heavier["latency_p50_cpu_ms"] > 2.5 * calm["latency_p50_cpu_ms"]
+    partly = cpu.copy()
+    partly[::3] = np.nan  # a thread's first request has no CPU figure
+    assert set(latency_signals(cpu, partly)) == {"latency_p50_cpu_ms", "latency_p95_cpu_ms"}
+    assert set(latency_signals(cpu, None)) == {"latency_p50_ms", "latency_p95_ms"}
 
 
 def test_a_missing_source_fails_as_a_check() -> None:

@@ -77,7 +77,10 @@ def test_a_failing_check_alerts_the_owner_and_opens_a_diagnosed_incident(
     assert deployment in [c.uri for c in diagnosis.candidates]
     assert ops.incidents.get(incident.uri).properties["verdict"] == "serving"
     kinds = [e.kind for e in ops.incidents.timeline(incident.uri)]
-    assert kinds == ["opened", "diagnosis"]
+    # the first check's latency is not asserted (machine load): it may have opened the
+    # incident, which the error alert then joined
+    assert kinds[0] == "opened" and kinds[-1] == "diagnosis"
+    assert set(kinds[1:-1]) <= {"alert"}
     with pytest.raises(NotFound):
         ops.monitor("no-such-monitor")
     with pytest.raises(NotFound):

@@ -20,7 +20,7 @@ def model(path: str) -> object:
 
 
 def register(ws: Workspace, recommender: UnifiedRecommender, folder: Path,
-             promote: bool = True) -> int:
+             promote: bool = True, metrics: dict[str, float] | None = None) -> int:
     """Register the model as a version (through a one-step run) and maybe promote it."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"bundle-{len(list(folder.iterdir()))}.pkl"
@@ -28,7 +28,7 @@ def register(ws: Workspace, recommender: UnifiedRecommender, folder: Path,
     run = Runner(ws).run(publish, {"path": str(path)})
     assert run.status == "succeeded", run.error
     registry = ModelRegistry(ws)
-    number = registry.register(MODEL, run.id, step="model", who="test")
+    number = registry.register(MODEL, run.id, step="model", who="test", metrics=metrics)
     if promote:
         registry.promote(MODEL, number, "staging", who="test")
         registry.promote(MODEL, number, "production", who="test")

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reelgraph.cli import render
 from reelgraph.cli.files import write_atomic
 from reelgraph.cli.session import session
 from reelgraph.graph import to_dot, to_json
+
+if TYPE_CHECKING:
+    from reelgraph.graph import Graph, Subgraph
 
 app = typer.Typer(no_args_is_help=True, help="Search, inspect and walk the lifecycle graph.")
 
@@ -99,10 +103,12 @@ def lineage(
     way: Way = "downstream" if downstream else "upstream"
     with session(ctx).graph() as graph:
         sub = graph.lineage(uri, way, depth, edge_kind or None, as_of)
+        incidents = _incidents(graph, sub)
     if as_json:
-        render.echo_json(to_json(sub))
+        render.echo_json({**to_json(sub), "incidents": incidents})
     else:
         render.console().print(render.lineage_tree(sub, way))
+        _print_incidents(incidents)
 
 
 @app.command()
@@ -110,10 +116,26 @@ def impact(ctx: typer.Context, uri: Uri, as_of: AsOf = None, as_json: AsJson = F
     """Deployments, consumers, experiments and monitors downstream of a node, with owners."""
     with session(ctx).graph() as graph:
         sub = graph.impact(uri, as_of)
+        incidents = _incidents(graph, sub)
     if as_json:
-        render.echo_json(render.impact_dict(sub))
+        render.echo_json({**render.impact_dict(sub), "incidents": incidents})
     else:
         render.console().print(render.impact_view(sub))
+        _print_incidents(incidents)
+
+
+def _incidents(graph: Graph, sub: Subgraph) -> list[dict[str, Any]]:
+    """The open incidents affecting a node of the answer (RecSysOps' ``affects`` edges)."""
+    from reelgraph.ops import open_incidents
+
+    return [i.to_dict() for i in open_incidents(graph, {n.uri for n in sub.nodes.values()})]
+
+
+def _print_incidents(incidents: list[dict[str, Any]]) -> None:
+    for i in incidents:
+        render.console().print(
+            f"[red]open incident[/] {escape(i['uri'])} ({i['status']}, {i['severity']}): "
+            f"{escape(i['title'])}, affects {escape(', '.join(i['affects']))}")
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """``reelgraph ops ...``: RecSysOps from the command line (monitors, checks, alerts,
-incidents, diagnosis, replay, and the hotfixes: rollback and rule overlays).
+incidents, diagnosis, replay, explain, and the hotfixes: rollback and rule overlays).
 
 Thin: each command opens the workspace, calls ``reelgraph.ops`` and renders with Rich.
 """
@@ -113,6 +113,35 @@ def incidents(ctx: typer.Context,
 
 
 @app.command()
+def resolve(ctx: typer.Context,
+            incident: Annotated[str, typer.Argument(help="URI or inc-N.")],
+            answer: Annotated[list[str] | None, typer.Option(
+                "--answer", help="The review's answers, in order (asked for when left "
+                                 "out).")] = None,
+            add_monitor: Annotated[str | None, typer.Option(
+                help="Add the monitor that would have caught it sooner: its name.")] = None,
+            kind: Annotated[str, typer.Option(help="The added monitor's kind.")] = "serving",
+            watch: Annotated[list[str] | None, typer.Option(
+                help="A node the added monitor watches (repeatable).")] = None,
+            who: str = "") -> None:
+    """Close an incident with its short review; maybe add the monitor that would have
+    caught it sooner."""
+    from reelgraph.ops import REVIEW
+    from reelgraph.ops import resolve as run
+
+    given = list(answer or [])
+    answers = {q: given[i] if i < len(given) else typer.prompt(q)
+               for i, q in enumerate(REVIEW)}
+    who = who or current_user()
+    monitor = None if add_monitor is None else {
+        "name": add_monitor, "kind": kind, "watches": list(watch or []), "owner": who}
+    with _ops(ctx) as ops:
+        found = run(ops, incident, who, answers, monitor)
+    render.console().print(f"{found.uri} is {found.status}"
+                           + (f"; monitor {add_monitor} added" if monitor else ""))
+
+
+@app.command()
 def diagnose(ctx: typer.Context,
              incident: Annotated[str, typer.Argument(help="URI or inc-N.")]) -> None:
     """Inputs or model? Write the verdict, evidence and root-cause candidates on it."""
@@ -134,6 +163,65 @@ def replay(ctx: typer.Context,
     render.console().print("[green]identical[/]" if report.identical
                            else "[red]differs[/]: the inputs changed or scoring is not "
                                 "deterministic")
+
+
+@app.command()
+def explain(ctx: typer.Context,
+            request_id: Annotated[str, typer.Argument(help="A logged request's id.")],
+            top: Annotated[int, typer.Option(help="Inputs shown per item.")] = 5,
+            as_json: AsJson = False) -> None:
+    """Which inputs drove each item of a logged answer (Shapley values of its inputs)."""
+    from reelgraph.ops import explain as run
+
+    with _ops(ctx) as ops:
+        found = run(ops, request_id, top).to_dict()
+    if as_json:
+        render.echo_json(found)
+        return
+    table = Table("rank", "item", "score", "all off", "inputs that drove it")
+    for item in found["items"]:
+        drivers = "\n".join(f"{escape(c['feature'])} {c['value']:+.3f}"
+                            for c in item["contributions"])
+        table.add_row(str(item["rank"]), escape(item["item"]), f"{item['score']:.3f}",
+                      f"{item['baseline']:.3f}", drivers)
+    render.console().print(table)
+
+
+@app.command()
+def shadow(ctx: typer.Context,
+           version: Annotated[int, typer.Argument(help="The candidate's version number.")],
+           sample: Annotated[int, typer.Option(help="Recent logged requests to replay.")
+                             ] = 300,
+           outcomes: Annotated[str | None, typer.Option(
+               help="Plays to judge hit rates on (default: the serving monitor's).")] = None,
+           as_json: AsJson = False) -> None:
+    """Run a candidate version beside production on replayed logged traffic (answers
+    logged as shadow, never returned); exits 1 when it is worse than production's noise."""
+    from reelgraph.ops import default_outcomes
+    from reelgraph.ops import shadow as run
+
+    with _ops(ctx) as ops:
+        report = run(ops, version, sample, outcomes or default_outcomes(ops))
+    found = report.to_dict()
+    if as_json:
+        render.echo_json(found)
+    else:
+        table = Table("measure", "candidate", "production noise")
+        table.add_row("rank-biased overlap", f"{report.rbo:.3f}", f"{report.rbo_noise:.3f}")
+        table.add_row("top-K churn", f"{report.churn:.3f}", f"{report.churn_noise:.3f}")
+        table.add_row("latency ratio (median)", f"{report.latency_ratio:.2f}",
+                      f"{report.latency_noise_ratio:.2f}")
+        if report.hit_rate_delta is not None and report.hit_rate_ci is not None:
+            low, high = report.hit_rate_ci
+            table.add_row("hit rate delta", f"{report.hit_rate_delta:+.3f}",
+                          f"95% CI {low:+.3f}..{high:+.3f} ({report.plays} plays)")
+        render.console().print(table)
+    if not report.passed:
+        render.console(stderr=True).print(f"[red]v{version} fails shadow:[/] "
+                                          + escape("; ".join(report.reasons)))
+        raise typer.Exit(1)
+    render.console().print(f"[green]v{version} passes shadow[/] over {report.requests} "
+                           "requests")
 
 
 @app.command()

@@ -2,15 +2,16 @@
 variability, so a threshold generalises to faults nobody listed.
 
 ``learn`` takes the observations of a reference period in time order. Its first half is
-pooled into the reference distributions (top scores, exposure per item, the "regular"
-items shown in every window); its second half calibrates: each of its windows is measured
-like a live one (scalars plus drift against the pool), and each signal's centre and spread
-are the median and a robust spread of those values. A live window fails a signal when it
-lies more than ``z`` spreads from the centre; a signal the reference could measure and the
-window cannot (its source is missing or unreadable) fails too. Spreads have a floor, so a
-signal constant in the reference (no errors, no schema change) still tolerates noise below
-it, and ``z`` is set for at most one false alarm per simulated month
-(``benchmarks/recsysops.py`` measures it).
+pooled into the reference sample (answers, who asked, top scores, exposure per item, the
+"regular" items shown in every window); its second half calibrates: each of its windows is
+measured like a live one (scalars plus drift against the pool or a lagged window, drift in
+standard deviations of its own permutation null at that window's size, see ``drift``), and
+each signal's centre and spread are the median and a robust spread of those values. A live
+window fails a signal when it lies more than ``z`` spreads from the centre; a signal the
+reference could measure and the window cannot (its source is missing or unreadable) fails
+too. Spreads have a floor, so a signal constant in the reference (no errors, no schema
+change) still tolerates noise below it, and ``z`` is set for at most one false alarm per
+simulated month (``benchmarks/recsysops.py`` measures it).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from reelgraph.core import InvalidInput
-from reelgraph.ops.signals import Observation, exposure_drift, score_drift
+from reelgraph.ops.signals import Observation
 
 Z = 6.0  # spreads from the centre that fail a signal
 CRITICAL_Z = 3 * Z
 REGULAR_MIN = 5  # exposures per window an item needs in every pooled window to be "regular"
-SCORE_SAMPLE = 20_000
+POOL_SAMPLE = 5_000  # pooled requests kept: the null's cost grows with them
 # the smallest spread per signal, by unit: counts tolerate one, shares and statistics 1e-3
 COUNT_SIGNALS = ("requests", "rows", "partitions", "plays_joined", "vanished_items")
 # Signals where only one direction harms: quality falling, errors, latency and drift rising.
@@ -73,11 +74,14 @@ class Finding:
 @dataclass
 class Reference:
     thresholds: dict[str, Threshold]
-    scores: np.ndarray = field(default_factory=lambda: np.empty(0))
-    exposure: Counter[str] = field(default_factory=Counter)
+    pool: Observation = field(default_factory=lambda: Observation({}))
     regulars: frozenset[str] = frozenset()
     z: float = Z
     lagged: bool = False  # learned with drift against a lagged window (``check`` needs it)
+
+    @property
+    def exposure(self) -> Counter[str]:
+        return self.pool.exposure
 
     def measure(self, observation: Observation, lagged: Observation | None = None
                 ) -> dict[str, float]:
@@ -87,12 +91,7 @@ class Reference:
         values = dict(observation.scalars)
         if lagged is not None and len(lagged.scores) < 5:  # too little to compare with
             lagged = None
-        scores = lagged.scores if lagged is not None else self.scores
-        exposure = lagged.exposure if lagged is not None else self.exposure
-        if len(scores):
-            values["score_ks"] = score_drift(observation.scores, scores)
-        if exposure:
-            values["exposure_js"] = exposure_drift(observation.exposure, exposure)
+        values.update(observation.drift(lagged if lagged is not None else self.pool))
         if self.exposure:
             values["vanished_items"] = float(sum(1 for i in self.regulars
                                                  if observation.exposure.get(i, 0) == 0))
@@ -124,13 +123,17 @@ class Reference:
 
     def to_dict(self) -> dict[str, Any]:
         return {"thresholds": {k: t.to_dict() for k, t in self.thresholds.items()},
-                "scores": self.scores, "exposure": dict(self.exposure),
+                "scores": self.pool.scores, "exposure": dict(self.exposure),
+                "answers": [list(a) for a in self.pool.answers],
+                "members": list(self.pool.members),
                 "regulars": sorted(self.regulars), "z": self.z, "lagged": self.lagged}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reference:
-        return cls({k: Threshold(**t) for k, t in data["thresholds"].items()},
-                   np.asarray(data["scores"]), Counter(data["exposure"]),
+        pool = Observation({}, np.asarray(data["scores"]), Counter(data["exposure"]),
+                           answers=tuple(tuple(a) for a in data.get("answers", [])),
+                           members=tuple(data.get("members", [])))
+        return cls({k: Threshold(**t) for k, t in data["thresholds"].items()}, pool,
                    frozenset(data["regulars"]), float(data["z"]), bool(data["lagged"]))
 
 
@@ -149,15 +152,10 @@ def learn(observations: Sequence[Observation], z: float = Z, lag: int = 0) -> Re
         raise InvalidInput(f"{len(usable)} readable reference windows are too few to learn "
                            "thresholds from", "give a reference period of at least four windows")
     pool, calibration = usable[:len(usable) // 2], usable[len(usable) // 2:]
-    scores = np.concatenate([o.scores for o in pool]) if pool else np.empty(0)
-    if len(scores) > SCORE_SAMPLE:
-        scores = np.random.default_rng(0).choice(scores, SCORE_SAMPLE, replace=False)
-    exposure: Counter[str] = Counter()
-    for o in pool:
-        exposure.update(o.exposure)
-    regulars = frozenset(i for i in exposure
+    pooled = Observation.pooled(pool, POOL_SAMPLE)
+    regulars = frozenset(i for i in pooled.exposure
                          if all(o.exposure.get(i, 0) >= REGULAR_MIN for o in pool))
-    reference = Reference({}, scores, exposure, regulars, z, lag > 0)
+    reference = Reference({}, pooled, regulars, z, lag > 0)
     half = len(usable) // 2
     measured = [reference.measure(o, usable[half + i - lag] if lag and half + i >= lag
                                   else None) for i, o in enumerate(calibration)]

@@ -41,6 +41,9 @@ SCHEMA = pa.schema([
     ("items", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
     ("latency_ms", pa.float64()), ("cold_start", pa.bool_()), ("error", pa.string()),
     ("rules", pa.list_(pa.string())),
+    # CPU the request's thread spent since its previous record: latency a loaded machine
+    # does not inflate (NULL for a thread's first record)
+    ("cpu_ms", pa.float64()),
 ])
 
 
@@ -48,7 +51,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def row_of(impression: Impression, at: float) -> dict[str, Any]:
+def row_of(impression: Impression, at: float, cpu_ms: float | None = None
+           ) -> dict[str, Any]:
     inputs = impression.inputs
     k = inputs.get("k")
     return {"request_id": impression.request_id, "time": at, "canvas": impression.canvas,
@@ -60,7 +64,7 @@ def row_of(impression: Impression, at: float) -> dict[str, Any]:
             "fallback": impression.fallback or None, "items": list(impression.items),
             "scores": list(impression.scores), "latency_ms": impression.latency_ms,
             "cold_start": impression.cold_start, "error": impression.error,
-            "rules": list(impression.rules)}
+            "rules": list(impression.rules), "cpu_ms": cpu_ms}
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class ImpressionLog:
                         "files": 0}
         self._flushed = threading.Condition()
         self._pending = 0
+        self._cpu = threading.local()  # each request thread's CPU time at its last record
         self._thread = threading.Thread(target=self._write_loop, name="reelgraph-impressions",
                                         daemon=True)
         self._thread.start()
@@ -102,7 +107,7 @@ class ImpressionLog:
         if self.sample_rate < 1.0 and not self._sampled(impression.request_id):
             self._count("sampled_out")
             return
-        row = row_of(impression, self.clock())
+        row = row_of(impression, self.clock(), self._cpu_since_last())
         try:
             self._queue.put_nowait(row)
         except queue.Full:
@@ -111,6 +116,12 @@ class ImpressionLog:
         with self._flushed:
             self._pending += 1
         self._count("recorded")
+
+    def _cpu_since_last(self) -> float | None:
+        now = time.thread_time()
+        last = getattr(self._cpu, "at", None)
+        self._cpu.at = now
+        return None if last is None else (now - last) * 1000
 
     def _sampled(self, request_id: str) -> bool:
         # by a hash of the id, so every process keeps the same requests

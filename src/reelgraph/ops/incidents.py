@@ -54,6 +54,14 @@ def incident_of(graph: Graph, node: Node) -> Incident:
                     affects, dict(p))
 
 
+def open_incidents(graph: Graph, uris: set[str] | frozenset[str]) -> list[Incident]:
+    """Open (or mitigated) incidents with an ``affects`` edge to any of ``uris``: what an
+    impact or lineage answer over those nodes warns about."""
+    found = [incident_of(graph, n) for n in graph.find(kind="incident")
+             if n.properties.get("status", OPEN) != RESOLVED]
+    return sorted((i for i in found if uris & set(i.affects)), key=lambda i: i.opened_at)
+
+
 class Incidents:
     def __init__(self, graph: Graph, store: OpsStore, namespace: str = "personalization"
                  ) -> None:

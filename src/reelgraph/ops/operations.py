@@ -46,7 +46,8 @@ from reelgraph.recsys import MODEL, UnifiedRecommender
 from reelgraph.serving import Deployed
 
 log = logging.getLogger(__name__)
-HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "requests", "source")
+HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p50_cpu_ms",
+          "latency_p95_cpu_ms", "requests", "source")
 DRIFT_LAG_S = 3 * 86_400.0  # serving drift is measured against the window this long before
 
 
@@ -171,7 +172,7 @@ class RecSysOps:
             return Observation({}, error=f"{type(exc).__name__}: {exc}")
 
     def _serving(self, monitor: Monitor, start: float, end: float) -> Observation:
-        impressions = self.impressions(start, end)
+        impressions = served_only(self.impressions(start, end))
         recommender = self.recommender(self.production_version())
         popularity = recommender.items.popularity
         launched = frozenset() if popularity is None else frozenset(
@@ -293,6 +294,14 @@ class RecSysOps:
     def alerts(self, owner: str | None = None, incident: str | None = None,
                limit: int = 200) -> list[Alert]:
         return self.store.alerts(owner, incident, limit)
+
+
+def served_only(impressions: pa.Table) -> pa.Table:
+    """The impressions members saw: without shadow answers (computed, never returned)."""
+    import pyarrow.compute as pc
+
+    shown = pc.fill_null(pc.not_equal(impressions["environment"], "shadow"), True)
+    return impressions.filter(shown)
 
 
 def read_outcomes(folder: str | Path, start: float, end: float) -> pa.Table:

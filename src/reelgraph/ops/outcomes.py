@@ -32,7 +32,9 @@ def read_impressions(root: str | Path, start: float | None = None, end: float | 
     if end is not None:
         where.append("time < ?")
         params.append(end)
-    sql = "SELECT * FROM read_parquet(?)" + (f" WHERE {' AND '.join(where)}" if where else "")
+    # union_by_name: files written before a column was added read it as NULL
+    sql = "SELECT * FROM read_parquet(?, union_by_name = true)" + (
+        f" WHERE {' AND '.join(where)}" if where else "")
     with duckdb.connect() as con:
         found = con.sql(sql + " ORDER BY time", params=[[str(f) for f in files], *params])
         return found.to_arrow_table()

@@ -123,7 +123,8 @@ def fidelity(ops: RecSysOps, impressions: pa.Table, sample: int = 500, seed: int
     """(share of answered requests whose replay is identical, requests replayed)."""
     import numpy as np
 
-    rows = [r for r in impressions.to_pylist() if r["error"] is None and r["model_version"]]
+    rows = [r for r in impressions.to_pylist()
+            if r["error"] is None and r["model_version"] and r["environment"] != "shadow"]
     if not rows:
         return float("nan"), 0
     chosen = np.random.default_rng(seed).choice(len(rows), min(sample, len(rows)),

@@ -109,6 +109,10 @@ def resolve(ops: RecSysOps, incident: str, who: str, answers: dict[str, str],
     if missing:
         raise InvalidInput(f"the review lacks answers to: {'; '.join(missing)}",
                            "answer every review question (a sentence each)")
+    found = ops.incidents.get(incident)
+    if found.status == RESOLVED:  # before the monitor is added: a refusal changes nothing
+        raise Conflict(f"incident {found.uri} is already resolved",
+                       "open a new incident for a new episode")
     added = None
     if add_monitor:
         added = ops.add_monitor(**add_monitor).uri

@@ -38,6 +38,7 @@ from reelgraph.recsys.timeline import Timeline
 if TYPE_CHECKING:
     from reelgraph.artifacts import ArtifactRef, ArtifactStore
     from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.recsys.attribution import Attributions
     from reelgraph.recsys.model import UnifiedNet
     from reelgraph.recsys.precompute import ScoredBatch, Targets
     from reelgraph.recsys.scoring import NetScorer
@@ -236,6 +237,14 @@ class UnifiedRecommender:
         from reelgraph.recsys.precompute import score_targets
 
         return score_targets(self, found, k)
+
+    def explain(self, request: RecommendRequest, items: Sequence[str],
+                samples: int = 32) -> Attributions:
+        """Which of the request's inputs drove each item's score (Shapley values with
+        Captum, ``recsys.attribution``); NumPy out."""
+        from reelgraph.recsys.attribution import explain
+
+        return explain(self, request, items, samples)
 
     @staticmethod
     def limit_compute_threads(threads: int) -> None:

@@ -55,6 +55,7 @@ from reelgraph.graph import (
     to_dot,
     to_json,
 )
+from reelgraph.ops import open_incidents
 
 Json = dict[str, Any]
 
@@ -219,7 +220,8 @@ def lineage(
     as_of: str | None = AsOfParam,
     graph: Graph = Depends(get_graph),
 ) -> Json:
-    return _subgraph(_walk(graph, uri, direction, depth, edge_kind, as_of))
+    sub = _walk(graph, uri, direction, depth, edge_kind, as_of)
+    return {**_subgraph(sub), "incidents": _incidents(graph, sub)}
 
 
 @reads.get("/impact", response_model=ImpactOut, summary="Who is affected downstream")
@@ -230,7 +232,13 @@ def impact(uri: str = UriParam, as_of: str | None = AsOfParam,
         kind: [{**n.to_dict(), "depth": sub.depth[n.id]} for n in sub.of_kind(kind)]
         for kind in IMPACT_KINDS
     }
-    return {"root": sub.root.uri, "affected": affected, "subgraph": _subgraph(sub)}
+    return {"root": sub.root.uri, "affected": affected, "subgraph": _subgraph(sub),
+            "incidents": _incidents(graph, sub)}
+
+
+def _incidents(graph: Graph, sub: Subgraph) -> list[Json]:
+    """Open incidents with an ``affects`` edge to a node of the answer (RecSysOps)."""
+    return [i.to_dict() for i in open_incidents(graph, {n.uri for n in sub.nodes.values()})]
 
 
 @reads.get("/path", response_model=PathOut, summary="A shortest chain of edges between nodes")

@@ -1,7 +1,8 @@
 """``/api/v1/ops``: RecSysOps over HTTP: monitors, checks, alerts, incidents (with their
-timelines and diagnosis), replay of a logged request, and the hotfixes (rollback, rule
-overlays). Reads follow the read policy; checks, diagnoses and hotfixes need the token.
-Unknown request ids, monitors, incidents and rules are 404s with the usual error body.
+timelines and diagnosis), replay and explanation of a logged request, and the hotfixes
+(rollback, rule overlays). Reads follow the read policy; checks, diagnoses and hotfixes
+need the token. Unknown request ids, monitors, incidents and rules are 404s with the usual
+error body.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from reelgraph.ops import (
     RecSysOps,
     add_rule,
     diagnose,
+    explain,
     remove_rule,
     replay,
+    resolve,
     rollback,
+    shadow,
 )
 
 Json = dict[str, Any]
@@ -44,6 +48,27 @@ class RuleIn(BaseModel):
     expires_in_s: float | None = Field(None, gt=0)
     who: str = Field(min_length=1)
     incident: str | None = None
+
+
+class ShadowIn(BaseModel):
+    version: int = Field(ge=1, le=2**31 - 1, description="the candidate's version number")
+    sample: int = Field(300, ge=1, le=100_000, description="recent logged requests replayed")
+
+
+class MonitorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(description="serving, dataset or inputs")
+    watches: list[str] = Field(min_length=1, description="URIs of the nodes it watches")
+    owner: str = Field(min_length=1)
+    source: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolveIn(BaseModel):
+    who: str = Field(min_length=1)
+    answers: dict[str, str] = Field(description="one answer per review question "
+                                                "(GET /review lists them)")
+    add_monitor: MonitorIn | None = Field(
+        None, description="the monitor that would have caught it sooner")
 
 
 reads = APIRouter(dependencies=[Depends(require_read)], responses=_ERRORS)
@@ -79,6 +104,13 @@ def replay_request(request_id: str, ops: RecSysOps = Depends(get_ops)) -> Json:
     return replay(ops, request_id).to_dict()
 
 
+@reads.get("/explain/{request_id}",
+           summary="Which inputs drove each item of a logged answer (Shapley values)")
+def explain_request(request_id: str, top: int = Query(5, ge=1, le=100),
+                    ops: RecSysOps = Depends(get_ops)) -> Json:
+    return explain(ops, request_id, top).to_dict()
+
+
 @writes.post("/check", summary="Run the checks now")
 def check(ops: RecSysOps = Depends(get_ops)) -> Json:
     return {"reports": [r.to_dict() for r in ops.check()]}
@@ -87,6 +119,28 @@ def check(ops: RecSysOps = Depends(get_ops)) -> Json:
 @writes.post("/incidents/{name}/diagnose", summary="Inputs or model, with evidence")
 def diagnose_incident(name: str, ops: RecSysOps = Depends(get_ops)) -> Json:
     return diagnose(ops, ops.incidents.get(name).uri).to_dict()
+
+
+@reads.get("/review", summary="The questions a resolution answers")
+def review_questions() -> Json:
+    from reelgraph.ops import REVIEW
+
+    return {"questions": list(REVIEW)}
+
+
+@writes.post("/incidents/{name}/resolve",
+             summary="Close an incident with its review; maybe add a monitor")
+def resolve_incident(name: str, body: ResolveIn, ops: RecSysOps = Depends(get_ops)) -> Json:
+    monitor = None if body.add_monitor is None else body.add_monitor.model_dump()
+    found = resolve(ops, name, body.who, body.answers, monitor)
+    return found.to_dict(ops.incidents.timeline(found.uri))
+
+
+@writes.post("/shadow", summary="Run a candidate beside production on replayed traffic")
+def shadow_candidate(body: ShadowIn, ops: RecSysOps = Depends(get_ops)) -> Json:
+    from reelgraph.ops import default_outcomes
+
+    return shadow(ops, body.version, body.sample, default_outcomes(ops)).to_dict()
 
 
 @writes.post("/rollback", summary="Put the previous production version back")

@@ -83,6 +83,9 @@ class SubgraphOut(BaseModel):
     root: str = Field(examples=[URI])
     nodes: list[SubgraphNodeOut]
     edges: list[SubgraphEdgeOut]
+    incidents: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="open RecSysOps incidents affecting a node of this answer (lineage only)")
 
 
 class ImpactOut(BaseModel):
@@ -91,6 +94,8 @@ class ImpactOut(BaseModel):
         description="downstream nodes by kind: deployment, consumer, experiment, monitor"
     )
     subgraph: SubgraphOut
+    incidents: list[dict[str, Any]] = Field(
+        default_factory=list, description="open RecSysOps incidents affecting a node here")
 
 
 class PathStep(BaseModel):
