@@ -4,6 +4,7 @@ errors / 404s for unknown requests, incidents, monitors and rules (nothing is st
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cli_harness import Cli
 from fastapi.testclient import TestClient
@@ -115,7 +116,7 @@ def test_resolving_walks_the_review_and_can_add_a_monitor(tmp_path: Path) -> Non
             questions = c.get("/api/v1/ops/review").json()["questions"]
             answers = dict.fromkeys(questions, "yes")
             path = f"/api/v1/ops/incidents/{first.uri.rsplit('/', 1)[-1]}/resolve"
-            bad = {"who": "ana", "answers": answers,
+            bad: dict[str, Any] = {"who": "ana", "answers": answers,
                    "add_monitor": {"name": "rows", "kind": "dataset", "owner": "data",
                                    "watches": ["rg://dataset/sim/nowhere"]}}
             refused = c.post(path, headers=AUTH, json=bad)

@@ -49,6 +49,8 @@ class ItemExplanation:
 
 @dataclass(frozen=True)
 class Explanation:
+    """Why a logged answer ranked its items: per item, the inputs that moved its score."""
+
     request_id: str
     model_version: int
     canvas: str
@@ -61,6 +63,8 @@ class Explanation:
 
 def explain(ops: RecSysOps, request_id: str, top: int = TOP, samples: int = 32
             ) -> Explanation:
+    """Attribute each of the logged request's ``top`` items' scores to its inputs (Shapley
+    values by sampling ``samples`` permutations), replayed on the logged model version."""
     from reelgraph.ops.operations import version_number
 
     if not 1 <= top <= 100:

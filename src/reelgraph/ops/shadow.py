@@ -61,6 +61,9 @@ def churn(a: tuple[str, ...], b: tuple[str, ...]) -> float:
 
 @dataclass(frozen=True)
 class ShadowReport:
+    """A candidate version beside production on replayed traffic, each figure beside the
+    production-vs-production noise it must exceed to mean anything."""
+
     candidate: str
     production: int
     requests: int
