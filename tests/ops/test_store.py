@@ -73,3 +73,19 @@ def test_incidents_join_on_lineage_and_show_on_the_path(workspace: Workspace) ->
     incidents.update(opened.uri, 400.0, "oncall", "resolved", {}, status=RESOLVED)
     assert open_incidents(graph, {"rg://model/sim/ranker"}) == []
     assert [e.kind for e in incidents.timeline(opened.uri)][-1] == "resolved"
+
+
+def test_a_monitor_node_declared_outside_ops_is_listed_by_the_graph_not_checked(
+        workspace: Workspace) -> None:
+    """A catalog's documentation monitor (no check kind) neither breaks the ops listing nor
+    runs: asking ops for it names the fix."""
+    from reelgraph.core import InvalidInput
+    from reelgraph.ops.monitors import Monitor, list_monitors, load_monitor, save_monitor
+
+    graph = workspace.graph
+    graph.add("rg://monitor/catalog/drift-notes", author="t", owner="team",
+              description="documented elsewhere")
+    save_monitor(graph, Monitor("rg://monitor/ops/rows", "dataset", (), "data", {}))
+    assert [m.uri for m in list_monitors(graph)] == ["rg://monitor/ops/rows"]
+    with pytest.raises(InvalidInput, match="without a check kind"):
+        load_monitor(graph, "rg://monitor/catalog/drift-notes")

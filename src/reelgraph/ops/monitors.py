@@ -85,8 +85,17 @@ def load_monitor(graph: Graph, uri: str) -> Monitor:
     if node is None or node.kind != "monitor":
         raise NotFound(f"no monitor {uri}",
                        "list them with `reelgraph ops monitors` and pass one's URI")
+    if not is_checked(node):
+        raise InvalidInput(f"{uri} is a monitor node without a check kind, so ops cannot run it",
+                           f"declare it through ops with one of the kinds {', '.join(KINDS)}")
     return monitor_of(graph, node)
 
 
+def is_checked(node: Node) -> bool:
+    """Whether ops runs this monitor node: monitors declared elsewhere (a catalog's
+    documentation node) carry no check kind and are listed by the graph, not checked."""
+    return node.properties.get("kind") in KINDS
+
+
 def list_monitors(graph: Graph) -> list[Monitor]:
-    return [monitor_of(graph, n) for n in graph.find(kind="monitor")]
+    return [monitor_of(graph, n) for n in graph.find(kind="monitor") if is_checked(n)]
