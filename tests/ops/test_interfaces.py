@@ -13,6 +13,7 @@ from reelgraph.api import create_app
 from reelgraph.core import Settings
 from reelgraph.flows import Workspace
 from reelgraph.ops import RecSysOps
+from reelgraph.ops.store import CheckRow
 
 TOKEN = "ops-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -42,6 +43,15 @@ def test_api_reads_writes_and_404s(tmp_path: Path) -> None:
                              api_token=TOKEN)
     with Workspace.open(settings) as ws, TestClient(create_app(settings, ws.graph)) as c:
         assert c.get("/api/v1/ops/monitors").json() == {"monitors": []}
+        assert c.get("/api/v1/ops/checks", params={"monitor": "rows"}).status_code == 404
+        ops = RecSysOps(ws)
+        watched = ws.graph.add("rg://dataset/sim/ratings", author="t").uri
+        rows = ops.add_monitor("rows", "dataset", [watched], "data")
+        ops.store.add_checks([CheckRow(rows.uri, 10.0, "rows", 100.0, 0.1, True, 1),
+                              CheckRow(rows.uri, 20.0, "rows", 40.0, -6.0, False, 2)])
+        series = c.get("/api/v1/ops/checks", params={"monitor": "rows"}).json()["checks"]
+        assert [(r["at"], r["value"], r["passed"]) for r in series] == [
+            (20.0, 40.0, False), (10.0, 100.0, True)]  # newest first
         missing = c.get("/api/v1/ops/replay/nope")
         assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
         assert c.get("/api/v1/ops/incidents/inc-3").status_code == 404

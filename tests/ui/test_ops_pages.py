@@ -1,15 +1,14 @@
 """The RecSysOps pages in headless Chromium on a real incident (``ui_seeds.seed_ops``): the
 incident list and its filter, the detail with its diagnosis, the roll back and block
 actions stored through the API (read back from the registry and the rule table), the
-monitors' plots and alerts, and the replay page with the explain view's fallback."""
+monitors' plots and alerts, and the replay page with its explanations."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
-from dataclasses import asdict
 from typing import Any
-from urllib.parse import parse_qs, quote, urlparse
+from urllib.parse import quote
 
 import pytest
 from ui_home import TOKEN
@@ -102,43 +101,19 @@ def test_monitors_plot_each_signal_with_its_alerts(
     page = tab.open("monitors")
     card = page.locator("main section", has_text=ops_seed.monitor)
     assert "ops-team" in card.inner_text() and "learned" in card.inner_text()
-    # This API serves no check series yet: the alerts' values are plotted, and it says so.
-    assert "does not serve the check series" in card.inner_text()
+    # Each signal's series is the check rows the seed's checks really stored.
+    with Workspace.open(server.home.settings()) as ws:
+        stored = [r for r in RecSysOps(ws).store.checks(ops_seed.monitor)
+                  if r.signal == "error_rate"]
     plot = card.locator("figure[data-signal=error_rate] svg")
-    assert int(plot.get_attribute("data-failing") or 0) >= 1
+    assert int(plot.get_attribute("data-points") or 0) == len(stored) >= 2
+    assert int(plot.get_attribute("data-failing") or 0) == sum(not r.passed for r in stored) >= 1
     assert "error_rate" in card.locator("table").last.inner_text()
     screenshot(page, "monitors")
     assert tab.errors(allow="404") == []
 
 
-def test_monitors_plot_the_check_series_where_the_server_has_it(
-    tab: Any, ops_seed: OpsSeed, server: Any
-) -> None:
-    """The page's other path, for when ``GET /api/v1/ops/checks`` exists (branch ops): here
-    the browser answers that request with the check rows really stored by the seed."""
-    with Workspace.open(server.home.settings()) as ws:
-        store = RecSysOps(ws).store
-        rows = [asdict(r) for r in store.checks(ops_seed.monitor)]
-
-        def answer(route: Any) -> None:
-            monitor = parse_qs(urlparse(route.request.url).query)["monitor"][0]
-            found = [asdict(r) for r in store.checks(monitor)]
-            route.fulfill(
-                status=200, content_type="application/json", body=json.dumps({"checks": found})
-            )
-
-        tab.page.route("**/api/v1/ops/checks?*", answer)
-        page = tab.open("monitors")
-        card = page.locator("main section", has_text=ops_seed.monitor)
-        assert "does not serve" not in card.inner_text()
-        plot = card.locator("figure[data-signal=error_rate] svg")
-        stored = [r for r in rows if r["signal"] == "error_rate"]
-        assert int(plot.get_attribute("data-points") or 0) == len(stored) >= 2
-        assert int(plot.get_attribute("data-failing") or 0) == sum(not r["passed"] for r in stored)
-    assert tab.errors() == []
-
-
-def test_replay_page_says_identical_and_explain_is_not_available(
+def test_replay_page_says_identical_and_explains_each_item(
     tab: Any, ops_seed: OpsSeed, screenshot: Any
 ) -> None:
     page = tab.open("replay")
@@ -151,7 +126,10 @@ def test_replay_page_says_identical_and_explain_is_not_available(
     assert page.locator("#grid tbody tr").count() == 2
     logged = page.locator("main section:has(h2:text-is('Logged answer')) tbody tr")
     assert logged.count() == 5  # k = 5
-    assert "not available" in page.inner_text("#explain")
+    explained = page.locator("#explain tbody tr")
+    assert explained.count() == 5  # one row per recommended item
+    assert "Shapley" in page.inner_text("#explain thead")
+    assert ":" in explained.first.locator("td").last.inner_text()  # "kind feature: value"
     screenshot(page, "replay")
     page = tab.open("replay?id=no-such-request")
     assert "no logged request" in page.inner_text("main .error")

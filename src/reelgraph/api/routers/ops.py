@@ -7,6 +7,7 @@ error body.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -84,6 +85,15 @@ def monitors(ops: RecSysOps = Depends(get_ops)) -> Json:
 def alerts(owner: str | None = None, limit: int = Query(100, ge=1, le=1000),
            ops: RecSysOps = Depends(get_ops)) -> Json:
     return {"alerts": [a.to_dict() for a in ops.alerts(owner=owner, limit=limit)]}
+
+
+@reads.get("/checks", summary="A monitor's check series, newest first (one row per signal)")
+def checks(monitor: str = Query(..., min_length=1, max_length=2048),
+           signal: str | None = Query(None, max_length=256),
+           limit: int = Query(500, ge=1, le=5000), ops: RecSysOps = Depends(get_ops)) -> Json:
+    found = ops.monitor(monitor)  # 404 (or a named refusal) for an unknown monitor
+    rows = ops.store.checks(found.uri, signal, limit)
+    return {"checks": [asdict(row) for row in rows]}
 
 
 @reads.get("/incidents", summary="Incidents; or the open ones on a node's lineage (on=URI)")

@@ -23,28 +23,19 @@ function grid(report) {
       })))));
 }
 
-const attributionName = (a) => a.input ?? a.feature ?? a.name ?? a.source ?? "?";
-const attributionValue = (a) => a.attribution ?? a.value ?? a.weight ?? a.score;
-
 function attributions(found) {
   const items = found.items || [];
   if (!items.length) return h("p", { class: "muted" }, "The explanation names no item.");
   return table([
     { label: "item", cell: (i) => i.item },
     { label: "score", cell: (i) => value(i.score), num: true },
-    { label: "top inputs", cell: (i) => (i.attributions || i.inputs || []).slice(0, 5).map(
-      (a) => h("div", {}, `${attributionName(a)}: ${value(attributionValue(a))}`)) },
+    { label: "top inputs (Shapley value)", cell: (i) => i.contributions.slice(0, 5).map(
+      (a) => h("div", {}, `${a.kind} ${a.feature}: ${value(a.value)}`)) },
   ], items);
 }
 
 async function explain(id) {
-  try {
-    return attributions(await api.get(`/ops/explain/${encodeURIComponent(id)}`));
-  } catch (err) {
-    if (!err?.missingRoute) throw err;
-    return notice("Explanations are not available from this server (its API has no " +
-      "/ops/explain endpoint yet).");
-  }
+  return attributions(await api.get(`/ops/explain/${encodeURIComponent(id)}`));
 }
 
 export async function render(view, params) {
