@@ -91,3 +91,5 @@ def test_uvicorn_serves_the_factory_with_settings_from_the_environment(tmp_path:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout:
+            server.stdout.close()

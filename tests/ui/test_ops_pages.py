@@ -72,10 +72,6 @@ def test_roll_back_and_block_from_the_incident_page(
     page.wait_for_selector("text=block 50 on category")
     hotfixes = page.inner_text("main section:has(h2:text-is('Hotfixes applied'))")
     assert "rollback" in hotfixes and "block" in hotfixes
-    # Resolving needs an endpoint this API does not have yet: said so, nothing changed.
-    page.click("summary:text-is('Resolve with review')")
-    page.click("button:text-is('Resolve')")
-    page.wait_for_selector("text=is not available from this server yet")
     # Stored: read back through the API and the ops store.
     incident = read(server, f"/ops/incidents/{ops_seed.incident}")
     assert incident["status"] == "mitigated"
@@ -92,7 +88,17 @@ def test_roll_back_and_block_from_the_incident_page(
         ("50", "category", "block", "ana")
     ]
     assert rules[0].expires_at is not None
-    assert tab.errors(allow="404") == []
+    # Resolving walks the review: refused (nothing changed) until every question has an answer.
+    page.click("summary:text-is('Resolve with review')")
+    page.click("button:text-is('Resolve')")
+    page.wait_for_selector("#outcome >> text=the review lacks answers")
+    assert read(server, f"/ops/incidents/{ops_seed.incident}")["status"] == "mitigated"
+    for answer in page.locator("details textarea").all():
+        answer.fill("yes: the error-rate check caught it within one window")
+    page.click("button:text-is('Resolve')")
+    page.wait_for_selector("#outcome >> text=Resolved")
+    assert read(server, f"/ops/incidents/{ops_seed.incident}")["status"] == "resolved"
+    assert tab.errors(allow="the server responded with a status of 4") == []  # 404s, the 422
 
 
 def test_monitors_plot_each_signal_with_its_alerts(
