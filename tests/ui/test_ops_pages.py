@@ -135,7 +135,7 @@ def test_replay_page_says_identical_and_explains_each_item(
     explained = page.locator("#explain tbody tr")
     assert explained.count() == 5  # one row per recommended item
     assert "Shapley" in page.inner_text("#explain thead")
-    assert ":" in explained.first.locator("td").last.inner_text()  # "kind feature: value"
+    assert ":" in explained.first.locator("td").last.inner_text()  # "feature: value"
     screenshot(page, "replay")
     page = tab.open("replay?id=no-such-request")
     assert "no logged request" in page.inner_text("main .error")

@@ -30,7 +30,7 @@ function attributions(found) {
     { label: "item", cell: (i) => i.item },
     { label: "score", cell: (i) => value(i.score), num: true },
     { label: "top inputs (Shapley value)", cell: (i) => i.contributions.slice(0, 5).map(
-      (a) => h("div", {}, `${a.kind} ${a.feature}: ${value(a.value)}`)) },
+      (a) => h("div", {}, `${a.feature}: ${value(a.value)}`)) },
   ], items);
 }
 
