@@ -104,7 +104,29 @@ class OfflineStore(Protocol):
         ...
 
 
-class OnlineStore(Protocol):
+class StagedReplica(Protocol):
+    """A replica that takes a generation in two steps, so that a replicated write becomes
+    visible only once every replica holds it (``features.replication``)."""
+
+    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
+              deleted: Sequence[str]) -> None:
+        """Store a generation (new values, keys it removes) that no read sees yet."""
+        ...
+
+    def publish(self, feature: FeatureRef, write_id: str) -> None:
+        """Make a staged generation visible in one atomic step (a no-op once done)."""
+        ...
+
+    def drop(self, feature: FeatureRef, write_id: str) -> None:
+        """Forget a staged generation (a no-op if there is none)."""
+        ...
+
+    def staged(self, feature: FeatureRef) -> set[str]:
+        """The write ids of the generations staged and not yet published or dropped."""
+        ...
+
+
+class OnlineStore(StagedReplica, Protocol):
     """A replica of the latest value per key, for serving; rebuilt from the offline store
     by ``sync`` when it drifts."""
 
@@ -130,29 +152,12 @@ class OnlineStore(Protocol):
         """Every key that has a value."""
         ...
 
-    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
-              deleted: Sequence[str]) -> None:
-        """Store a generation (new values, keys it removes) that no read sees yet."""
-        ...
-
-    def publish(self, feature: FeatureRef, write_id: str) -> None:
-        """Make a staged generation visible in one atomic step (a no-op once done)."""
-        ...
-
-    def drop(self, feature: FeatureRef, write_id: str) -> None:
-        """Forget a staged generation (a no-op if there is none)."""
-        ...
-
-    def staged(self, feature: FeatureRef) -> set[str]:
-        """The write ids of the generations staged and not yet published or dropped."""
-        ...
-
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""
         ...
 
 
-class VectorIndex(Protocol):
+class VectorIndex(StagedReplica, Protocol):
     """A replica of the latest vector per key with cosine nearest-neighbour search."""
 
     def upsert(self, feature: FeatureRef, keys: Sequence[str], vectors: np.ndarray) -> None:
@@ -176,19 +181,3 @@ class VectorIndex(Protocol):
         """Every key that has a vector."""
         ...
 
-    def stage(self, feature: FeatureRef, write_id: str, values: dict[str, Any],
-              deleted: Sequence[str]) -> None:
-        """Store a generation (new values, keys it removes) that no read sees yet."""
-        ...
-
-    def publish(self, feature: FeatureRef, write_id: str) -> None:
-        """Make a staged generation visible in one atomic step (a no-op once done)."""
-        ...
-
-    def drop(self, feature: FeatureRef, write_id: str) -> None:
-        """Forget a staged generation (a no-op if there is none)."""
-        ...
-
-    def staged(self, feature: FeatureRef) -> set[str]:
-        """The write ids of the generations staged and not yet published or dropped."""
-        ...
