@@ -86,6 +86,7 @@ def test_search_then_node_then_lineage(tab: Any) -> None:
     assert "rg://monitor/personalization/homepage-ranker-drift" in page.inner_text("main")
     page.click("text=Lineage (upstream)")
     tab.ready()
+    page.wait_for_function("window.reelgraph && window.reelgraph.cy")  # the graph drawn
     nodes = page.evaluate("window.reelgraph.cy.nodes().map(n => n.id())")
     assert RANKER in nodes and catalog.RATINGS in nodes
     assert tab.errors() == []
