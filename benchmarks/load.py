@@ -2,23 +2,30 @@
 before its p99 passes 100 ms, with no errors, and does its memory stay put?
 
 Issue 16's must-show. ``reelgraph --home HOME serve`` (one worker, the product's defaults:
-``max_in_flight`` 64, so past saturation it sheds load with 503 instead of queueing) runs in
-a subprocess over a home holding a small trained and promoted unified recommender (ml-latest-
-small, ``--epochs`` 1, dim 16, 5,000 training examples: latency does not depend on quality)
-and the graph its training wrote (datasets, runs, the model version and their lineage).
+``max_in_flight`` and ``max_queue_seconds``, so past saturation it sheds load with 503
+instead of queueing) runs in a subprocess over a home holding a small trained and promoted
+unified recommender (ml-latest-small, ``--epochs`` 1, dim 16, 5,000 training examples:
+latency does not depend on quality) and the graph its training wrote (datasets, runs, the
+model version and their lineage).
 
 Two mixes, each at rising ``--rates`` until a step's p99 passes ``--p99-ms`` (that step is
-recorded too): ``graph`` rotates GET node, lineage, impact, search (current) and search
-``as_of`` over the graph's real URIs; ``recommend`` rotates POST /api/v1/recommend over the
-four canvases with real users, items, categories and titles. Requests go out on a fixed
-schedule whatever the answers do (the open-loop client of ``serving.py``: latency measured
-from the scheduled send, no coordinated omission). Per step: p50/p99, achieved rate, errors
-(anything but 200, or no answer) by kind. The sustained rate of a mix is its highest step
-with p99 <= the limit and 0 errors. Server memory (RSS of the server and its workers) is read
-before the first load and after the last, after ``--pause`` seconds of quiet.
+recorded too), then one step at ``--overload`` (2) times the sustained rate. ``graph``
+rotates GET node, lineage, impact, search (current) and search ``as_of`` over the graph's
+real URIs; ``recommend`` rotates POST /api/v1/recommend over the four canvases with real
+users, items, categories and titles. Requests go out on a fixed schedule whatever the
+answers do (the open-loop client of ``serving.py``: latency measured from the scheduled
+send, no coordinated omission). Per step: p50/p99, achieved rate, errors
+(anything but 200, or no answer) by kind, the share shed (503) and the p99 of the 200s
+alone. The sustained rate of a mix is its highest step with p99 <= the limit and 0 errors;
+past it the server should shed a share with fast 503s and keep the p99 of what it answers
+bounded (``api/admission.py``). Server memory (RSS of the server and its workers) is read
+after warm-up and after the ramps, then through a soak: both mixes at a constant rate (half
+the lower sustained rate) for ``--soak-seconds``, read every ``--soak-window`` seconds, so
+growth that stops (warm-up) is told from growth that goes on.
 
-    .venv/bin/python benchmarks/load.py                       # ~5 min (+ training once)
-    .venv/bin/python benchmarks/load.py --rates 20,40 --seconds 2 --warmup 50  # quick check
+    .venv/bin/python benchmarks/load.py                       # ~8 min (+ training once)
+    .venv/bin/python benchmarks/load.py --rates 20,40 --seconds 2 --warmup 50 \
+        --soak-seconds 10 --soak-window 5                     # quick check
 
 The machine is shared: the load average is recorded with every step; the client shares the
 cores with the server. Compare rates within one run, not across runs.
@@ -128,28 +135,74 @@ def rss_mb(pid: int) -> float:
 
 def step(outcomes: list[Outcome], rate: float, load: tuple[float, float]) -> dict[str, Any]:
     latency = percentiles(scheduled_latency_ms(outcomes))
-    return {"rate": rate, "requests": len(outcomes), **achieved(outcomes),
+    answered = percentiles(scheduled_latency_ms([o for o in outcomes if o.status == 200]))
+    found = achieved(outcomes)
+    shed = found["error_kinds"].get("503", 0)
+    return {"rate": rate, "requests": len(outcomes), **found,
             "p50_ms": latency["p50_ms"], "p99_ms": latency["p99_ms"], "max_ms": latency["max_ms"],
+            # what a client that gets an answer sees, and what the shedding cost
+            "p99_200_ms": answered["p99_ms"], "max_200_ms": answered["max_ms"],
+            "shed_share": round(shed / len(outcomes), 3),
+            "errors_not_503": found["errors"] - shed,
             "load_average_1m": {"before": load[0], "after": load[1]}}
+
+
+async def window(client: Client, payloads: list[bytes], rate: float, args: argparse.Namespace
+                 ) -> dict[str, Any]:
+    """One open-loop step of ``args.seconds`` at ``rate``, after ``args.pause`` of quiet."""
+    n = max(1, round(rate * args.seconds))
+    batch = [payloads[i % len(payloads)] for i in range(n)]
+    await asyncio.sleep(args.pause)
+    before = round(os.getloadavg()[0], 2)
+    outcomes = await client.load(batch, rate, args.drain)
+    found = step(outcomes, rate, (before, round(os.getloadavg()[0], 2)))
+    print(f"  {rate:>6g}/s: p50 {found['p50_ms']:7.1f} ms  p99 {found['p99_ms']:8.1f} ms  "
+          f"p99 of 200s {found['p99_200_ms']:8.1f} ms  shed {found['shed_share']:.0%}  "
+          f"errors {found['errors']} {found['error_kinds'] or ''}", flush=True)
+    return found
 
 
 async def ramp(client: Client, payloads: list[bytes], args: argparse.Namespace
                ) -> dict[str, Any]:
+    """Rising rates until p99 passes the limit; then ``--overload`` times the sustained rate
+    (or the first rate, if none was sustained): past saturation, what is shed and how long
+    the answered requests took."""
     steps = []
     for rate in args.rates:
-        n = max(1, round(rate * args.seconds))
-        batch = [payloads[i % len(payloads)] for i in range(n)]
-        await asyncio.sleep(args.pause)
-        before = round(os.getloadavg()[0], 2)
-        outcomes = await client.load(batch, rate, args.drain)
-        steps.append(step(outcomes, rate, (before, round(os.getloadavg()[0], 2))))
-        last = steps[-1]
-        print(f"  {rate:>6g}/s: p50 {last['p50_ms']:7.1f} ms  p99 {last['p99_ms']:8.1f} ms  "
-              f"errors {last['errors']} {last['error_kinds'] or ''}", flush=True)
-        if last["p99_ms"] > args.p99_ms:
+        steps.append(await window(client, payloads, rate, args))
+        if steps[-1]["p99_ms"] > args.p99_ms:
             break
     ok = [s["rate"] for s in steps if s["p99_ms"] <= args.p99_ms and s["errors"] == 0]
-    return {"sustained_rate": max(ok, default=0.0), "steps": steps}
+    sustained = max(ok, default=0.0)
+    print(f"  overload, {args.overload:g}x the sustained rate:", flush=True)
+    overload = await window(client, payloads, args.overload * (sustained or args.rates[0]),
+                            args)
+    return {"sustained_rate": sustained, "steps": steps, "overload": overload}
+
+
+async def soak(pid: int, client: Client, payloads: list[bytes], rate: float,
+               args: argparse.Namespace) -> dict[str, Any]:
+    """A constant ``rate`` for ``--soak-seconds`` in windows of ``--soak-window`` seconds,
+    server memory read after each: growth that keeps going is a leak, growth that stops
+    was warm-up."""
+    windows, rss = [], [rss_mb(pid)]
+    left = args.soak_seconds
+    while left > 0:
+        seconds = min(args.soak_window, left)
+        n = max(1, round(rate * seconds))
+        before = round(os.getloadavg()[0], 2)
+        outcomes = await client.load([payloads[i % len(payloads)] for i in range(n)], rate,
+                                     args.drain)
+        windows.append(step(outcomes, rate, (before, round(os.getloadavg()[0], 2))))
+        rss.append(rss_mb(pid))
+        left -= seconds
+        print(f"  soak {rate:g}/s: p99 {windows[-1]['p99_ms']:.1f} ms  errors "
+              f"{windows[-1]['errors']}  RSS {rss[-1]} MiB", flush=True)
+    return {"rate": rate, "seconds": args.soak_seconds, "window_seconds": args.soak_window,
+            "errors": sum(w["errors"] for w in windows), "windows": windows,
+            "server_rss_mb": rss,
+            "rss_growth_mb": {"first_half": round(rss[len(rss) // 2] - rss[0], 1),
+                              "second_half": round(rss[-1] - rss[len(rss) // 2], 1)}}
 
 
 async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
@@ -165,8 +218,17 @@ async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
             print(f"{name}:", flush=True)
             found[name] = await ramp(client, payloads, args)
         await asyncio.sleep(args.pause)
-        return {"mixes": found, "server_rss_mb": {"before": memory_before,
-                                                   "after": rss_mb(pid)}}
+        memory_after = rss_mb(pid)
+        soaked = None
+        if args.soak_seconds > 0:  # both mixes interleaved, at half the lower sustained rate
+            rate = args.soak_rate or max(1.0, min(m["sustained_rate"] for m in found.values())
+                                         / 2)
+            both = [p for pair in zip(*mixes.values(), strict=False) for p in pair]
+            print("soak:", flush=True)
+            soaked = await soak(pid, client, both, rate, args)
+        return {"mixes": found, "server_rss_mb": {"after_warmup": memory_before,
+                                                   "after_ramps": memory_after},
+                "soak": soaked}
     finally:
         client.close()
 
@@ -182,6 +244,14 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=200, help="requests per mix")
+    parser.add_argument("--overload", type=float, default=2.0,
+                        help="the step past saturation, as a multiple of the sustained rate")
+    parser.add_argument("--soak-seconds", type=float, default=120.0,
+                        help="constant load after the ramps (0: none)")
+    parser.add_argument("--soak-window", type=float, default=10.0,
+                        help="seconds between two readings of server memory in the soak")
+    parser.add_argument("--soak-rate", type=float, default=0.0,
+                        help="requests/s in the soak (0: half the lower sustained rate)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ready-timeout", type=float, default=900.0)
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -209,16 +279,25 @@ def main() -> None:
             figures = asyncio.run(drive(server.pid, host, port, mixes, args))
         finally:
             stop_server(server)
+    defaults = Settings()
     result = {"question": "open-loop rate one server sustains (p99 <= limit, 0 errors) on "
-                          "graph reads and recommend, and its memory before and after",
+                          "graph reads and recommend; past it (overload x that rate), the "
+                          "share shed (503) and the p99 of the answered; memory after warm-up, "
+                          "after the ramps and through a constant-rate soak",
               "p99_limit_ms": args.p99_ms, "seconds_per_step": args.seconds, "model": model,
-              "server": "reelgraph serve, 1 worker, max_in_flight 64 (defaults)",
+              "server": f"reelgraph serve, 1 worker, the defaults: max_in_flight "
+                        f"{defaults.max_in_flight}, max_queue_seconds "
+                        f"{defaults.max_queue_seconds}",
+              "overload_factor": args.overload,
               **figures, "machine": machine(),
               "note": "shared machine: see load_average_1m per step; client and server share "
                       "the cores",
               "seconds": round(time.perf_counter() - started, 1)}
     save(result, args.output)
-    print(json.dumps({k: v["sustained_rate"] for k, v in figures["mixes"].items()}),
+    print(json.dumps({k: {"sustained": v["sustained_rate"],
+                          "overload_shed": v["overload"]["shed_share"],
+                          "overload_p99_200_ms": v["overload"]["p99_200_ms"]}
+                      for k, v in figures["mixes"].items()}),
           f"RSS {figures['server_rss_mb']}", flush=True)
 
 

@@ -100,6 +100,9 @@ from reelgraph.serving import (
     score_to_parquet,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))  # helpers
+from processes import free_port, stop_server  # shared with the tests
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "work" / "serving"
@@ -344,13 +347,6 @@ def get(host: str, port: int, path: str) -> bytes:
 # -- the server -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
@@ -465,16 +461,6 @@ def http_load(home: Path, inputs: dict[str, list[Inputs]], args: argparse.Namesp
     finally:
         stop_server(server)
         log.close()
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (the server drains and exits), SIGKILL after 30 s; reaped either way."""
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 async def drive(pid: int, host: str, port: int, inputs: dict[str, list[Inputs]],

@@ -63,11 +63,14 @@ def test_a_long_url_is_414_and_a_long_search_422(client: TestClient) -> None:
     assert client.get(f"{BASE}/search", params={"q": "x" * 600}).status_code == 422
 
 
-def test_past_max_in_flight_the_server_answers_503_at_once(graph: Graph, tmp_path: Path
-                                                           ) -> None:
+@pytest.mark.parametrize("queue_s", [0.0, 0.05])
+def test_past_max_in_flight_the_server_answers_503(graph: Graph, tmp_path: Path, queue_s: float
+                                                   ) -> None:
     """Two requests held inside a slow route fill a server with max_in_flight=2; the third
-    is refused at once, and once they finish the server answers again."""
-    settings = Settings(home=tmp_path, api_token=TOKEN, max_in_flight=2)
+    is refused (at once with no queue, after waiting out a short one), and once they finish
+    the server answers again."""
+    settings = Settings(home=tmp_path, api_token=TOKEN, max_in_flight=2,
+                        max_queue_seconds=queue_s)
     app = create_app(settings, graph)
     release = asyncio.Event()
     entered = asyncio.Semaphore(0)

@@ -68,6 +68,12 @@ def test_a_numeric_token_or_a_bad_limit_is_refused_at_load(tmp_path: Path,
     (tmp_path / "reelgraph.toml").write_text("max_body_bytes = -1\n")
     with pytest.raises(InvalidInput, match="positive"):
         Settings.load()
+    for bad in ("-0.1", "nan", "inf", "soon"):  # a queue bound may be 0 (no queue), no less
+        (tmp_path / "reelgraph.toml").write_text(f'max_queue_seconds = "{bad}"\n')
+        with pytest.raises(InvalidInput, match="max_queue_seconds must be 0 or a positive"):
+            Settings.load()
+    (tmp_path / "reelgraph.toml").write_text("max_queue_seconds = 0\n")
+    assert Settings.load().max_queue_seconds == 0
     (tmp_path / "reelgraph.toml").write_text(
         'media_roots = ["/data/video", "s3://bucket/raw/"]\nmax_in_flight = 8\n')
     loaded = Settings.load()

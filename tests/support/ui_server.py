@@ -4,7 +4,6 @@ benchmark launch the Debian Chromium (Playwright cannot download browsers here).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from processes import free_port, stop_server
 from ui_home import TOKEN, UiHome
 
 CHROMIUM = "/usr/bin/chromium"
@@ -19,13 +19,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -53,14 +46,5 @@ def start_server(home: UiHome, log: Path) -> Server:
                 return Server(url, home, process)
         except OSError:
             time.sleep(0.3)
-    stop_server(process)
+    stop_server(process, grace_s=15)
     raise RuntimeError(f"reelgraph serve did not answer in 120 s: {log.read_text()[-2000:]}")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

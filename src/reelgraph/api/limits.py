@@ -1,7 +1,9 @@
 """The door's own limits, enforced before any route runs (an ASGI middleware).
 
-* Load shedding: at most ``Settings.max_in_flight`` requests are worked on at once; one past
-  that is answered 503 with ``Retry-After`` at once instead of queueing without bound.
+* Load shedding: at most ``Settings.max_in_flight`` requests are worked on at once; the rest
+  wait in one queue bounded by time (``Settings.max_queue_seconds``; ``api/admission.py``),
+  and one it cannot take is answered 503 with ``Retry-After`` instead of queueing without
+  bound.
 * Auth before the body: a route that needs the token (every write; reads when
   ``open_reads`` is off) is refused 401/403 from its headers alone, before a byte of its
   body is read, so an anonymous client cannot make the server buffer or parse anything
@@ -18,6 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelgraph.api.admission import Admission
 from reelgraph.api.auth import bearer_of, check_token, guard_of
 from reelgraph.api.errors import RETRY_AFTER_S, Refused, error_response
 from reelgraph.core import ReelgraphError, Settings
@@ -47,19 +50,19 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.in_flight = 0
+        self.admission = Admission(settings.max_in_flight, settings.max_queue_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.settings.max_in_flight:
+        if not await self.admission.enter():
             await error_response(Overloaded(
-                f"the server is working on {self.in_flight} requests, its limit",
-                f"retry after {RETRY_AFTER_S} s (Retry-After), or raise max_in_flight "
-                "(REELGRAPH_MAX_IN_FLIGHT) on a bigger machine"))(scope, receive, send)
+                f"the server is saturated: {self.admission.slots} requests are being worked "
+                "on and the queue behind them is full",
+                f"retry after {RETRY_AFTER_S} s (Retry-After); on a bigger machine run more "
+                "workers (reelgraph serve --workers)"))(scope, receive, send)
             return
-        self.in_flight += 1
         try:
             refusal = self._refusal(scope)
             if refusal is not None:
@@ -67,7 +70,7 @@ class RequestLimits:
                 return
             await self.app(scope, self._guarded(scope, receive), send)
         finally:
-            self.in_flight -= 1
+            self.admission.leave()
 
     def _refusal(self, scope: Scope) -> ReelgraphError | None:
         """What can be refused before routing: an oversized URL or declared body."""

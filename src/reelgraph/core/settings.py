@@ -40,8 +40,12 @@ class Settings:
     media_roots: tuple[str, ...] = ()
     # The largest request body the API reads, in bytes (413 past it).
     max_body_bytes: int = 8 * 1024 * 1024
-    # Requests the API works on at once; past it, 503 with Retry-After instead of a queue.
-    max_in_flight: int = 64
+    # Requests one server process works on at once (its threads share one GIL: more only
+    # slows each; api/admission.py). The rest wait in a queue bounded by time:
+    max_in_flight: int = 16
+    # Seconds a request may wait for one of those; past it (or while the queue stands), 503
+    # with Retry-After. 0: no queue, refused at once when every slot is taken.
+    max_queue_seconds: float = 0.1
     # Seconds an expensive read (decoding frames) may run before it stops and says so.
     max_read_seconds: float = 30.0
 
@@ -82,7 +86,9 @@ class Settings:
 
 
 _NUMBERS: dict[str, type[int] | type[float]] = {
-    "max_body_bytes": int, "max_in_flight": int, "max_read_seconds": float}
+    "max_body_bytes": int, "max_in_flight": int, "max_read_seconds": float,
+    "max_queue_seconds": float}
+_ZERO_ALLOWED = {"max_queue_seconds"}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -93,7 +99,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "media_roots":
         return _roots(value)
     if name in _NUMBERS:
-        return _positive(name, value, _NUMBERS[name])
+        return _positive(name, value, _NUMBERS[name], zero=name in _ZERO_ALLOWED)
     if name in _TEXT and not isinstance(value, str):
         # A TOML number (api_token = 12345) would fail every request that uses it.
         raise InvalidInput(f"the setting {name} is {type(value).__name__} {value!r}, not text",
@@ -113,14 +119,17 @@ def _roots(value: Any) -> tuple[str, ...]:
     return tuple(i.strip() for i in items if i.strip())
 
 
-def _positive(name: str, value: Any, kind: type[int] | type[float]) -> int | float:
+def _positive(name: str, value: Any, kind: type[int] | type[float], zero: bool = False
+              ) -> int | float:
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        number = 0
-    if isinstance(value, bool) or not 0 < number < float("inf"):
-        raise InvalidInput(f"the setting {name} must be a positive number, not {value!r}",
-                           f"set {name} to a number above 0")
+        number = -1
+    if isinstance(value, bool) or not (0 <= number if zero else 0 < number) \
+            or not number < float("inf"):
+        what = "0 or a positive number" if zero else "a positive number"
+        raise InvalidInput(f"the setting {name} must be {what}, not {value!r}",
+                           f"set {name} to {what}")
     return number
 
 

@@ -1,0 +1,90 @@
+"""The one queue in front of the handlers, bounded by how long a request waits in it.
+
+Past saturation a server that takes every request only grows a queue: each answer comes later
+than the last, and the time goes into waiting, not work. Measured on 2 cores (issue 16,
+``benchmarks/load.py``): at twice the sustained rate, 64 requests worked on at once were 64
+threads taking turns on one GIL, the event loop that accepts and answers got a 1/65 share of
+it, and p99 grew to seconds with nothing refused. So:
+
+* at most ``slots`` requests are worked on at once (``Settings.max_in_flight``);
+* one that finds every slot taken waits in first-come order, for at most ``max_wait``
+  seconds (``Settings.max_queue_seconds``); still waiting then, it is refused (503);
+* a newcomer is refused at once when the queue stands (its oldest request has waited half
+  the bound: it is not draining, and the newcomer would most likely wait out the bound too,
+  so both sides are better served by a fast 503) -- CoDel's idea, judged by time waited,
+  not by queue length, so it needs no tuning to how fast a request is served.
+
+The queue cannot grow past what arrives in half the bound. ``max_wait`` 0: no queue at all,
+a request past the slots is refused at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(eq=False)  # compared by identity: two may join at the same instant
+class _Waiter:
+    since: float  # loop time it joined the queue
+    granted: asyncio.Future[bool]  # True: handed a slot; False: waited out the bound
+
+
+class Admission:
+    """Slots and their bounded queue; ``enter`` and ``leave`` run on the event loop."""
+
+    def __init__(self, slots: int, max_wait: float, clock: Callable[[], float] | None = None
+                 ) -> None:
+        """``clock``: seconds, for how long requests have waited (default: the loop's)."""
+        self.slots = slots
+        self.max_wait = max_wait
+        self.clock = clock
+        self.busy = 0
+        self.queue: deque[_Waiter] = deque()
+
+    def standing(self, now: float) -> bool:
+        """Whether the oldest waiter has already waited half the bound."""
+        return bool(self.queue) and now - self.queue[0].since >= self.max_wait / 2
+
+    async def enter(self) -> bool:
+        """Take a slot, waiting for one if the queue allows; False: refused (shed)."""
+        if self.busy < self.slots and not self.queue:
+            self.busy += 1
+            return True
+        loop = asyncio.get_running_loop()
+        now = (self.clock or loop.time)()
+        if self.max_wait <= 0 or self.standing(now):
+            return False
+        waiter = _Waiter(now, loop.create_future())
+        self.queue.append(waiter)
+        timer = loop.call_later(self.max_wait, self._expire, waiter)
+        try:
+            return await waiter.granted
+        except asyncio.CancelledError:  # the server is stopping, or the task was cancelled
+            if waiter.granted.done() and not waiter.granted.cancelled() and waiter.granted.result():
+                self.leave()  # handed a slot it will not use: pass it on
+            else:
+                self._drop(waiter)
+            raise
+        finally:
+            timer.cancel()
+
+    def leave(self) -> None:
+        """Give a slot back: to the oldest waiter if there is one."""
+        while self.queue:
+            waiter = self.queue.popleft()
+            if not waiter.granted.done():
+                waiter.granted.set_result(True)  # the slot passes on; busy is unchanged
+                return
+        self.busy -= 1
+
+    def _expire(self, waiter: _Waiter) -> None:
+        if not waiter.granted.done():
+            self._drop(waiter)
+            waiter.granted.set_result(False)
+
+    def _drop(self, waiter: _Waiter) -> None:
+        if waiter in self.queue:
+            self.queue.remove(waiter)
