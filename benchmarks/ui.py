@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))  # the tests' home and server
 sys.path.insert(0, str(HERE.parent / "tests" / "ui"))  # the ops and match-cut seeds
 
-from ui_home import UiHome, build  # noqa: E402
+from ui_home import UiHome, build, page_routes  # noqa: E402
 from ui_seeds import OpsSeed, seed_matchcut, seed_ops  # noqa: E402
 from ui_server import (  # noqa: E402
     CHROMIUM,
@@ -50,7 +50,6 @@ from ui_server import (  # noqa: E402
 
 from machine import machine, save  # noqa: E402
 from machine import versions as package_versions  # noqa: E402
-from reelgraph.demo import catalog  # noqa: E402
 from reelgraph.flows import Workspace  # noqa: E402
 from reelgraph.graph import Batch  # noqa: E402
 
@@ -90,17 +89,7 @@ def routes(home: UiHome, ops: OpsSeed) -> dict[str, str]:
     q = lambda uri: quote(uri, safe="")  # noqa: E731
     return {
         "shell (no data)": "nowhere",
-        "search": "search?q=ranker",
-        "node": f"node?uri={q(catalog.RANKER_V2)}",
-        "lineage (ranker)": f"lineage?uri={q(catalog.RANKER_V2)}",
-        "runs": "runs",
-        "models": "models",
-        "model": f"models?name={q(home.model)}",
-        "features": "features",
-        "feature": "features?name=movielens%2Ftitle_genres",
-        "media": "media",
-        "asset": f"media?asset={home.clip_sha256}",
-        "recommend": "recommend",
+        **page_routes(home),
         "incidents": "incidents",
         "incident": f"incidents?name={ops.incident}",
         "monitors": "monitors",

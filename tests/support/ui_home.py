@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from recsys_samples import SMALL_CONFIG, small_dataset
@@ -51,6 +52,25 @@ class UiHome:
 
     def settings(self) -> Settings:
         return Settings.load(home=str(self.home), database_url="", api_token=TOKEN)
+
+
+def page_routes(home: UiHome) -> dict[str, str]:
+    """The UI's pages over this home's data, by name (the browser tests' screenshots and
+    ``benchmarks/ui.py`` both visit these; each adds its own)."""
+    ranker = quote(catalog.RANKER_V2, safe="")
+    return {
+        "search": "search?q=ranker",
+        "node": f"node?uri={ranker}",
+        "lineage": f"lineage?uri={ranker}",
+        "runs": "runs",
+        "models": "models",
+        "model": f"models?name={quote(home.model, safe='')}",
+        "features": "features",
+        "feature": "features?name=movielens%2Ftitle_genres",
+        "media": "media",
+        "asset": f"media?asset={home.clip_sha256}",
+        "recommend": "recommend",
+    }
 
 
 def _catalog(ws: Workspace, data_dir: Path) -> None:

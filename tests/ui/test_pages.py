@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from ui_home import TOKEN
+from ui_home import TOKEN, page_routes
 
 from reelgraph.demo import catalog
 from reelgraph.flows import Workspace
@@ -25,20 +25,8 @@ def q(uri: str) -> str:
 
 def pages(home: Any) -> dict[str, str]:
     """Every page, by the name its screenshot gets."""
-    return {
-        "search": "search?q=ranker",
-        "node": f"node?uri={q(RANKER)}",
-        "lineage": f"lineage?uri={q(RANKER)}",
-        "impact": f"lineage?uri={q(catalog.RATINGS)}&direction=downstream&depth=3",
-        "runs": "runs",
-        "models": "models",
-        "model": f"models?name={q(home.model)}",
-        "features": "features",
-        "feature": "features?name=movielens%2Ftitle_genres",
-        "media": "media",
-        "asset": f"media?asset={home.clip_sha256}",
-        "recommend": "recommend",
-    }
+    return {**page_routes(home),
+            "impact": f"lineage?uri={q(catalog.RATINGS)}&direction=downstream&depth=3"}
 
 
 def test_every_page_renders_without_console_errors(tab: Any, server: Any, screenshot: Any
