@@ -20,8 +20,9 @@ alone. The sustained rate of a mix is its highest step with p99 <= the limit and
 past it the server should shed a share with fast 503s and keep the p99 of what it answers
 bounded (``api/admission.py``). Server memory (RSS of the server and its workers) is read
 after warm-up and after the ramps, then through a soak: both mixes at a constant rate (half
-the lower sustained rate) for ``--soak-seconds``, read every ``--soak-window`` seconds, so
-growth that stops (warm-up) is told from growth that goes on.
+the lower sustained rate, or of the first rate where none was) for ``--soak-seconds``, read
+every ``--soak-window`` seconds, so growth that stops (warm-up) is told from growth that goes
+on.
 
     .venv/bin/python benchmarks/load.py                       # ~8 min (+ training once)
     .venv/bin/python benchmarks/load.py --rates 20,40 --seconds 2 --warmup 50 \
@@ -221,8 +222,8 @@ async def drive(pid: int, host: str, port: int, mixes: dict[str, list[bytes]],
         memory_after = rss_mb(pid)
         soaked = None
         if args.soak_seconds > 0:  # both mixes interleaved, at half the lower sustained rate
-            rate = args.soak_rate or max(1.0, min(m["sustained_rate"] for m in found.values())
-                                         / 2)
+            sustained = [m["sustained_rate"] or args.rates[0] for m in found.values()]
+            rate = args.soak_rate or max(1.0, min(sustained) / 2)
             both = [p for pair in zip(*mixes.values(), strict=False) for p in pair]
             print("soak:", flush=True)
             soaked = await soak(pid, client, both, rate, args)

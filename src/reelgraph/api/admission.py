@@ -1,12 +1,16 @@
 """The one queue in front of the handlers, bounded by how long a request waits in it.
 
 Past saturation a server that takes every request only grows a queue: each answer comes later
-than the last, and the time goes into waiting, not work. Measured on 2 cores (issue 16,
-``benchmarks/load.py``): at twice the sustained rate, 64 requests worked on at once were 64
-threads taking turns on one GIL, the event loop that accepts and answers got a 1/65 share of
-it, and p99 grew to seconds with nothing refused. So:
+than the last, and the time goes into waiting, not work. Measured on 2 busy cores (issue 16;
+``benchmarks/load_where.py`` times each request inside the server): at twice the sustained
+rate the old limit of 64 requests in flight never refused one, because the queue was in
+front of it. Recommend scored on the event loop, so one request was in flight at a time and
+the rest waited unseen in the socket (p99 9.6 s, the server's own time per request 51 ms);
+graph reads ran 64 threads taking turns on one GIL, the event loop's turn among them
+(p99 3.4 s). So every handler's work runs off the loop, and:
 
-* at most ``slots`` requests are worked on at once (``Settings.max_in_flight``);
+* at most ``slots`` requests are worked on at once (``Settings.max_in_flight``, 8: one
+  process runs Python on one core; 4 shed more for the same p99, 16 doubled the p99);
 * one that finds every slot taken waits in first-come order, for at most ``max_wait``
   seconds (``Settings.max_queue_seconds``); still waiting then, it is refused (503);
 * a newcomer is refused at once when the queue stands (its oldest request has waited half

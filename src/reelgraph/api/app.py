@@ -56,8 +56,9 @@ The reelgraph model lifecycle graph over HTTP.
   from the production version of the unified recommender, online or precomputed (nearline).
 * Writes need `Authorization: Bearer <REELGRAPH_API_TOKEN>`; reads too unless `open_reads`.
 * Limits (docs/security.md): bodies past `max_body_bytes` get 413 unread; past
-  `max_in_flight` concurrent requests the server answers 503 with `Retry-After`; a request
-  that needs the token is refused from its headers, before its body is read.
+  `max_in_flight` requests at once the next wait at most `max_queue_seconds`, then (or at
+  once while that queue stands) the server answers 503 with `Retry-After`; a request that
+  needs the token is refused from its headers, before its body is read.
 * `/openapi.json` and `/docs` are always open: they describe the API, never data.
 * Every error is a JSON body `{"error", "problem", "fix"}` with a 4xx status (503 while no
   model is deployed to answer), and a refused write stores nothing.

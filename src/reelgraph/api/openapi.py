@@ -37,8 +37,8 @@ EVERY_OPERATION = {
     "413": "the request body is larger than max_body_bytes",
     "414": "the URL is longer than the server's limit",
     "422": "invalid input: a parameter or body field is missing, mistyped or out of range",
-    "503": "the server is saturated (max_in_flight) or a store is unavailable: retry after "
-           "Retry-After seconds",
+    "503": "the server is saturated (every max_in_flight slot busy and its queue full: "
+           "max_queue_seconds) or a store is unavailable: retry after Retry-After seconds",
 }
 GUARDED = {
     "401": "the bearer token is missing or wrong",

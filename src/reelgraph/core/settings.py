@@ -42,7 +42,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     # Requests one server process works on at once (its threads share one GIL: more only
     # slows each; api/admission.py). The rest wait in a queue bounded by time:
-    max_in_flight: int = 16
+    max_in_flight: int = 8
     # Seconds a request may wait for one of those; past it (or while the queue stands), 503
     # with Retry-After. 0: no queue, refused at once when every slot is taken.
     max_queue_seconds: float = 0.1

@@ -50,10 +50,13 @@ router = APIRouter(prefix="/api/v1", tags=["recommend"],
              summary="Recommendations for any canvas (related, category, search, notifications)")
 async def recommend(body: RecommendIn,
                     service: RecommendationService = Depends(get_recommender)) -> Response:
-    # Scored on the event loop: a millisecond of CPU-bound work gains nothing from the
-    # thread pool (the GIL) and would pay a thread hop.
-    served = service.recommend(body.canvas, user=body.user, item=body.item, query=body.query,
-                               category=body.category, k=body.k, context=body.context)
+    # Scored in the thread pool, not on the event loop: scored on the loop, a request held
+    # the loop for its whole scoring, so past saturation the loop could neither accept nor
+    # refuse the next ones (they queued in the socket, unseen by the admission queue, for
+    # seconds; issue 16). The hop costs tens of microseconds; the loop stays free to shed.
+    served = await run_in_threadpool(
+        service.recommend, body.canvas, user=body.user, item=body.item, query=body.query,
+        category=body.category, k=body.k, context=body.context)
     # Our own dict, already in RecommendOut's shape: sent as is, not validated again.
     return JSONResponse(served.to_dict())
 
