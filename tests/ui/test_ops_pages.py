@@ -101,6 +101,14 @@ def test_roll_back_and_block_from_the_incident_page(
     assert tab.errors(allow="the server responded with a status of 4") == []  # 404s, the 422
 
 
+# The texts of a table's header, number and token cells laid out on more than one line.
+BROKEN_CELLS = """(table) => [...table.querySelectorAll("th, td.num, td.token")].filter((cell) => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+}).map((cell) => cell.textContent)"""
+
+
 def test_monitors_plot_each_signal_with_its_alerts(
     tab: Any, ops_seed: OpsSeed, server: Any, screenshot: Any
 ) -> None:
@@ -114,7 +122,11 @@ def test_monitors_plot_each_signal_with_its_alerts(
     plot = card.locator("figure[data-signal=error_rate] svg")
     assert int(plot.get_attribute("data-points") or 0) == len(stored) >= 2
     assert int(plot.get_attribute("data-failing") or 0) == sum(not r.passed for r in stored) >= 1
-    assert "error_rate" in card.locator("table").last.inner_text()
+    alerts = card.locator("table").last
+    assert "error_rate" in alerts.inner_text()
+    # Headers, numbers and short tokens stay on one line (a squeezed column once broke
+    # "critical" into "criti / cal"): a cell whose text spans two line boxes is broken.
+    assert alerts.evaluate(BROKEN_CELLS) == []
     screenshot(page, "monitors")
     assert tab.errors(allow="404") == []
 

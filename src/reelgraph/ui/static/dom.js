@@ -98,12 +98,14 @@ export function value(v) {
 }
 
 // columns: [{label, cell: row => node or text, num: bool}]
+// A column: { label, cell(row), num: right-aligned number, token: a short word never broken }.
 export function table(columns, rows, caption) {
   return h("table", {},
     caption ? h("caption", { class: "muted" }, caption) : null,
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
     h("tbody", {}, rows.map((row) => h("tr", {},
-      columns.map((c) => h("td", { class: c.num ? "num" : null }, c.cell(row)))))));
+      columns.map((c) => h("td", { class: c.num ? "num" : c.token ? "token" : null },
+        c.cell(row)))))));
 }
 
 export function kv(object) {

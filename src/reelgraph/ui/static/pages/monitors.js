@@ -40,11 +40,13 @@ async function card(monitor, alerts) {
     h("h3", {}, `Alerts (${alerts.length})`),
     alerts.length ? table([
       { label: "at", cell: (a) => timeS(a.at) },
-      { label: "signal", cell: (a) => a.signal },
+      { label: "signal", cell: (a) => a.signal, token: true },
       { label: "value", cell: (a) => value(a.value), num: true },
-      { label: "severity", cell: (a) => h("span", { class: `severity-${a.severity}` }, a.severity) },
+      { label: "severity", cell: (a) => h("span", { class: `severity-${a.severity}` }, a.severity),
+        token: true },
       { label: "incident", cell: (a) => (a.incident
-        ? link("incidents", { name: a.incident.split("/").pop() }, a.incident.split("/").pop()) : "—") },
+        ? link("incidents", { name: a.incident.split("/").pop() }, a.incident.split("/").pop()) : "—"),
+        token: true },
       { label: "message", cell: (a) => a.message },
     ], alerts) : h("p", { class: "muted" }, "None."));
 }
