@@ -55,7 +55,17 @@ from reelgraph.flows import Workspace
 from reelgraph.flows.registry import ModelRegistry
 from reelgraph.graph import Graph
 from reelgraph.recsys import MODEL, UnifiedRecommender, train_and_register
-from serving import CLI, DATA, Client, free_port, get, post, stop_server, wait_ready
+from serving import (
+    CLI,
+    DATA,
+    Client,
+    client_options,
+    free_port,
+    get,
+    post,
+    stop_server,
+    wait_ready,
+)
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "load"
@@ -239,12 +249,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="5,10,20,40,80,160,320,640",
                         help="requests per second, comma-separated, rising")
-    parser.add_argument("--seconds", type=float, default=10.0, help="per step")
+    client_options(parser, 10.0, "per step", 200, "requests per mix")
     parser.add_argument("--p99-ms", type=float, default=100.0)
-    parser.add_argument("--pause", type=float, default=2.0)
-    parser.add_argument("--drain", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--warmup", type=int, default=200, help="requests per mix")
     parser.add_argument("--overload", type=float, default=2.0,
                         help="the step past saturation, as a multiple of the sustained rate")
     parser.add_argument("--soak-seconds", type=float, default=120.0,

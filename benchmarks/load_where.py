@@ -160,16 +160,24 @@ async def _drive(host: str, port: int, payloads: list[bytes], args: argparse.Nam
     return steps
 
 
+def _defaults(src: Path | None) -> dict[str, Any] | str:
+    """This checkout's admission settings (another tree's are whatever it had)."""
+    if src is not None:
+        return f"those of {src}"
+    from reelgraph.core import Settings
+
+    found = Settings()
+    return {"max_in_flight": found.max_in_flight, "max_queue_seconds": found.max_queue_seconds}
+
+
 def main() -> None:
+    from serving import client_options, free_port, stop_server, wait_ready
+
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mix", choices=("graph", "recommend"), default="graph")
     parser.add_argument("--rates", default="160,320")
-    parser.add_argument("--seconds", type=float, default=4.0, help="per step")
-    parser.add_argument("--pause", type=float, default=1.0)
-    parser.add_argument("--drain", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--warmup", type=int, default=60)
+    client_options(parser, 4.0, "per step", 60, "requests before the first step")
     parser.add_argument("--src", type=Path, help="run the server from this source tree")
     parser.add_argument("--label", default="this", help="names the run's JSON (e.g. old)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
@@ -178,7 +186,6 @@ def main() -> None:
 
     from load import WORK, graph_requests, recommend_requests
     from machine import machine, save
-    from serving import free_port, stop_server, wait_ready
 
     home = WORK / "home"
     if not (home / "reelgraph.db").exists():
@@ -203,7 +210,8 @@ def main() -> None:
             stop_server(server)
     save({"question": "where a request's time goes past saturation: in front of the app or "
                       "inside it", "mix": args.mix, "src": str(args.src or "this checkout"),
-          "server_env": args.env, "seconds_per_step": args.seconds, "steps": steps,
+          "server_env": args.env, "server_defaults": _defaults(args.src),
+          "seconds_per_step": args.seconds, "steps": steps,
           "machine": machine()}, RESULTS / f"{args.mix}-{args.label}.json")
 
 

@@ -333,6 +333,19 @@ class Client:
         self.idle.clear()
 
 
+def client_options(parser: argparse.ArgumentParser, seconds: float, seconds_help: str,
+                   warmup: int, warmup_help: str) -> None:
+    """The open-loop client's options, the same in every HTTP benchmark."""
+    parser.add_argument("--seconds", type=float, default=seconds, help=seconds_help)
+    parser.add_argument("--warmup", type=int, default=warmup, help=warmup_help)
+    parser.add_argument("--pause", type=float, default=2.0,
+                        help="seconds of quiet before each window")
+    parser.add_argument("--drain", type=float, default=10.0,
+                        help="seconds to wait for answers after the last send")
+    parser.add_argument("--connections", type=int, default=64,
+                        help="most keep-alive connections the client opens")
+
+
 def post(host: str, port: int, body: Inputs) -> bytes:
     data = json.dumps(body, separators=(",", ":")).encode()
     return (f"POST /api/v1/recommend HTTP/1.1\r\nHost: {host}:{port}\r\n"
@@ -764,14 +777,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", default="500,100",
                         help="requests per second, comma-separated: each rate in turn")
-    parser.add_argument("--seconds", type=float, default=30.0, help="per canvas")
-    parser.add_argument("--warmup", type=int, default=100, help="requests per canvas")
-    parser.add_argument("--pause", type=float, default=2.0,
-                        help="seconds of quiet before each window")
-    parser.add_argument("--drain", type=float, default=10.0,
-                        help="seconds to wait for answers after the last send")
-    parser.add_argument("--connections", type=int, default=64,
-                        help="most keep-alive connections the client opens")
+    client_options(parser, 30.0, "per canvas", 100, "requests per canvas")
     parser.add_argument("--cold-share", type=float, default=0.05)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--in-process", type=int, default=1000,

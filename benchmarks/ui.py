@@ -38,15 +38,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))  # the tests' home and server
 sys.path.insert(0, str(HERE.parent / "tests" / "ui"))  # the ops and match-cut seeds
 
+from processes import stop_server  # noqa: E402
 from ui_home import UiHome, build, page_routes  # noqa: E402
 from ui_seeds import OpsSeed, seed_matchcut, seed_ops  # noqa: E402
-from ui_server import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    start_server,
-    stop_server,
-)
+from ui_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server  # noqa: E402
 
 from machine import machine, save  # noqa: E402
 from machine import versions as package_versions  # noqa: E402

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import stop_server
 from ui_home import UiHome, build
 from ui_seeds import OpsSeed, seed_matchcut, seed_ops
-from ui_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Server, start_server, stop_server
+from ui_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Server, start_server
 
 
 @pytest.fixture(scope="session")

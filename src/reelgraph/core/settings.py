@@ -45,7 +45,7 @@ class Settings:
     max_in_flight: int = 8
     # Seconds a request may wait for one of those; past it (or while the queue stands), 503
     # with Retry-After. 0: no queue, refused at once when every slot is taken.
-    max_queue_seconds: float = 0.1
+    max_queue_seconds: float = 0.25
     # Seconds an expensive read (decoding frames) may run before it stops and says so.
     max_read_seconds: float = 30.0
 
@@ -125,8 +125,8 @@ def _positive(name: str, value: Any, kind: type[int] | type[float], zero: bool =
         number = kind(value)
     except (TypeError, ValueError):
         number = -1
-    if isinstance(value, bool) or not (0 <= number if zero else 0 < number) \
-            or not number < float("inf"):
+    least_ok = number >= 0 if zero else number > 0
+    if isinstance(value, bool) or not least_ok or not number < float("inf"):
         what = "0 or a positive number" if zero else "a positive number"
         raise InvalidInput(f"the setting {name} must be {what}, not {value!r}",
                            f"set {name} to {what}")
