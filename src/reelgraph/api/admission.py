@@ -13,9 +13,9 @@ graph reads ran 64 threads taking turns on one GIL, the event loop's turn among 
   process runs Python on one core; 4 shed more for the same p99, 16 doubled the p99);
 * one that finds every slot taken waits in first-come order, for at most ``max_wait``
   seconds (``Settings.max_queue_seconds``, 0.25: the standing mark, half of it, sits above
-  the 100 ms p99 a server keeps at its sustained rate, so a server that copes sheds nothing;
-  0.1 shed 43% of a rate the old server had answered with p99 130 ms); still waiting then,
-  it is refused (503);
+  the 100 ms p99 a server keeps at its sustained rate, so a server that copes should shed
+  nothing; on a machine busy with other jobs, 0.1 shed 43% of graph reads at a rate the old
+  server had answered with p99 130 ms, 0.25 shed 14%); still waiting then, it is refused;
 * a newcomer is refused at once when the queue stands (its oldest request has waited half
   the bound: it is not draining, and the newcomer would most likely wait out the bound too,
   so both sides are better served by a fast 503) -- CoDel's idea, judged by time waited,
