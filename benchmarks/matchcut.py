@@ -8,19 +8,24 @@ For each size (10k, 100k, 1M) and dimension (64-512; 1M at 64 only, to bound the
 
 - peak: the best of several float32 4096^3 matrix multiplies (NumPy's BLAS and torch's),
   in GFLOP/s, measured in the same run;
-- exact: ``reelgraph.matchcut.exact_top_k`` (tiled GEMM + a running ``torch.topk``) and FAISS
+- exact: ``reelgraph.matchcut.exact_top_k`` (1,024 x 8,192 GEMM tiles; per row only the
+  scores above its running k-th best are kept and merged, see ``matchcut_topk_tiling.py``) and FAISS
   ``IndexFlatIP`` (GEMM + heap selection) for a sample of ``--queries`` query rows against
   every row; throughput is 2*q*N*d flop over the time, as a fraction of the peak;
 - ANN: ``IndexHNSWFlat`` (M=32, efConstruction=80) built over every row below
-  ``IVF_FROM`` rows, ``IndexIVFFlat`` (nlist = 4*sqrt(N), trained on 50,000 rows) from there
+  ``--ivf-from`` rows, ``IndexIVFFlat`` (nlist = 4*sqrt(N), trained on 50,000 rows) from there
   (HNSW's build takes too long on two cores at 1M); efSearch / nprobe doubled from 16 / 4
   until recall@10 against the exact answer is >= 0.95; speed-up = exact seconds per query /
   ANN seconds per query (best exact path);
-- memory: the vectors (N*d*4 bytes) and the ANN index as serialized.
+- memory: the vectors (N*d*4 bytes), the exact path's working set (one score tile plus the
+  running top K, independent of N) and the ANN index as serialized; the process's peak RSS.
 
     .venv/bin/python benchmarks/matchcut.py                 # ~5-10 minutes on 2 cores
     .venv/bin/python benchmarks/matchcut.py --sizes 10000 --dims 64   # a quick check
     .venv/bin/python benchmarks/matchcut.py --sizes 100000 1000000 --dims 64 --merge
+    .venv/bin/python benchmarks/matchcut.py --sizes 10000 100000 --dims 64 256 512 \
+        --ivf-from 100000 && .venv/bin/python benchmarks/matchcut.py --sizes 1000000 \
+        --dims 64 --queries 1024 --ivf-from 100000 --merge      # the run in the README
 
 Writes ``benchmarks/results/matchcut.json``; records the load average before and after.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +51,7 @@ K = 10
 RECALL_GOAL = 0.95
 SHOTS_PER_TITLE = 1_500  # a feature film has roughly 1,000-2,000 shots
 TITLES = 10_000
-IVF_FROM = 500_000
+TILE = (1024, 8192)  # exact_top_k's default tile: query rows x base rows
 
 
 def embeddings(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -83,7 +89,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
                                                                           strict=True)]))
 
 
-def case(n: int, dim: int, queries: int, peak: float) -> dict[str, Any]:
+def case(n: int, dim: int, queries: int, peak: float, ivf_from: int) -> dict[str, Any]:
     import faiss
 
     base = embeddings(n, dim)
@@ -94,7 +100,7 @@ def case(n: int, dim: int, queries: int, peak: float) -> dict[str, Any]:
     flat.add(base)
     faiss_s, _ = timed(lambda: flat.search(sample, K))
     exact_s = min(reelgraph_s, faiss_s)
-    ivf = n >= IVF_FROM
+    ivf = n >= ivf_from
     build_s, index = timed(lambda: _ivf(base) if ivf else _hnsw(base))
     ann: dict[str, Any] = {}
     knob = 4 if ivf else 16
@@ -118,6 +124,9 @@ def case(n: int, dim: int, queries: int, peak: float) -> dict[str, Any]:
         "hnsw_build_s": build_s, "hnsw": ann,
         "ann_speedup": exact_s / ann["seconds"],
         "vectors_mb": base.nbytes / 2**20,
+        "exact_working_mb": (TILE[0] * TILE[1] * 4 + TILE[0] * K * 12) / 2**20,
+        "peak_rss_mb_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10,
+        "load_average_1m": round(os.getloadavg()[0], 2), "matmul_peak_gflops": peak,
         "hnsw_index_mb": len(faiss.serialize_index(index)) / 2**20,
     }
     print(f"{n:>9,} x {dim:<3}: exact {exact_s / queries * 1e3:7.3f} ms/query "
@@ -182,13 +191,16 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[64, 256, 512])
     parser.add_argument("--queries", type=int, default=2048)
     parser.add_argument("--max-dim-at-1m", type=int, default=64)
+    parser.add_argument("--ivf-from", type=int, default=500_000,
+                        help="IVF-Flat instead of HNSW from this many rows")
     parser.add_argument("--merge", action="store_true",
                         help="keep the saved cases of other sizes/dimensions")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     peak = matmul_peak()
     print(f"matmul peak: {peak:.1f} GFLOP/s (float32, 4096^3, best of 5)")
-    rows = [case(n, dim, min(args.queries, n), peak) for n in args.sizes for dim in args.dims
+    rows = [case(n, dim, min(args.queries, n), peak, args.ivf_from)
+            for n in args.sizes for dim in args.dims
             if n < 1_000_000 or dim <= args.max_dim_at_1m]
     if args.merge and RESULTS.exists():
         done = {(r["n"], r["dim"]) for r in rows}
