@@ -45,7 +45,7 @@ from reelgraph.matchcut import CandidateConfig, MatchCutter, ShotRecord, registe
 from reelgraph.matchcut.candidates import candidates, group_near_duplicates, normalised
 from reelgraph.matchcut.features import ShotFeatures, matchcut_features
 from reelgraph.matchcut.finder import SEARCH_FEATURES
-from reelgraph.matchcut.learning import fit
+from reelgraph.matchcut.learning import LABELS, MODEL, LabelSet, fit, retrain
 from reelgraph.matchcut.scorers import DEFAULT_SCORER, PAIR_FEATURES, RandomScorer
 
 HERE = Path(__file__).resolve().parent
@@ -296,6 +296,26 @@ def evaluate(kind: str, doc: dict[str, Any], vectors: dict[str, np.ndarray],
             "methods": methods, "learned_vs_best_heuristic": comparison}
 
 
+def register(home: Path, docs: dict[str, dict[str, Any]], vectors: dict[str, np.ndarray]
+             ) -> dict[str, Any]:
+    """Every labelled pair through the production retrain flow (a logistic regression per
+    kind, C=1), registered as ``matchcut/pair-scorer`` with lineage to the labels dataset."""
+    kinds, rows, labels = [], [], []
+    for kind in KINDS:
+        for r in docs[kind]["pairs"]:
+            kinds.append(kind)
+            rows.append(vectors["|".join(sorted((r["shot_a"], r["shot_b"])))])
+            labels.append(int(r[f"{kind}_match"]))
+    with Workspace.open(Settings.load(home=str(home), database_url="")) as ws:
+        version = retrain(ws, LabelSet(kinds, np.stack(rows), np.array(labels)))
+        upstream = {n["uri"] for n in ws.graph.lineage(f"rg://model/{MODEL}@{version}")
+                    .to_dict()["nodes"]} if version else set()
+    print(f"registered {MODEL} version {version}; lineage reaches {LABELS.uri}: "
+          f"{LABELS.uri in upstream}")
+    return {"model": MODEL, "version": version, "labels": LABELS.uri,
+            "lineage_reaches_labels": LABELS.uri in upstream, "rows": len(labels)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--home", type=Path, default=Path("/tmp/reelgraph-matchcut-quality"))
@@ -303,12 +323,14 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     docs, vectors, records = load(args.home)
     kinds = {kind: evaluate(kind, docs[kind], vectors, records) for kind in KINDS}
+    registered = register(args.home, docs, vectors)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
         "load_average_1m_before": round(load_before, 2),
         "versions": versions("scikit-learn", "opencv-python-headless"),
         "kinds": kinds, "bootstrap": BOOTSTRAP, "random_seeds": SEEDS,
+        "registered": registered,
     }, indent=1) + "\n")
 
 

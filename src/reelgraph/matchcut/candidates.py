@@ -4,10 +4,9 @@
 (cosine >= ``duplicate_cosine``: the same set-up cut back to) with union-find; each group is
 represented by its longest shot, so one group yields one candidate. ``top_k`` finds each
 row's nearest rows by inner product on L2-normalised vectors: exactly (tiled matrix
-multiply, keeping per row only the scores that beat its running k-th best) or with FAISS
-(HNSW) when ``exact=False``. ``candidates`` puts them together: a pair is kept when either
-shot is among the other's K nearest, the two are not adjacent shots of one title, and each
-shot is long enough.
+multiply and a running ``torch.topk`` per tile) or with FAISS (HNSW) when ``exact=False``.
+``candidates`` puts them together: a pair is kept when either shot is among the other's K
+nearest, the two are not adjacent shots of one title, and each shot is long enough.
 """
 
 from __future__ import annotations
@@ -49,16 +48,17 @@ def normalised(vectors: npt.ArrayLike) -> Matrix:
 
 
 def exact_top_k(queries: Matrix, base: Matrix, k: int, *, block: int = _BLOCK,
-                base_block: int = _BASE_BLOCK, prefilter: bool = True
+                base_block: int = _BASE_BLOCK, prefilter: bool = False
                 ) -> tuple[Matrix, npt.NDArray[np.int64]]:
     """The ``k`` largest inner products per query row, best first: (scores, indices).
 
-    Tiled: each (query block x base block) matrix multiply is followed by a selection on that
-    tile merged into the running top ``k``, so no row of N scores is ever sorted. At low
-    dimension the multiply is cheap (2d flop per score) and a ``torch.topk`` over every
-    score costs as much as the multiply, so with ``prefilter`` only the scores above each
-    row's running k-th best (one comparison per score; after the first tiles, a few per row)
-    are gathered and merged; the first tile of a block is selected in full."""
+    Tiled: each (query block x base block) matrix multiply, into one reused buffer, is
+    followed by ``torch.topk`` on that tile merged into the running top ``k``, so no row of
+    N scores is ever sorted. At 64 dimensions the selection costs about as much as the
+    multiply (2d flop per score). ``prefilter`` instead gathers only the scores above each
+    row's running k-th best; it gives the same answer but measured slower on our CPUs
+    (``benchmarks/matchcut_topk_tiling.py``: the gather costs more than ``topk``'s partial
+    selection), so it is off by default."""
     import torch
 
     k = min(k, base.shape[0])
@@ -66,11 +66,18 @@ def exact_top_k(queries: Matrix, base: Matrix, k: int, *, block: int = _BLOCK,
     b = torch.from_numpy(np.ascontiguousarray(base, dtype=np.float32))
     scores = torch.empty((q.shape[0], k), dtype=torch.float32)
     indices = torch.empty((q.shape[0], k), dtype=torch.int64)
+    # One score buffer for every full tile: a fresh 32 MB tensor per multiply costs page
+    # faults that, at 64 dimensions, take a third of the multiply's own time.
+    buffer = torch.empty((min(block, q.shape[0]), min(base_block, b.shape[0])))
     for start in range(0, q.shape[0], block):
         rows = q[start:start + block]
         best: tuple[Any, Any] | None = None
         for offset in range(0, b.shape[0], base_block):
-            tile = rows @ b[offset:offset + base_block].T
+            part = b[offset:offset + base_block]
+            if buffer.shape == (rows.shape[0], part.shape[0]):
+                tile = torch.matmul(rows, part.T, out=buffer)
+            else:  # the last, smaller row or column block
+                tile = rows @ part.T
             if best is None:
                 top_scores, top = torch.topk(tile, min(k, tile.shape[1]), dim=1)
                 best = top_scores, top + offset
