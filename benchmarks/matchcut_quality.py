@@ -10,6 +10,8 @@ every labelled pair with:
 - ``mask-iou`` (the silhouette heuristic: subject-mask IoU; face boxes are unavailable on
   this stack, so the paper's face-IoU half is absent) and ``motion`` (motion cosine);
 - ``framing``: the media framing embedder's cosine;
+- ``cut-mask-iou`` / ``cut-motion``: mask IoU and motion cosine of A's last half second
+  against B's first (what the cut joins);
 - ``learned``: logistic regression on the pair features, fitted on the train split, its C
   chosen by validation AP only, scored on test (fitted on train + validation once chosen).
 
@@ -17,8 +19,12 @@ On the test split: pooled AP (scikit-learn's ``average_precision_score``) and th
 test titles of precision@10 (each title's pairs ranked by score), each with a 95% bootstrap
 interval over test titles (titles resampled with replacement; with few test titles this
 interval is wide and honest about it) and over pairs; the learned scorer against the best
-heuristic as a paired pair-bootstrap of the AP difference. A difference whose interval
-contains 0 is a tie.
+heuristic as a paired pair-bootstrap of the AP difference, and the paper's margin in forms
+that stay reachable when the heuristic is already good (``margins``). A difference whose
+interval contains 0 is a tie. With 3 test titles the title bootstrap is too coarse to read:
+``matchcut_crossval.py`` cross-validates by film over every labelled pair. Last, every
+labelled pair goes through the production retrain flow, which registers
+``matchcut/pair-scorer`` with lineage to the labels dataset (``registered`` in the JSON).
 
     .venv/bin/python benchmarks/matchcut_quality.py [--home DIR]
 
