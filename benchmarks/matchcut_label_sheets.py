@@ -19,6 +19,10 @@ from the centre is the median (the camera's) motion.
 within the test titles instead (``every-`` prefix, orders seeded 1500 + P / 2500 + P, and
 ``every-pairs.json`` with each pair's shots, titles and split).
 
+``--more-train N`` draws N more of the not yet labelled train candidate pairs (seed 7)
+instead (``train-`` prefix, orders seeded 1700 + P / 2700 + P, ``train-pairs.json``): the
+learned scorer's training set grows, validation and test stay as they are.
+
     .venv/bin/python benchmarks/matchcut_label_sheets.py --home H --out DIR --pass 1
     .venv/bin/python benchmarks/matchcut_label_sheets.py --home H --out DIR --pass 1 \
         --kind motion [--every-pair]
@@ -108,6 +112,18 @@ def every_pair(ws: Workspace) -> list[MatchPair]:
     return sorted(found, key=lambda p: p.id)
 
 
+def more_train(pairs: list[MatchPair], count: int, seed: int = 7) -> list[MatchPair]:
+    """``count`` train candidate pairs (one per shot pair) not labelled yet, seeded."""
+    done = {frozenset((r["shot_a"], r["shot_b"])) for r in json.loads(LABELS.read_text())["pairs"]}
+    unique: dict[frozenset[str], MatchPair] = {}
+    for pair in pairs:
+        shots = frozenset((pair.shot_a, pair.shot_b))
+        if split_of(pair) == "train" and shots not in done:
+            unique.setdefault(shots, pair)
+    fresh = sorted(unique.values(), key=lambda p: p.id)
+    return sorted(random.Random(seed).sample(fresh, min(count, len(fresh))), key=lambda p: p.id)
+
+
 def frame_at(location: str, ns: int) -> np.ndarray:
     start = max(0, ns - NS // 5)
     frames = list(read_frames(location, size=THUMB[1], start_ns=start, end_ns=ns + NS // 5))
@@ -186,9 +202,12 @@ def main() -> None:
     parser.add_argument("--kind", choices=("frame", "motion"), default="frame")
     parser.add_argument("--every-pair", action="store_true",
                         help="every unlabelled shot pair of the validation and test titles")
+    parser.add_argument("--more-train", type=int, default=0,
+                        help="this many more unlabelled train candidate pairs")
     args = parser.parse_args()
     motion = args.kind == "motion"
-    prefix = ("every-" if args.every_pair else "") + ("motion-" if motion else "")
+    batch = "every-" if args.every_pair else "train-" if args.more_train else ""
+    prefix = batch + ("motion-" if motion else "")
     draw = motion_thumbnails if motion else thumbnails
     args.out.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(home=args.home, database_url="")
@@ -196,9 +215,12 @@ def main() -> None:
         ranking = PairStore(ws).all()
         if args.every_pair:
             pairs = every_pair(ws)
+        elif args.more_train:
+            pairs = more_train(ranking, args.more_train)
         else:
             pairs = labelled(ranking) if motion else to_label(ranking, args.train)
-        seed = (2000 if motion else 1000) + (500 if args.every_pair else 0) + args.number
+        seed = ((2000 if motion else 1000) + {"every-": 500, "train-": 700, "": 0}[batch]
+                + args.number)
         order = random.Random(seed).sample(pairs, len(pairs))
         library = MediaLibrary(ws.graph)
         drawn = [(n + 1, draw(library, p)) for n, p in enumerate(order)]
@@ -206,11 +228,11 @@ def main() -> None:
         sheet(drawn[index:index + PER_SHEET]).save(
             args.out / f"{prefix or 'sheet-'}{args.number}-{index // PER_SHEET + 1:02d}.png")
     key = {str(n + 1): p.id for n, p in enumerate(order)}
-    if args.every_pair:  # what the labels file needs of each pair (the key gives only ids)
+    if batch:  # what the labels file needs of each pair (the key gives only ids)
         rows = [{"pair": p.id, "shot_a": p.shot_a, "shot_b": p.shot_b, "title_a": p.title_a,
                  "title_b": p.title_b, "split": split_of(p)} for p in sorted(order,
                                                                             key=lambda p: p.id)]
-        (args.out / "every-pairs.json").write_text(json.dumps(rows, indent=1) + "\n")
+        (args.out / f"{batch}pairs.json").write_text(json.dumps(rows, indent=1) + "\n")
     (args.out / f"{prefix}key-{args.number}.json").write_text(json.dumps(key, indent=0) + "\n")
     print(f"pass {args.number}: {len(order)} pairs on {len(range(0, len(drawn), PER_SHEET))} "
           f"sheets in {args.out}")

@@ -1,8 +1,9 @@
 """Merge three labelling passes into a labels file: majority vote and agreement.
 
-Two batches of pairs, listed with their shots, titles and split in ``labelling/pairs.json``:
-``candidates`` (180 candidate pairs, see labelling.md) and ``every-pair`` (every other pair
-of shots within the validation and the test titles, sheets made with ``--every-pair``).
+Three batches of pairs, listed with their shots, titles and split in ``labelling/pairs.json``:
+``candidates`` (180 candidate pairs, see labelling.md), ``every-pair`` (every other pair
+of shots within the validation and the test titles, sheets made with ``--every-pair``) and
+``train-more`` (40 more train candidate pairs, sheets made with ``--more-train 40``).
 Each pass P of a batch has a key (``[every-][motion-]key-P.json``: sheet number -> pair id)
 and answers (``[every-][motion-]passP.txt``: ``number answer`` per line, 1 = a match cut).
 Writes ``<kind>_labels.json``: per pair its batch, the three votes and the majority
@@ -22,7 +23,7 @@ from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "matchcut" / "fixtures"
 PASSES = (1, 2, 3)
-BATCHES = {"candidates": "", "every-pair": "every-"}  # batch -> file prefix
+BATCHES = {"candidates": "", "every-pair": "every-", "train-more": "train-"}  # -> file prefix
 
 
 def read_pass(folder: Path, prefix: str, number: int) -> dict[str, int]:
@@ -76,7 +77,7 @@ def main() -> None:
     for pair in json.loads((folder / "pairs.json").read_text()):
         votes = [answers[pair["pair"]] for answers in passes[pair["batch"]]]
         rows.append({**pair, "votes": votes, field: int(sum(votes) >= 2)})
-    doc = {"description": f"{args.kind.capitalize()} match-cut labels: 180 candidate pairs "
+    doc = {"description": f"{args.kind.capitalize()} match-cut labels: 220 candidate pairs "
                           "(K=10) of the clips in ../shared/data/video, Steamboat Willie "
                           "excluded, and every other non-adjacent shot pair within the "
                           "validation and the test titles; three labelling passes (see "

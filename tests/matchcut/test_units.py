@@ -8,7 +8,17 @@ import pytest
 
 from reelgraph.core.errors import InvalidInput
 from reelgraph.matchcut import CandidateConfig, ShotRecord, candidates, exact_top_k, top_k
-from reelgraph.matchcut.descriptors import MOTION_DIM, motion_histogram, soft_iou, subject_mask
+from reelgraph.matchcut.descriptors import (
+    END_MASK,
+    END_MOTION,
+    MOTION_DIM,
+    START_MASK,
+    START_MOTION,
+    cut_ends,
+    motion_histogram,
+    soft_iou,
+    subject_mask,
+)
 
 
 def _frame(x: int, y: int, shift: int = 0) -> np.ndarray:
@@ -31,6 +41,34 @@ def test_motion_tells_directions_apart() -> None:
     assert rightwards @ motion_histogram([_frame(30, 50, 4 * i) for i in range(4)]) > \
         rightwards @ leftwards
     assert still @ motion_histogram([_frame(90, 10)] * 2) > 0.99
+
+
+def test_cut_ends_describe_the_start_and_the_end_apart() -> None:
+    # the subject sits left and moves right at the start, sits right and is still at the end
+    frames = [_frame(10, 30, 4 * i) for i in range(3)] + [_frame(90, 30)] * 4
+    ends = cut_ends(frames)
+    assert np.isclose(soft_iou(ends[START_MASK], subject_mask(frames[:3])), 1.0)
+    assert soft_iou(ends[END_MASK], subject_mask([_frame(90, 30)])) > \
+        soft_iou(ends[START_MASK], subject_mask([_frame(90, 30)]))
+    still = motion_histogram([_frame(90, 30)] * 3)
+    assert ends[END_MOTION] @ still > 0.99 > ends[START_MOTION] @ still
+
+
+@pytest.mark.parametrize(("block", "base_block"), [(1024, 8192), (7, 64), (3, 5)])
+@pytest.mark.parametrize("prefilter", [True, False])
+def test_tiled_top_k_matches_brute_force(block: int, base_block: int, prefilter: bool) -> None:
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(700, 8)).astype(np.float32)
+    queries = base[rng.choice(700, 30, replace=False)]
+    scores, found = exact_top_k(queries, base, 10, block=block, base_block=base_block,
+                                prefilter=prefilter)
+    full = queries @ base.T
+    brute = np.argsort(-full, axis=1, kind="stable")[:, :10]
+    assert (found == brute).all()
+    assert np.allclose(scores, np.take_along_axis(full, brute, 1), atol=1e-5)
+    # fewer base rows than k: every row, best first
+    _, few = exact_top_k(queries, base[:4], 10, block=block, base_block=2, prefilter=prefilter)
+    assert few.shape == (30, 4) and (few == np.argsort(-full[:, :4], axis=1)).all()
 
 
 def test_exact_and_approximate_top_k() -> None:

@@ -4,15 +4,16 @@
 (cosine >= ``duplicate_cosine``: the same set-up cut back to) with union-find; each group is
 represented by its longest shot, so one group yields one candidate. ``top_k`` finds each
 row's nearest rows by inner product on L2-normalised vectors: exactly (tiled matrix
-multiply plus a running ``torch.topk``) or with FAISS (HNSW) when ``exact=False``. ``candidates``
-puts them together: a pair is kept when either shot is among the other's K nearest, the two
-are not adjacent shots of one title, and each shot is long enough.
+multiply and a running ``torch.topk`` per tile) or with FAISS (HNSW) when ``exact=False``.
+``candidates`` puts them together: a pair is kept when either shot is among the other's K
+nearest, the two are not adjacent shots of one title, and each shot is long enough.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,13 +47,18 @@ def normalised(vectors: npt.ArrayLike) -> Matrix:
     return np.asarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def exact_top_k(queries: Matrix, base: Matrix, k: int) -> tuple[Matrix,
-                                                                 npt.NDArray[np.int64]]:
+def exact_top_k(queries: Matrix, base: Matrix, k: int, *, block: int = _BLOCK,
+                base_block: int = _BASE_BLOCK, prefilter: bool = False
+                ) -> tuple[Matrix, npt.NDArray[np.int64]]:
     """The ``k`` largest inner products per query row, best first: (scores, indices).
 
-    Tiled: each (query block x base block) matrix multiply is followed by ``torch.topk`` on
-    that tile and a merge into the running top ``k``, so the selection reads each score once
-    while it is still in cache and never sorts a whole row of N scores."""
+    Tiled: each (query block x base block) matrix multiply, into one reused buffer, is
+    followed by ``torch.topk`` on that tile merged into the running top ``k``, so no row of
+    N scores is ever sorted. At 64 dimensions the selection costs about as much as the
+    multiply (2d flop per score). ``prefilter`` instead gathers only the scores above each
+    row's running k-th best; it gives the same answer but measured slower on our CPUs
+    (``benchmarks/matchcut_topk_tiling.py``: the gather costs more than ``topk``'s partial
+    selection), so it is off by default."""
     import torch
 
     k = min(k, base.shape[0])
@@ -60,23 +66,55 @@ def exact_top_k(queries: Matrix, base: Matrix, k: int) -> tuple[Matrix,
     b = torch.from_numpy(np.ascontiguousarray(base, dtype=np.float32))
     scores = torch.empty((q.shape[0], k), dtype=torch.float32)
     indices = torch.empty((q.shape[0], k), dtype=torch.int64)
-    for start in range(0, q.shape[0], _BLOCK):
-        rows = q[start:start + _BLOCK]
-        best_scores, best_indices = None, None
-        for offset in range(0, b.shape[0], _BASE_BLOCK):
-            tile = rows @ b[offset:offset + _BASE_BLOCK].T
-            top_scores, top = torch.topk(tile, min(k, tile.shape[1]), dim=1)
-            top += offset
-            if best_scores is None or best_indices is None:
-                best_scores, best_indices = top_scores, top
+    # One score buffer for every full tile: a fresh 32 MB tensor per multiply costs page
+    # faults that, at 64 dimensions, take a third of the multiply's own time.
+    buffer = torch.empty((min(block, q.shape[0]), min(base_block, b.shape[0])))
+    for start in range(0, q.shape[0], block):
+        rows = q[start:start + block]
+        best: tuple[Any, Any] | None = None
+        for offset in range(0, b.shape[0], base_block):
+            part = b[offset:offset + base_block]
+            if buffer.shape == (rows.shape[0], part.shape[0]):
+                tile = torch.matmul(rows, part.T, out=buffer)
+            else:  # the last, smaller row or column block
+                tile = rows @ part.T
+            if best is None:
+                top_scores, top = torch.topk(tile, min(k, tile.shape[1]), dim=1)
+                best = top_scores, top + offset
                 continue
-            joined = torch.cat([best_scores, top_scores], dim=1)
-            best_scores, where = torch.topk(joined, k, dim=1)
-            best_indices = torch.gather(torch.cat([best_indices, top], dim=1), 1, where)
-        assert best_scores is not None and best_indices is not None
-        scores[start:start + _BLOCK] = best_scores
-        indices[start:start + _BLOCK] = best_indices
+            if prefilter and best[0].shape[1] == k:  # a full running top k to beat
+                found = _above(tile, best[0][:, -1:], offset)
+                if found is None:
+                    continue
+                top_scores, top = found
+            else:
+                top_scores, top = torch.topk(tile, min(k, tile.shape[1]), dim=1)
+                top += offset
+            joined = torch.cat([best[0], top_scores], dim=1)
+            joined, where = torch.topk(joined, min(k, joined.shape[1]), dim=1)
+            best = joined, torch.gather(torch.cat([best[1], top], dim=1), 1, where)
+        assert best is not None
+        scores[start:start + block], indices[start:start + block] = best
     return scores.numpy(), indices.numpy()
+
+
+def _above(tile: Any, threshold: Any, offset: int) -> tuple[Any, Any] | None:
+    """The tile's scores above each row's threshold, left-aligned in a (rows, most found)
+    matrix padded with -inf, and their base indices; None when no score passes."""
+    import torch
+
+    row, column = (tile > threshold).nonzero(as_tuple=True)
+    if row.numel() == 0:
+        return None
+    counts = torch.bincount(row, minlength=tile.shape[0])
+    # nonzero is row-major: a hit's slot is its rank among its row's hits
+    slot = torch.arange(row.numel()) - (torch.cumsum(counts, 0) - counts)[row]
+    width = int(counts.max())
+    found = torch.full((tile.shape[0], width), float("-inf"))
+    where = torch.zeros((tile.shape[0], width), dtype=torch.int64)
+    found[row, slot] = tile[row, column]
+    where[row, slot] = column + offset
+    return found, where
 
 
 def hnsw_index(base: Matrix, m: int = 32, ef_construction: int = 80) -> object:

@@ -12,6 +12,9 @@
   motion (the median flow vector) and subject motion (flow minus the camera's, where it
   moves): a direction (8) x speed (3) histogram of each, averaged over the shot, plus a
   constant anchor so still shots are alike; L2-normalised. Compared by cosine.
+- ``cut_ends``: a cut joins A's last frames to B's first, while the descriptors above average
+  the whole shot; this one is the subject mask and the motion histogram of the shot's first
+  and of its last ``END_FRAMES`` frames (start mask, end mask, start motion, end motion).
 
 Frames are canonical RGB ``uint8`` arrays ``(H, W, 3)`` in presentation order.
 """
@@ -40,6 +43,13 @@ MOVING = 0.25  # subject pixels move at least this much faster than the camera (
 _SALIENCY_SIDE = 64
 _FLOW_SIDE = 128
 _FACE_FRAMES = 3
+END_FRAMES = 3  # at the matchcut sampling rate (4 frames/s): the shot's first / last ~0.5 s
+CUT_ENDS_DIM = 2 * MASK_DIM + 2 * MOTION_DIM
+# Where the cut-ends vector's parts are.
+START_MASK = slice(0, MASK_DIM)
+END_MASK = slice(MASK_DIM, 2 * MASK_DIM)
+START_MOTION = slice(2 * MASK_DIM, 2 * MASK_DIM + MOTION_DIM)
+END_MOTION = slice(2 * MASK_DIM + MOTION_DIM, CUT_ENDS_DIM)
 
 Frames = Sequence[npt.NDArray[np.uint8]]
 Grid = npt.NDArray[np.float32]
@@ -188,6 +198,15 @@ def motion_histogram(frames: Frames) -> npt.NDArray[np.float32]:
     motion = np.mean(parts, axis=0) if parts else np.zeros(MOTION_DIM - 1, np.float32)
     row = np.concatenate([motion, np.array([0.25], np.float32)]).astype(np.float32)
     return np.asarray(row / np.linalg.norm(row), dtype=np.float32)
+
+
+def cut_ends(frames: Frames) -> npt.NDArray[np.float32]:
+    """Subject mask and motion of the shot's start and of its end (``START_MASK``,
+    ``END_MASK``, ``START_MOTION``, ``END_MOTION``); a short shot's ends overlap."""
+    frames = _checked(frames)
+    start, end = frames[:END_FRAMES], frames[-END_FRAMES:]
+    return np.concatenate([subject_mask(start), subject_mask(end), motion_histogram(start),
+                           motion_histogram(end)]).astype(np.float32)
 
 
 def cosine(a: npt.ArrayLike, b: npt.ArrayLike) -> float:

@@ -1,9 +1,10 @@
 """Match cutting's per-shot and per-pair features, memoized in the feature store.
 
-Entity ``shot`` (key ``<asset sha256>:<shot index>``, as the media pipeline's) has four
+Entity ``shot`` (key ``<asset sha256>:<shot index>``, as the media pipeline's) has five
 features in namespace ``matchcut``: ``shot_framing`` (the media framing embedder's mean
-vector), ``shot_mask`` (subject mask grid), ``shot_faces`` (face-box grid) and
-``shot_motion`` (camera/subject optical-flow histogram); framing and motion are replicated
+vector), ``shot_mask`` (subject mask grid), ``shot_faces`` (face-box grid),
+``shot_motion`` (camera/subject optical-flow histogram) and ``shot_ends`` (mask and motion
+of the shot's first and last half second, where a cut joins it); framing and motion are replicated
 to the vector index. Entity ``shot_pair`` (key ``<shot key>|<shot key>``, sorted) has
 ``pair_features``: every heuristic scorer's value for the pair (``PAIR_FEATURES``).
 
@@ -23,9 +24,11 @@ import numpy.typing as npt
 from reelgraph.core import InvalidInput
 from reelgraph.features import EntityType, FeatureSet, FeatureStore, Vector
 from reelgraph.matchcut.descriptors import (
+    CUT_ENDS_DIM,
     MASK_DIM,
     MOTION_DIM,
     FaceDetector,
+    cut_ends,
     motion_histogram,
     subject_mask,
 )
@@ -41,6 +44,7 @@ SHOT_FEATURES: dict[str, tuple[int, bool, str]] = {
     "mask": (MASK_DIM, False, "saliency-1"),
     "faces": (MASK_DIM, False, "mtcnn-1"),
     "motion": (MOTION_DIM, True, "farneback-1"),
+    "ends": (CUT_ENDS_DIM, False, "ends-1"),
 }
 PAIR_FEATURE = f"{NAMESPACE}/pair_features"
 Frames = Sequence[npt.NDArray[np.uint8]]
@@ -67,7 +71,7 @@ def matchcut_features(*, faces: bool = False) -> FeatureSet:
                          description=f"match cutting: a shot's {short} descriptor"
                          )(_computed_by_matchcut)
     features.feature(entity=PAIR, value=Vector(len(PAIR_FEATURES)), name="pair_features",
-                     version="pair-2", description="match cutting: heuristic scores of a "
+                     version="pair-3", description="match cutting: heuristic scores of a "
                      f"shot pair ({', '.join(PAIR_FEATURES)})")(_computed_by_matchcut)
     return features
 
@@ -89,7 +93,8 @@ class ShotFeatures:
     def _describers(self) -> dict[str, Callable[[Frames], npt.NDArray[np.float32]]]:
         framing = FramingEmbedder()
         return {"framing": lambda frames: embed_shot(framing, frames),
-                "mask": subject_mask, "faces": self._face_grid, "motion": motion_histogram}
+                "mask": subject_mask, "faces": self._face_grid, "motion": motion_histogram,
+                "ends": cut_ends}
 
     def _face_grid(self, frames: Frames) -> npt.NDArray[np.float32]:
         if not self.faces:

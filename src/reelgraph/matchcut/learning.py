@@ -138,4 +138,10 @@ class LearnedScorer:
             models = ModelRegistry(ws).load(MODEL)
         except NotFound:
             return None
-        return cls(kind, models[kind]) if kind in models else None
+        if kind not in models:
+            return None
+        # A model fitted on an older set of pair features cannot score today's vectors:
+        # the heuristics rank until the retrain flow fits it again.
+        if getattr(models[kind], "n_features_in_", len(PAIR_FEATURES)) != len(PAIR_FEATURES):
+            return None
+        return cls(kind, models[kind])

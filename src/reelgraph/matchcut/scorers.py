@@ -17,7 +17,17 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from reelgraph.matchcut.descriptors import CAMERA, GRID, SUBJECT, cosine, soft_iou
+from reelgraph.matchcut.descriptors import (
+    CAMERA,
+    END_MASK,
+    END_MOTION,
+    GRID,
+    START_MASK,
+    START_MOTION,
+    SUBJECT,
+    cosine,
+    soft_iou,
+)
 
 FRAME, MOTION = "frame", "motion"
 KINDS = (FRAME, MOTION)
@@ -117,9 +127,11 @@ def heuristic_scorers() -> list[Scorer]:
 
 # Context the learned scorer may weigh, read from the same per-shot features: where the
 # subject sits and how big it is, camera and subject motion apart, and whether both shots
-# move at all (the motion cosine alone calls two still shots alike).
+# move at all (the motion cosine alone calls two still shots alike). The ``cut-`` ones compare
+# what the cut joins, A's last half second with B's first, not the shots' averages.
 CONTEXT = ("duration-ratio", "same-title", "mask-centre", "mask-area-ratio", "camera-motion",
-           "subject-motion", "both-move")
+           "subject-motion", "both-move", "cut-mask-iou", "cut-mask-centre", "cut-motion",
+           "cut-camera-motion", "cut-both-move")
 PAIR_FEATURES = (*(s.name for s in heuristic_scorers()), *CONTEXT)
 DEFAULT_SCORER = {FRAME: "silhouette", MOTION: "motion"}  # heuristics rank until labels exist
 
@@ -140,6 +152,11 @@ def _centre(mask: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     return np.asarray(centre / float(total), np.float64)
 
 
+def _centre_closeness(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    """1 when the two masks' centres coincide, 0 at opposite corners."""
+    return 1.0 - float(np.linalg.norm(_centre(a) - _centre(b))) / float(np.sqrt(2.0))
+
+
 def _moving(motion: npt.NDArray[np.float32]) -> float:
     """The share of the motion histogram's mass outside the still anchor (0 for a still
     shot, towards 1 for a moving one)."""
@@ -151,12 +168,18 @@ def pair_features(shot_a: ShotRecord, shot_b: ShotRecord) -> npt.NDArray[np.floa
     """The heuristic scores of a pair plus its context, in ``PAIR_FEATURES`` order."""
     scores = [s.score(shot_a, shot_b) for s in heuristic_scorers()]
     a, b = shot_a.features, shot_b.features
-    distance = float(np.linalg.norm(_centre(a["mask"]) - _centre(b["mask"])))
+    end_mask, start_mask = a["ends"][END_MASK], b["ends"][START_MASK]
+    end_motion, start_motion = a["ends"][END_MOTION], b["ends"][START_MOTION]
     context = [
         _ratio(shot_a.duration_s, shot_b.duration_s), float(shot_a.title == shot_b.title),
-        1.0 - distance / np.sqrt(2.0), _ratio(float(a["mask"].sum()), float(b["mask"].sum())),
+        _centre_closeness(a["mask"], b["mask"]),
+        _ratio(float(a["mask"].sum()), float(b["mask"].sum())),
         cosine(a["motion"][CAMERA], b["motion"][CAMERA]),
         cosine(a["motion"][SUBJECT], b["motion"][SUBJECT]),
         min(_moving(a["motion"]), _moving(b["motion"])),
+        soft_iou(end_mask, start_mask), _centre_closeness(end_mask, start_mask),
+        cosine(end_motion, start_motion),
+        cosine(end_motion[CAMERA], start_motion[CAMERA]),
+        min(_moving(end_motion), _moving(start_motion)),
     ]
     return np.array([*scores, *context], dtype=np.float32)
