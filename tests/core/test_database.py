@@ -70,10 +70,12 @@ def test_only_the_owner_of_the_database_returns_its_connections(tmp_path: Path) 
         Graph.open(ws.database).close()
         ws.runs.close()
         assert ws.database.engine.pool is pool  # dispose() would have replaced it
-    owned = Graph.open(f"sqlite:///{tmp_path / 'own.db'}")
-    pool = owned.store.engine.pool
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    owned = Graph.open(url)
+    engine = Database.open(url).engine  # the process's one engine for that URL
+    pool = engine.pool
     owned.close()
-    assert owned.store.engine.pool is not pool
+    assert engine.pool is not pool
 
 
 def test_a_default_folder_needs_the_settings(tmp_path: Path) -> None:

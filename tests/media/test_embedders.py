@@ -268,6 +268,7 @@ def test_clip_reads_weights_from_the_home_it_is_given_not_the_environment(
     no_clip_weights.parent.mkdir(parents=True)
     no_clip_weights.write_bytes(b"not really weights")
     clip = embedder("clip", settings=given_home(no_clip_weights))
+    assert isinstance(clip, ClipEmbedder)
     assert loaded == [str(no_clip_weights)] and clip.weights == no_clip_weights
     with pytest.raises(InvalidInput) as caught:  # no settings: it does not load its own
         embedder("clip")
