@@ -91,6 +91,8 @@ class Batch:
 
 
 class Graph:
+    """The lifecycle graph: typed, versioned nodes and edges in the metadata database."""
+
     def __init__(self, store: GraphStore, owned: Database | None = None) -> None:
         self.store = store
         self._owned = owned  # the database this graph opened itself, closed with it
