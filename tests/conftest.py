@@ -11,21 +11,42 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from shared_data import SHARED_DATA, missing
 
 from reelgraph.graph import Graph
 
+if TYPE_CHECKING:
+    import psycopg
+
 PG_ADMIN_URL = os.environ.get(
     "REELGRAPH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
-def _admin() -> object:
+def _admin() -> psycopg.Connection[tuple[object, ...]]:
     import psycopg
 
     return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+# Under pytest-xdist (scripts/check runs -n with --dist loadgroup) a worker takes a whole test
+# file, so a module fixture is built once, not once per worker; and a whole folder where its
+# session fixtures are costly and stateful (a served demo home and a browser; two demo runs).
+WHOLE_FOLDERS = {"ui", "e2e"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks into the test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.has_plugin("xdist"):
+        return
+    tests = config.rootpath / "tests"
+    for item in items:
+        where = item.path.relative_to(tests) if item.path.is_relative_to(tests) else item.path
+        group = where.parts[0] if where.parts[0] in WHOLE_FOLDERS else where.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -38,13 +59,15 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required here but unreachable at {PG_ADMIN_URL}: {exc}")
         pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({exc}); set REELGRAPH_TEST_POSTGRES_URL")
     name = f"rg_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
-        admin.close()  # type: ignore[attr-defined]
+    # The connection closes however this ends: a failed CREATE or DROP (a test that left a
+    # session open in its database) once left it to the garbage collector, open.
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{base}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

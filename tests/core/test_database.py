@@ -58,6 +58,26 @@ def test_a_workspace_opens_its_database_once_for_all_its_stores(tmp_path: Path) 
             events.close()
 
 
+def test_only_the_owner_of_the_database_returns_its_connections(tmp_path: Path) -> None:
+    """Closing a store built on a shared database leaves the engine's pool alone (other stores
+    keep their connections); closing a graph opened from a URL, which owns it, empties it."""
+    from reelgraph.flows import EventLog, Workspace
+    from reelgraph.graph import Graph
+
+    with Workspace.open(Settings.load(home=str(tmp_path), database_url="")) as ws:
+        pool = ws.database.engine.pool
+        EventLog(ws).close()
+        Graph.open(ws.database).close()
+        ws.runs.close()
+        assert ws.database.engine.pool is pool  # dispose() would have replaced it
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    owned = Graph.open(url)
+    engine = Database.open(url).engine  # the process's one engine for that URL
+    pool = engine.pool
+    owned.close()
+    assert engine.pool is not pool
+
+
 def test_a_default_folder_needs_the_settings(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="workspace's settings"):
         home_folder(None, "features", "offline")

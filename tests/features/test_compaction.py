@@ -73,6 +73,8 @@ def test_compaction_keeps_every_row_and_every_answer(tmp_path: Path) -> None:
         done = store.compact(feature)
         assert (done.files_before, done.files_after, done.rows) == (20, 1, 60)
         assert store.files(feature)[0].endswith(".merged.parquet")
+        # Streamed: one row group per file copied, never the feature as one table in memory.
+        assert pq.ParquetFile(store.files(feature)[0]).metadata.num_row_groups == 20
         assert snapshot(store, feature) == before
         # A later write still wins over the merged rows, and a second compaction merges it.
         store.write(feature, FeatureRows(["k0"], [[9, 9, 9] if feature is VECTOR else 9.0], [10]))

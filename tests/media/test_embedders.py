@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from reelgraph.core import Settings
 from reelgraph.core.errors import InvalidInput
 from reelgraph.media.embedders import (
     EMBEDDER_NAMES,
@@ -198,8 +199,13 @@ def test_check_frames_returns_contiguous_frames() -> None:
 @pytest.fixture
 def no_clip_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("REELGRAPH_CLIP_WEIGHTS", raising=False)
-    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path))
-    return tmp_path / "models" / "clip" / "ViT-B-32.pt"
+    monkeypatch.setenv("REELGRAPH_HOME", str(tmp_path / "not-this-home"))
+    return tmp_path / "home" / "models" / "clip" / "ViT-B-32.pt"
+
+
+def given_home(weights: Path) -> Settings:
+    """Settings whose home holds (or would hold) ``weights``, as a workspace hands over."""
+    return Settings(home=weights.parents[2])
 
 
 def test_clip_without_open_clip_says_how_to_provide_it(
@@ -207,7 +213,7 @@ def test_clip_without_open_clip_says_how_to_provide_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, "open_clip", None)  # importing it now fails
     with pytest.raises(EmbedderUnavailable) as caught:
-        embedder("clip")
+        embedder("clip", settings=given_home(no_clip_weights))
     message = str(caught.value)
     assert "'open_clip_torch' is not installed" in message
     assert "pip install open_clip_torch" in message
@@ -248,10 +254,26 @@ def test_clip_without_weights_says_where_to_put_them(
 ) -> None:
     monkeypatch.setitem(sys.modules, "open_clip", fake_open_clip([]))
     with pytest.raises(EmbedderUnavailable) as caught:
-        embedder("clip")
+        embedder("clip", settings=given_home(no_clip_weights))
     message = str(caught.value)
     assert f"no ViT-B-32 weights file at {no_clip_weights}" in message
     assert "REELGRAPH_CLIP_WEIGHTS=/path/to/weights.pt" in message
+
+
+def test_clip_reads_weights_from_the_home_it_is_given_not_the_environment(
+    monkeypatch: pytest.MonkeyPatch, no_clip_weights: Path
+) -> None:
+    loaded: list[str] = []
+    monkeypatch.setitem(sys.modules, "open_clip", fake_open_clip(loaded))
+    no_clip_weights.parent.mkdir(parents=True)
+    no_clip_weights.write_bytes(b"not really weights")
+    clip = embedder("clip", settings=given_home(no_clip_weights))
+    assert isinstance(clip, ClipEmbedder)
+    assert loaded == [str(no_clip_weights)] and clip.weights == no_clip_weights
+    with pytest.raises(InvalidInput) as caught:  # no settings: it does not load its own
+        embedder("clip")
+    assert "no weights file and no settings" in str(caught.value)
+    assert "settings=ws.settings" in caught.value.fix
 
 
 def test_clip_with_local_weights_embeds_in_batches(

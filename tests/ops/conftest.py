@@ -5,22 +5,21 @@ service, and a clock the test moves."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from recsys_samples import SMALL_CONFIG, small_dataset
 from serving_samples import register
+from trained_models import recommenders
 
 from reelgraph.core import Settings
 from reelgraph.features.online import open_online_store
 from reelgraph.flows import Workspace
 from reelgraph.ops import ImpressionLog, Overlay, RecSysOps
 from reelgraph.recsys import UnifiedRecommender
-from reelgraph.recsys.experiment import fit, prepare
-from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.serving import RecommendationService, ServingConfig
 
+__all__ = ["recommenders"]
 ONLINE_EVERYWHERE = {c: "online" for c in ("related", "category", "search", "notifications")}
 
 
@@ -30,16 +29,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(scope="session")
-def recommenders() -> tuple[UnifiedRecommender, UnifiedRecommender]:
-    dataset = small_dataset()
-    prepared = prepare(dataset, SMALL_CONFIG)
-    first = fit(prepared, SMALL_CONFIG).recommender
-    second = fit(prepared, replace(SMALL_CONFIG, train=TrainConfig(epochs=1, negatives=512,
-                                                                   seed=1))).recommender
-    return first, second
 
 
 @dataclass

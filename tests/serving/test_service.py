@@ -132,15 +132,17 @@ def test_hot_swap_drops_no_request(workspace: Workspace, online: OnlineStore,
     service = served_by(workspace, online)
     service.refresh(precompute=False)
     item = service.current.recommender.vocabulary.item_ids[0]
-    seen: list[str] = []
+    seen: list[tuple[bool, str]] = []  # (begun after the swap returned, version that answered)
     errors: list[BaseException] = []
     stop = threading.Event()
+    swapped = threading.Event()
 
     def hammer() -> None:
         while not stop.is_set():
+            after = swapped.is_set()
             try:
-                seen.append(service.recommend("related", item=item, k=5)
-                            .recommendations.model_version)
+                seen.append((after, service.recommend("related", item=item, k=5)
+                             .recommendations.model_version))
             except BaseException as exc:  # any failure is a dropped request
                 errors.append(exc)
 
@@ -152,20 +154,19 @@ def test_hot_swap_drops_no_request(workspace: Workspace, online: OnlineStore,
             time.sleep(0.01)
         register(workspace, recommenders[1], tmp_path / "bundles")  # promoted to production
         swap = service.refresh(precompute=False)
+        swapped.set()
         assert swap is not None and (swap.previous, swap.version) == (1, 2)
-        count = len(seen)
-        while len(seen) < count + 20:
+        while sum(after for after, _ in seen) < 20:
             time.sleep(0.01)
     finally:
         stop.set()
         for client in clients:
             client.join()
     assert not errors
-    assert seen[0] == f"{MODEL}@1" and seen[-1] == f"{MODEL}@2"
-    first_new = seen.index(f"{MODEL}@2")
-    # Requests that started after the swap stay on the new version (3 threads may each
-    # finish one request begun before it).
-    assert seen[first_new:].count(f"{MODEL}@1") <= len(clients)
+    assert seen[0] == (False, f"{MODEL}@1")
+    # Every request begun after the swap is answered by the new version; one begun before it
+    # may finish after it on either (a busy machine can hold it there for long).
+    assert {version for after, version in seen if after} == {f"{MODEL}@2"}
     graph = workspace.graph
     online_deployment = deployment_key(MODEL, "online")
     sources = {node.uri for direction, edge, node in graph.edges(online_deployment)

@@ -52,6 +52,9 @@ _EXTRAS = {"s3": "reelgraph[s3]"}
 
 
 class ArtifactStore:
+    """Content-addressed values (tables, arrays, tensors, JSON, pickles) under a folder or any
+    fsspec URL."""
+
     def __init__(self, url: str | Path) -> None:
         self.url = str(url)
         scheme = self.url.split("://", 1)[0] if "://" in self.url else ""

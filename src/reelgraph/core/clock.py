@@ -30,6 +30,7 @@ def now_us() -> int:
 
 
 def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (a naive one is refused)."""
     if moment.tzinfo is None:
         raise InvalidInput(
             f"the time {moment.isoformat()} has no time zone",
@@ -39,6 +40,7 @@ def to_us(moment: datetime) -> int:
 
 
 def from_us(us: int) -> datetime:
+    """The aware UTC datetime of a time in microseconds since the epoch."""
     return datetime.fromtimestamp(us / 1_000_000, tz=UTC)
 
 

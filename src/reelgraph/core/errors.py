@@ -31,6 +31,7 @@ class InvalidInput(ReelgraphError):
 
 
 class NotFound(ReelgraphError):
+    """The thing asked for does not exist (HTTP 404)."""
     status_code = 404
 
 
@@ -41,6 +42,7 @@ class Conflict(ReelgraphError):
 
 
 class Unauthorized(ReelgraphError):
+    """A write without the API token, or a read without it where reads are closed (HTTP 401)."""
     status_code = 401
 
 

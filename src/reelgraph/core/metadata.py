@@ -70,4 +70,5 @@ class MetadataStore:
         self.engine: Engine = database.engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Nothing to return: the engine is the ``Database``'s, shared by every store built on
+        it, and only its owner (the workspace, or ``Graph.open(url)``) closes it."""

@@ -20,6 +20,8 @@ def _default_home() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting of the platform, from defaults, ``$REELGRAPH_HOME/reelgraph.toml`` and
+    ``REELGRAPH_*`` variables (``Settings.load``)."""
     home: Path = field(default_factory=_default_home)
     # Empty means the embedded SQLite file under ``home``.
     database_url: str = ""

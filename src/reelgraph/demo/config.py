@@ -16,6 +16,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DemoConfig:
+    """How much work a demo run does: the titles it embeds and the recommender's training budget
+    (small or full)."""
     name: str
     titles: int | None  # embed the N most-rated titles; None: every title
     recommender: dict[str, Any] = field(default_factory=dict)  # the training flow's params

@@ -30,12 +30,14 @@ SOURCE = "examples-data"  # the file source adapter's name for the bundled data
 
 
 def default_data_dir() -> Path:
+    """The checkout's ``examples/data`` (the bundled MovieLens slice and clips)."""
     # src/reelgraph/demo/job.py -> the checkout's examples/data
     return Path(__file__).resolve().parents[3] / "examples" / "data"
 
 
 @dataclass(frozen=True)
 class DemoReport:
+    """What one ``reelgraph demo`` run registered, derived and trained, for the CLI to show."""
     config: DemoConfig  # how much work this run did (small or full)
     data_dir: Path
     datasets: list[Node]  # one per CSV file, with schema, rows and sha256 in properties

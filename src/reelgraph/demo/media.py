@@ -33,6 +33,8 @@ class ClipReport:
 
 @dataclass(frozen=True)
 class MediaReport:
+    """The demo's media part: each clip's shots and embeddings, failures, and shots alike across
+    titles."""
     clips: list[ClipReport]
     runs: int  # pipeline runs this demo started (0 when every clip was ingested before)
     failed: dict[str, str]  # file or asset -> why

@@ -43,6 +43,8 @@ POPULAR = 20  # an answer mostly from the 20 most-rated titles is popularity, no
 
 @dataclass(frozen=True)
 class RecommenderReport:
+    """The demo's recommender part: its run, evaluation, registered version, promotions and
+    sample answers."""
     run: RunRecord
     evaluation: dict[str, dict[str, dict[str, float]]]  # canvas -> model -> metric
     version: ModelVersion

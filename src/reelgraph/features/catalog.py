@@ -43,6 +43,7 @@ def load_feature_sets(path: str | Path) -> list[FeatureSet]:
 
 
 def feature_files_from_env() -> list[Path]:
+    """The feature files that ``REELGRAPH_FEATURE_FILES`` names (colon-separated)."""
     raw = os.environ.get(FEATURE_FILES_ENV, "")
     return [Path(part) for part in raw.split(os.pathsep) if part.strip()]
 

@@ -4,7 +4,9 @@ Every write adds a file, so a feature written row by row ends up as thousands of
 each read lists, opens and plans. Compaction merges the committed files into one
 ``<newest write id>.merged.parquet`` holding every row of them unchanged (same key, value,
 event time, ``written_us`` and ``run_id``: the "later write wins" order is kept by
-``written_us``), sorted by key and event time, then deletes the files it replaced.
+``written_us``, not by the order of rows), then deletes the files it replaced. It streams:
+record batches are copied from each file to the merged one as they are read, so memory
+holds one batch, not the feature (a merged file of millions of rows is merged again).
 
 Atomic for readers: the merged file is written beside the originals under a temporary name
 and renamed into place before any original is deleted, so a reader sees the old files, the
@@ -25,7 +27,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reelgraph.core import atomic_path, fault_point
@@ -33,6 +34,7 @@ from reelgraph.core import atomic_path, fault_point
 MERGED_SUFFIX = ".merged.parquet"
 _REPLACES = b"reelgraph.replaces"  # Parquet metadata of a merged file: the names it holds
 _LOCK = ".compaction.lock"
+_BATCH_ROWS = 65_536  # rows read and written at a time: the most a compaction holds
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,27 @@ def compact_folder(folder: Path) -> Compaction:
         files = sorted(folder.glob("*.parquet"))
         if len(files) < 2:
             return Compaction(len(files), len(files), 0)
-        # Write-time metadata (the writer's pid) describes single writes only: dropped.
-        table = pa.concat_tables([pq.read_table(f).replace_schema_metadata(None) for f in files])
-        table = table.sort_by(
-            [("key", "ascending"), ("event_time_us", "ascending"), ("written_us", "ascending")]
-        )
-        table = table.replace_schema_metadata(
-            {_REPLACES: json.dumps([f.name for f in files]).encode()}
-        )
         target = folder / _merged_name(files)
         with atomic_path(target) as temporary:
-            pq.write_table(table, temporary)
+            rows = _copy_rows(files, temporary)
         fault_point("features.compaction.renamed")
         for original in files:
             if original != target:
                 original.unlink(missing_ok=True)
-        return Compaction(len(files), len(list(folder.glob("*.parquet"))), table.num_rows)
+        return Compaction(len(files), len(list(folder.glob("*.parquet"))), rows)
+
+
+def _copy_rows(files: list[Path], target: Path) -> int:
+    """Copy every row of ``files`` into one Parquet file at ``target``, batch by batch (up
+    to ``_BATCH_ROWS`` rows in memory); the file's metadata names the files it replaces."""
+    # Write-time metadata (the writer's pid) describes single writes only: dropped.
+    schema = pq.read_schema(files[0]).remove_metadata().with_metadata(
+        {_REPLACES: json.dumps([f.name for f in files]).encode()})
+    rows = 0
+    with pq.ParquetWriter(target, schema) as writer:
+        for name in files:
+            with pq.ParquetFile(name) as source:
+                for batch in source.iter_batches(batch_size=_BATCH_ROWS):
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+    return rows

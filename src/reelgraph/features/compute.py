@@ -19,6 +19,7 @@ from reelgraph.flows import Flow
 
 
 class ComputeFailed(ReelgraphError):
+    """A feature's compute function failed for some entities (the others are stored)."""
     status_code = 500
 
 

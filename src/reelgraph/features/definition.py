@@ -40,11 +40,13 @@ class FeatureDefinitionError(InvalidInput):
 
 
 class UnknownFeature(NotFound):
+    """No feature of that name (or version) is registered."""
     pass
 
 
 @dataclass(frozen=True)
 class FeatureDef:
+    """One feature as declared: its entity, value type, version and compute function."""
     namespace: str
     name: str
     entity: EntityType
@@ -93,6 +95,7 @@ def version_of(fn: Callable[..., Any], params: Mapping[str, Any], value: ValueTy
 
 @dataclass
 class FeatureSet:
+    """A namespace's feature declarations (``@features.feature``), registered with a store."""
     namespace: str = "default"
     features: dict[str, FeatureDef] = field(default_factory=dict)
 

@@ -30,6 +30,8 @@ from reelgraph.graph import NodeKey
 
 @dataclass(frozen=True)
 class FeatureRef:
+    """A stored feature version as the stores see it: namespace, name, version, entity and value
+    spec."""
     namespace: str
     name: str
     version: str
@@ -53,6 +55,7 @@ class FeatureRef:
 
 @dataclass
 class FeatureRows:
+    """Rows to write to a feature: keys, values, event times and the producing run."""
     keys: list[str]
     values: list[Any]
     event_time_us: list[int]

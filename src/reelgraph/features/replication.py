@@ -65,6 +65,8 @@ class ReplicaReport:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """Whether each replica (online, vector) of a feature version holds what the offline store
+    does."""
     feature: str  # the feature version's URI
     replicas: dict[str, ReplicaReport]
 

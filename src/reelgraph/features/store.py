@@ -38,6 +38,9 @@ FeatureLike = str | FeatureDef
 
 
 class FeatureStore:
+    """The feature store of a workspace: declared features computed once, stored offline
+    (Parquet), replicated online and to vector indexes."""
+
     def __init__(self, workspace: Workspace, feature_sets: Iterable[FeatureSet] = (), *,
                  offline: ParquetOfflineStore | None = None,
                  online: OnlineStore | None = None, vector: VectorIndex | None = None,

@@ -28,6 +28,7 @@ class InvalidValue(InvalidInput):
 
 @dataclass(frozen=True)
 class Scalar:
+    """A scalar feature value of one NumPy dtype."""
     dtype: str = "float64"
 
     def __post_init__(self) -> None:
@@ -65,6 +66,7 @@ class Scalar:
 
 @dataclass(frozen=True)
 class Vector:
+    """A fixed-length float32 vector feature value."""
     dim: int
 
     def __post_init__(self) -> None:
@@ -99,6 +101,8 @@ class Vector:
 
 @dataclass(frozen=True)
 class TableValue:
+    """A small table per entity: a list of JSON objects (or a pyarrow Table)."""
+
     @property
     def kind(self) -> str:
         return "table"

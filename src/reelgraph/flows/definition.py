@@ -42,6 +42,7 @@ class FlowDefinitionError(InvalidInput):
 
 @dataclass(frozen=True)
 class Resources:
+    """What one step's task asks of the executor (CPUs, GPUs, memory)."""
     cpus: float = 1.0
     gpus: float = 0.0
     memory_mb: int | None = None
@@ -49,6 +50,7 @@ class Resources:
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a flow: its function, the upstream steps and parameters it takes."""
     name: str
     fn: Callable[..., Any]
     inputs: tuple[str, ...]  # upstream steps whose values are arguments
@@ -105,6 +107,8 @@ def _source_hash(module: str, where: str) -> str:
 
 @dataclass
 class Flow:
+    """A flow: named steps whose arguments are upstream values and parameters, run by a
+    ``Runner``."""
     name: str
     namespace: str = "default"
     params: dict[str, Any] = field(default_factory=dict)

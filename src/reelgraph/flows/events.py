@@ -62,6 +62,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Event:
+    """One event that triggers flows: a new dataset revision, media asset or schedule tick."""
     id: int
     key: str
     kind: str  # dataset, media_asset or schedule
@@ -109,6 +110,8 @@ def _change_key(change_id: int, kind: str, uri: str) -> str:
 
 
 class EventLog(MetadataStore):
+    """The durable event log: each event logged once by its key, delivered to the flows it
+    triggers, claimed by one worker at a time (see the module docstring)."""
 
     # --- appending ---------------------------------------------------------------------
 

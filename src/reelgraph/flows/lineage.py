@@ -15,6 +15,7 @@ RUN_KIND, JOB_KIND, ARTIFACT_KIND = "run", "job", "artifact"
 
 
 def run_key(namespace: str, flow: str, run_id: str) -> NodeKey:
+    """The graph key of a flow's run."""
     return NodeKey(RUN_KIND, namespace, f"{flow}/{run_id}")
 
 

@@ -81,6 +81,9 @@ class _Task:
 
 
 class Runner:
+    """Runs flows in a workspace: records runs and tasks, reuses finished steps, resumes failed
+    runs."""
+
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
 

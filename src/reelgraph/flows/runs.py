@@ -19,6 +19,7 @@ _RANK = {"failed": 3, "running": 2, "retrying": 2}  # which task status speaks f
 
 @dataclass(frozen=True)
 class TaskRecord:
+    """A stored task of a run: one step (or one element of a foreach) and its artifact."""
     run_id: str
     step: str
     index: int | None
@@ -49,6 +50,7 @@ class TaskRecord:
 
 @dataclass(frozen=True)
 class RunRecord:
+    """A stored run of a flow: status, parameters, times and error."""
     id: str
     flow: str
     namespace: str

@@ -73,6 +73,9 @@ def flow_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 class Worker:
+    """Watches the event log and starts the flows its events trigger, once per event across
+    workers."""
+
     def __init__(
         self,
         workspace: Workspace,

@@ -14,6 +14,7 @@ from reelgraph.graph import Graph
 
 @dataclass
 class Workspace:
+    """The one handle: settings, the metadata database, and the graph, runs and artifacts in it."""
     settings: Settings
     database: Database
     graph: Graph

@@ -29,6 +29,7 @@ DEPTH = 8
 
 @dataclass(frozen=True)
 class Similar:
+    """A model similar to another by the inputs they share."""
     model: Node
     score: float
     shared: tuple[Node, ...]  # inputs both models use, heaviest first
@@ -45,6 +46,7 @@ class Similar:
 
 @dataclass(frozen=True)
 class ReuseCandidate:
+    """An input a similar model uses that this model does not (a reuse suggestion)."""
     input: Node  # a feature or embedding the model does not use yet
     used_by: Node  # the similar model that uses it
     similarity: float

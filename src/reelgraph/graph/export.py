@@ -25,6 +25,7 @@ _COLOURS = {
 
 
 def to_json(subgraph: Subgraph) -> Json:
+    """A lineage subgraph as JSON-ready data."""
     return subgraph.to_dict()
 
 
@@ -33,6 +34,7 @@ def _quote(value: str) -> str:
 
 
 def to_dot(subgraph: Subgraph) -> str:
+    """A lineage subgraph as Graphviz DOT text."""
     lines = [
         f"digraph {_quote('lineage of ' + subgraph.root.uri)} {{",
         "  rankdir=LR;",

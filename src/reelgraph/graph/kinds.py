@@ -20,6 +20,7 @@ from reelgraph.graph.uri import _KIND
 
 
 class LineageFlow(StrEnum):
+    """Which way lineage runs along an edge kind: up, down or not at all."""
     UP = "up"
     DOWN = "down"
     NONE = "none"
@@ -37,6 +38,7 @@ class NodeKind:
 
 @dataclass(frozen=True)
 class EdgeKind:
+    """A registered kind of edge: which node kinds it joins and which way lineage flows along it."""
     name: str
     flow: LineageFlow
     # (source kind, destination kind) pairs; ANY matches every kind, SAME as a destination

@@ -91,20 +91,27 @@ class Batch:
 
 
 class Graph:
-    def __init__(self, store: GraphStore) -> None:
+    """The lifecycle graph: typed, versioned nodes and edges in the metadata database."""
+
+    def __init__(self, store: GraphStore, owned: Database | None = None) -> None:
         self.store = store
+        self._owned = owned  # the database this graph opened itself, closed with it
 
     @classmethod
     def open(cls, database: Database | str) -> Graph:
-        """The graph in a metadata database (an open ``Database``, or its URL)."""
+        """The graph in a metadata database: an open ``Database`` (its holder closes it), or
+        its URL (the graph opens the database and closes it on ``close``)."""
         from reelgraph.core import Database  # deferred: SQLAlchemy and Alembic load on open
 
         if isinstance(database, str):
-            database = Database.open(database)
+            opened = Database.open(database)
+            return cls(backend_for("metadata", opened.url)(opened), owned=opened)
         return cls(backend_for("metadata", database.url)(database))
 
     def close(self) -> None:
         self.store.close()
+        if self._owned is not None:
+            self._owned.close()
 
     # --- writes --------------------------------------------------------------------------
 

@@ -186,6 +186,7 @@ class NodePatch:
 
 @dataclass(frozen=True)
 class EdgeSpec:
+    """An edge to write: source, kind, destination and properties."""
     src: NodeKey
     kind: str
     dst: NodeKey

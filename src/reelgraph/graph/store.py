@@ -41,6 +41,7 @@ class NodeFilter:
 
 @dataclass(frozen=True)
 class SearchHit:
+    """A node found by search, with its score."""
     node: Node
     score: float
 

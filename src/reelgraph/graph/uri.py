@@ -21,6 +21,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-+]*$")
 
 @dataclass(frozen=True, order=True)
 class NodeKey:
+    """A node's identity: kind, namespace, name and optional version (its ``rg://`` URI)."""
     kind: str
     namespace: str
     name: str

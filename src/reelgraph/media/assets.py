@@ -30,6 +30,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class MediaAsset:
+    """A registered media file: its URI, checksum (identity), location and probe."""
     uri: str
     namespace: str
     checksum: str  # sha256 of the bytes: the asset's identity

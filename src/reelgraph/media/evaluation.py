@@ -19,6 +19,8 @@ from reelgraph.core import InvalidInput
 
 @dataclass(frozen=True)
 class CutScore:
+    """Detected cuts against labelled ones: true and false positives, misses, precision and
+    recall."""
     true_positives: int
     false_positives: int
     false_negatives: int
@@ -53,6 +55,7 @@ class CutScore:
 
 def score_cuts(detected: Iterable[int], labelled: Iterable[int], tolerance: int = 2,
                ignore: Sequence[tuple[int, int]] = ()) -> CutScore:
+    """Score detected cut frames against labelled ones, within ``tolerance`` frames."""
     if tolerance < 0:
         raise InvalidInput(f"tolerance {tolerance} is negative", "pass 0 or more frames")
     found = sorted(c for c in set(detected)

@@ -47,6 +47,7 @@ Rate = float | int | Fraction
 
 @dataclass(frozen=True, eq=False)
 class Frame:
+    """One decoded frame: its index, presentation and sample times, duration and RGB image."""
     index: int  # position in this read, from 0
     pts_ns: int  # the decoded frame's presentation time
     sample_ns: int  # the sample time it answers (== pts_ns when reading every frame)

@@ -177,6 +177,7 @@ def _contact_sheet(ws: Workspace, asset: MediaAsset, shots: list[Shot],
 
 
 def contact_sheet_key(asset: MediaAsset) -> NodeKey:
+    """The graph key of an asset's contact sheet artifact."""
     return NodeKey("artifact", asset.namespace, f"contact-sheets/{asset.checksum}")
 
 

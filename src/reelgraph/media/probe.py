@@ -71,6 +71,7 @@ class VideoStream:
 
 @dataclass(frozen=True)
 class MediaProbe:
+    """What FFmpeg reports about a file: checksum, size, container, duration and streams."""
     checksum: str  # sha256 of the file's bytes, hex
     size_bytes: int
     container: str  # FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm"

@@ -28,6 +28,8 @@ KIND = "artifact"
 
 
 class ProxyCache:
+    """Canonical frames of an asset, decoded once and kept in the artifact store."""
+
     def __init__(self, graph: Graph, artifacts: ArtifactStore) -> None:
         self.graph = graph
         self.artifacts = artifacts

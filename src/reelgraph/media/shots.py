@@ -41,6 +41,7 @@ Detector = Literal["content", "adaptive"]
 
 @dataclass(frozen=True)
 class ShotConfig:
+    """How shots are detected: PySceneDetect's detector, thresholds and shortest shot."""
     detector: Detector = "content"
     threshold: float = 27.0  # content: the frame score that makes a cut
     adaptive_threshold: float = 3.0  # adaptive: score / mean score of the neighbours
@@ -83,6 +84,7 @@ class ShotConfig:
 
 @dataclass(frozen=True)
 class Shot:
+    """One shot of a video: frame range and time range (end exclusive)."""
     index: int
     start_frame: int
     end_frame: int  # exclusive

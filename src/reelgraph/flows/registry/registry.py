@@ -92,6 +92,9 @@ def _json_object(value: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
 
 
 class ModelRegistry:
+    """Model versions registered from runs, their stages and promotion gates, in the workspace's
+    database."""
+
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
         self.store = RegistryStore(workspace.database.engine)

@@ -6,7 +6,8 @@ downloaded: the weights file is, in order of precedence,
 
 1. the ``weights`` argument,
 2. the ``REELGRAPH_CLIP_WEIGHTS`` environment variable,
-3. ``$REELGRAPH_HOME/models/clip/<model_name>.pt`` (``~/.reelgraph`` by default).
+3. ``<home>/models/clip/<model_name>.pt`` under the home of the ``settings`` it is given
+   (the workspace's: ``ClipEmbedder(settings=ws.settings)``); it never loads settings itself.
 
 The file is anything ``open_clip.create_model_and_transforms(model_name, pretrained=PATH)``
 loads, e.g. a saved ``state_dict``. Without ``open_clip`` or the file, building the embedder
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.core import InvalidInput, Settings
+from reelgraph.core import InvalidInput, Settings, home_folder
 from reelgraph.media.embedders.ports import (
     EmbedderUnavailable,
     Frames,
@@ -41,9 +42,9 @@ _FINGERPRINT_BYTES = 1 << 20
 
 def default_weights_path(model_name: str = DEFAULT_MODEL,
                          settings: Settings | None = None) -> Path:
-    """Where the weights are looked for when neither an argument nor the env var names them."""
-    home = (settings or Settings.load()).home
-    return home / "models" / "clip" / f"{model_name}.pt"
+    """Where the weights are looked for when neither an argument nor the env var names them:
+    under the home of ``settings`` (``InvalidInput`` without settings)."""
+    return home_folder(settings, "models", "clip") / f"{model_name}.pt"
 
 
 def _weights_path(weights: Path | str | None, model_name: str,
@@ -53,6 +54,11 @@ def _weights_path(weights: Path | str | None, model_name: str,
     from_env = os.environ.get(WEIGHTS_ENV)
     if from_env:
         return Path(from_env).expanduser()
+    if settings is None:
+        raise InvalidInput(
+            "the 'clip' embedder was given no weights file and no settings to find one",
+            f"pass weights=PATH, or settings=ws.settings (it reads "
+            f"<home>/models/clip/{model_name}.pt), or set {WEIGHTS_ENV}=PATH")
     return default_weights_path(model_name, settings)
 
 
