@@ -134,10 +134,11 @@ def _ended(ops: RecSysOps, canary_id: int) -> Canary:
     return next(c for c in ops.store.canaries() if c.id == canary_id)
 
 
-def promote_canary(ops: RecSysOps, who: str, outcomes: str | None = None) -> Canary:
+def promote_canary(ops: RecSysOps, who: str, outcomes: str | None = None,
+                   min_requests: int = MIN_REQUESTS) -> Canary:
     """Promote the running canary's version once it has held for its window (checked
     now); refused, with nothing changed, before that or when it fails."""
-    found = check_canary(ops, outcomes)
+    found = check_canary(ops, outcomes, min_requests=min_requests)
     if found is None:
         raise NotFound("no canary is running",
                        "start one with `reelgraph ops canary start VERSION`")
