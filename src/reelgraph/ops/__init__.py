@@ -35,11 +35,12 @@ from reelgraph.ops.overlay import Overlay
 from reelgraph.ops.replay import ReplayReport, fidelity, replay
 from reelgraph.ops.resolution import REVIEW, add_rule, redeploy, remove_rule, resolve, rollback
 from reelgraph.ops.shadow import ShadowReport, default_outcomes, shadow
-from reelgraph.ops.store import Canary, Invalidation, Switch
+from reelgraph.ops.store import Alert, Canary, Invalidation, Switch
 from reelgraph.ops.switches import end_switch, switch_canvas
 
 __all__ = [
     "REVIEW",
+    "Alert",
     "Canary",
     "CanaryCheck",
     "CheckReport",
