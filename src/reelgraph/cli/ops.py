@@ -283,9 +283,10 @@ def launches(ctx: typer.Context,
     if as_json:
         render.echo_json(found)
         return
-    table = Table("item", "predicted exposure", "requests", "flagged")
+    table = Table("item", "top-k exposure", "expected exposure", "requests", "flagged")
     for f in found:
-        table.add_row(f["item"], str(f["predicted_exposure"]), str(f["requests"]),
+        table.add_row(f["item"], str(f["predicted_exposure"]),
+                      f"{f['expected_exposure']:.2f}", str(f["requests"]),
                       "[red]neglected[/]" if f["flagged"] else "")
     render.console().print(table)
 
