@@ -118,6 +118,7 @@ def shadow(ops: RecSysOps, candidate: int | UnifiedRecommender, sample: int = 30
     on the ``sample`` most recent logged requests."""
     if not 1 <= sample <= 100_000:
         raise InvalidInput(f"sample={sample} is out of range", "replay 1 to 100,000 requests")
+    ops.production_version()  # no model in production: say that first
     rows = [r for r in ops.impressions().to_pylist()
             if r["error"] is None and r["items"] and r["environment"] not in PASSIVE]
     if not rows:
