@@ -11,9 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from serving_samples import register
-from test_shadow import scrambled
 
-from conftest import Served
+from conftest import Served, scrambled
 from reelgraph.core.errors import Conflict, InvalidInput
 from reelgraph.flows.registry import ModelRegistry
 from reelgraph.ops import check_canary, promote_canary, start_canary
@@ -86,7 +85,7 @@ def test_a_copy_of_production_holds_and_is_promoted_after_its_window(served: Ser
     start_canary(served.ops, version, 0.5, WINDOW, "ana")
     plays = canary_traffic(served)
     found = check_canary(served.ops, plays, min_requests=10)
-    assert found is not None and found.outcome == "holding", found.to_dict()
+    assert found is not None and found.outcome == "holding", found
     with pytest.raises(Conflict, match="not held for its window"):
         promote_canary(served.ops, "ana", plays, min_requests=10)
     served.clock.now += WINDOW
