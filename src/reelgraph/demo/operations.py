@@ -66,6 +66,9 @@ def exported(path: str) -> object:
 
 @dataclass(frozen=True)
 class WeekReport:
+    """What the week on call showed: the fault, its alert, incident, diagnosis and
+    rollback, and the hit rate before, during and after."""
+
     home: Path  # the scratch workspace, to explore with ``reelgraph ops ...``
     requests: int
     good: int  # the production version

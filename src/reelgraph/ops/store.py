@@ -28,6 +28,8 @@ class CheckRow:
 
 @dataclass(frozen=True)
 class Alert:
+    """A failed check (or an aborted canary), routed to the watched node's owner."""
+
     id: int
     monitor: str
     watched: str

@@ -82,6 +82,9 @@ class Removed:
 
 
 class NearlineStore:
+    """A model's precomputed answers in an online store: written, read, selected, removed
+    and restored per (version, canvas, serving key)."""
+
     def __init__(self, store: OnlineStore, model: str) -> None:
         self.store = store
         self.model = model
