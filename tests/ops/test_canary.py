@@ -15,7 +15,7 @@ from serving_samples import register
 from conftest import Served, scrambled
 from reelgraph.core.errors import Conflict, InvalidInput
 from reelgraph.flows.registry import ModelRegistry
-from reelgraph.ops import check_canary, promote_canary, start_canary
+from reelgraph.ops import check_canary, diagnose, promote_canary, start_canary
 from reelgraph.recsys import MODEL, UnifiedRecommender
 
 WINDOW = 3600.0
@@ -71,6 +71,7 @@ def test_a_scrambled_candidate_aborts_by_itself(served: Served) -> None:
     alerts = served.ops.alerts()
     assert alerts and alerts[0].signal == "canary" and alerts[0].incident is not None
     assert found.incident is not None and found.incident.status == "mitigated"
+    assert diagnose(served.ops, found.incident.uri).incident == found.incident.uri
     # Traffic is back on production: the same members now get v1.
     served.clock.now += 10
     before = environments(served).get("canary", 0)
