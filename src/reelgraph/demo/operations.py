@@ -170,14 +170,16 @@ class Week:
         return hits, len(chosen)
 
 
-def run_week(ws: Workspace, data_dir: Path, stages: Stages | None = None) -> WeekReport:
-    """The week on call, against the production version of the main workspace's model."""
+def run_week(ws: Workspace, data_dir: Path, stages: Stages | None = None,
+             home: Path | None = None) -> WeekReport:
+    """The week on call, against the production version of the main workspace's model
+    (``home``: the scratch workspace, default ``$REELGRAPH_HOME/demo/on-call``)."""
     stages = stages or Quiet()
     registry = ModelRegistry(ws)
     chosen = registry.version(MODEL, stage="production")
     bundle = ws.artifacts.get(chosen.artifact)
     production = UnifiedRecommender.from_bundle(bundle)
-    home = ws.settings.home / "demo" / "on-call"
+    home = home or ws.settings.home / "demo" / "on-call"
     shutil.rmtree(home, ignore_errors=True)
     traffic = held_out(data_dir, production.now)
     parts = np.array_split(np.arange(traffic.num_rows), DAYS * 4)
