@@ -3,9 +3,10 @@ week, with one injected fault, detected, diagnosed and rolled back.
 
 In a scratch workspace of its own (``$REELGRAPH_HOME/demo/on-call``, made afresh each run,
 so the main graph stays as the rest of the demo left it): the production version is
-registered and served with the impression log on; the members of the held-out period of
-ml-latest-small come back as traffic, six simulated hours at a time, and what they really
-watched next arrives as the plays partition of those hours. The monitor learns its
+registered and served with the impression log on; the members of the test period of
+ml-latest-small (its latest fifth) come back as traffic, six simulated hours at a time, each
+request made as of its rating's time, and what they really watched then arrives as the
+plays partition of those hours. The monitor learns its
 reference on the first three days. On day four a broken version (the production model's
 weights replaced by noise: a bad export) is promoted, with no gate to stop it. Checks run
 after every six hours; the first alert's incident is diagnosed (inputs or model, root
@@ -23,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -48,7 +48,8 @@ from reelgraph.serving import RecommendationService, ServingConfig
 EPOCH = 1_767_225_600.0  # the simulated week starts 2026-01-01
 QUARTER = 6 * 3600.0
 DAYS, LEARN_DAYS, FAULT_DAY = 7, 3, 4
-REQUESTS = 30  # per six hours
+REQUESTS = 60  # per six hours
+HELD_OUT = 0.2  # the test period of the recommender's time split
 PLAYS = "plays"  # the outcomes dataset, under the scratch home
 WHO = "oncall"
 BEFORE, BROKEN, AFTER = "before the fault", "the broken version", "after the rollback"
@@ -105,16 +106,16 @@ def broken_copy(bundle: dict[str, Any]) -> dict[str, Any]:
     """The bundle with every learned weight replaced by small noise: a bad export (the
     tensors are made by the weights' own ``new_tensor``: torch stays in recsys)."""
     rng = np.random.default_rng(0)
-    state = {k: v.new_tensor(rng.normal(0.0, 0.1, tuple(v.shape)))
+    state = {k: v.new_tensor(rng.normal(0.0, 1.0, tuple(v.shape)))
              if v.is_floating_point() else v for k, v in bundle["state"].items()}
     return {**bundle, "state": state}
 
 
-def held_out(data_dir: Path, cutoff: int) -> pa.Table:
-    """The ratings after the model's cut-off, oldest first: the week's traffic."""
-    table = pcsv.read_csv(data_dir / catalog.RELEASE / "ratings.csv")
-    table = table.filter(pc.greater_equal(table["timestamp"], cutoff))
-    return table.sort_by("timestamp")
+def held_out(data_dir: Path, share: float = HELD_OUT) -> pa.Table:
+    """The latest ``share`` of the ratings, oldest first: the week's traffic (each request
+    is made as of its rating's time, so the member's history stops before it)."""
+    table = pcsv.read_csv(data_dir / catalog.RELEASE / "ratings.csv").sort_by("timestamp")
+    return table.slice(int(table.num_rows * (1 - share)))
 
 
 class Week:
@@ -142,6 +143,12 @@ class Week:
         self.log.close()
         self.service.close()
         self.ws.close()
+
+    def recent_plays(self, span_s: float) -> pa.Table:
+        """The plays that arrived in the last ``span_s`` seconds (the diagnosis's outcomes)."""
+        parts = [pq.read_table(p) for p in sorted(self.plays.glob("*.parquet"))
+                 if float(p.stem) > self.now - span_s]
+        return pa.concat_tables(parts)
 
     def serve(self, quarter: int, rows: pa.Table, rng: np.random.Generator
               ) -> tuple[int, int]:
@@ -181,7 +188,7 @@ def run_week(ws: Workspace, data_dir: Path, stages: Stages | None = None,
     production = UnifiedRecommender.from_bundle(bundle)
     home = home or ws.settings.home / "demo" / "on-call"
     shutil.rmtree(home, ignore_errors=True)
-    traffic = held_out(data_dir, production.now)
+    traffic = held_out(data_dir)
     parts = np.array_split(np.arange(traffic.num_rows), DAYS * 4)
     rng = np.random.default_rng(0)
     stages.begin("a week on call: simulated traffic, one injected fault", DAYS * 4)
@@ -231,7 +238,7 @@ def _operate(week: Week, good: int, bundle: dict[str, Any], monitor: str, traffi
             false_alarms += 1
         elif failed and alert is None and failed[0].incident is not None:
             alert, found = failed[0].alert, failed[0].incident
-            diagnosis = diagnose(ops, found.uri)
+            diagnosis = diagnose(ops, found.uri, outcomes=week.recent_plays(2 * 86_400.0))
             rolled = rollback(ops, WHO, found.uri)
             week.service.refresh(precompute=False)
             incident = ops.incidents.get(found.uri)
