@@ -239,3 +239,30 @@ def test_the_demo_finds_match_cuts_with_previews_once(demo_runs: DemoRuns) -> No
     previews = sorted((home / "demo" / "match-cuts").glob("*.mp4"))
     assert previews and all(p.read_bytes()[4:8] == b"ftyp" for p in previews)
     assert any(p.name.startswith("frame-") for p in previews)
+
+
+def test_a_week_on_call_detects_diagnoses_and_rolls_back_the_fault(
+        demo_runs: DemoRuns) -> None:
+    from reelgraph.flows import Workspace
+    from reelgraph.flows.registry import ModelRegistry
+    from reelgraph.ops import RecSysOps
+    from reelgraph.recsys import MODEL
+
+    for out in (demo_runs.first, demo_runs.second):  # a scratch week each run, same story
+        assert "a week on call" in out and "the broken v2 promoted on day 4" in out
+        assert "alert (" in out and "verdict: model" in out
+        assert "hotfix: rolled back to v1" in out
+        rates = dict(re.findall(r"(before the fault|the broken version|after the rollback): "
+                                r"([0-9.]+)", out))
+        assert float(rates["the broken version"]) < float(rates["before the fault"])
+        assert float(rates["after the rollback"]) > float(rates["the broken version"])
+    home = demo_runs.home / "demo" / "on-call"
+    with Workspace.open(Settings.load(home=home, database_url="")) as ws:
+        ops = RecSysOps(ws)
+        [incident] = ops.incidents.all()
+        assert incident.status == "mitigated"
+        kinds = [e.kind for e in ops.incidents.timeline(incident.uri)]
+        assert "diagnosis" in kinds and "hotfix" in kinds
+        assert ops.production_version() == 1
+        assert [v.stage for v in ModelRegistry(ws).model(MODEL).versions] == [
+            "production", "archived"]

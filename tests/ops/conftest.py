@@ -31,6 +31,18 @@ class Clock:
         return self.now
 
 
+def scrambled(model: UnifiedRecommender) -> UnifiedRecommender:
+    """The same model with its learned weights replaced by noise: deliberately worse."""
+    import torch
+
+    worse = UnifiedRecommender.from_bundle(model.to_bundle())
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in worse.net.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator) * 0.1)
+    return worse
+
+
 @dataclass
 class Served:
     ws: Workspace

@@ -38,6 +38,24 @@ def test_cli_lists_and_refuses_unknown_ids_in_one_line(tmp_path: Path) -> None:
                                                  "--action", "pin").stdout
 
 
+def test_cli_hotfixes_and_canary_refuse_bad_input_in_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "home", f"sqlite:///{tmp_path / 'db.sqlite'}", ("ops",))
+    assert "unknown canvas 'nope'" in cli.fails("switch", "nope")
+    assert "in the future" in cli.fails("switch", "related", "--expires-in", "-1")
+    assert "unknown fallback environment" in cli.fails("switch", "related", "--to", "moon")
+    assert "no active switch 4" in cli.fails("unswitch", "4")
+    assert "nothing chosen" in cli.fails("invalidate")
+    assert "no invalidation 2" in cli.fails("restore-nearline", "2")
+    assert "no model" in cli.fails("canary", "start", "2")
+    assert "no canary is running" in cli.fails("canary", "stop")
+    assert cli.json("switches") == [] and cli.json("canary", "list") == []
+    made = cli.ok("switch", "category", "--to", "nearline-only", "--expires-in", "600")
+    assert "switch 1: category served from nearline-only" in made.stdout
+    [switch] = cli.json("switches")
+    assert switch["canvas"] == "category" and switch["expires_at"] > switch["created_at"]
+    assert "switch 1 ended" in cli.ok("unswitch", "1").stdout
+
+
 def test_api_reads_writes_and_404s(tmp_path: Path) -> None:
     settings = Settings.load(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'g.db'}",
                              api_token=TOKEN)

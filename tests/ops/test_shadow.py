@@ -9,15 +9,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import torch
 from serving_samples import register
 
-from conftest import Served
+from conftest import Served, scrambled
 from reelgraph.core.errors import Conflict, InvalidInput
 from reelgraph.flows.registry import MetricAtLeast, ModelRegistry
 from reelgraph.ops import shadow
 from reelgraph.ops.shadow import churn, rbo
-from reelgraph.recsys import MODEL, UnifiedRecommender
+from reelgraph.recsys import MODEL
 
 
 def test_rank_biased_overlap_and_churn() -> None:
@@ -25,16 +24,6 @@ def test_rank_biased_overlap_and_churn() -> None:
     assert rbo(("a", "b", "c"), ("x", "y", "z")) == 0.0
     assert rbo(("a", "b", "c"), ("a", "c", "b")) > rbo(("a", "b", "c"), ("c", "b", "a"))
     assert churn(("a", "b", "c", "d"), ("a", "b", "x", "y")) == 0.5
-
-
-def scrambled(model: UnifiedRecommender) -> UnifiedRecommender:
-    """The same model with its learned weights replaced by noise: deliberately worse."""
-    worse = UnifiedRecommender.from_bundle(model.to_bundle())
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in worse.net.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator) * 0.1)
-    return worse
 
 
 def traffic_with_plays(served: Served, tmp_path: Path) -> str:

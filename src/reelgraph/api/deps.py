@@ -24,7 +24,7 @@ from reelgraph.features import FeatureCatalog, feature_files_from_env
 from reelgraph.flows import EventLog, ModelRegistry, RunStore, Workspace
 from reelgraph.graph import Graph
 from reelgraph.media import MediaCatalog
-from reelgraph.ops import RecSysOps
+from reelgraph.ops import ImpressionLog, Overlay, RecSysOps
 from reelgraph.serving import RecommendationService, ServingConfig
 
 T = TypeVar("T")
@@ -89,13 +89,31 @@ class Services:
 
     @property
     def recommender(self) -> RecommendationService:
-        """The recommendation service, watching the registry from its first use."""
+        """The recommendation service, watching the registry from its first use, with
+        RecSysOps plugged in: every answer logged as an impression, and the overlay's
+        rules, canvas switches and canary split applied."""
         def open_() -> RecommendationService:
-            service = RecommendationService(self.workspace, self._serving)
+            overlay = self.overlay
+            service = RecommendationService(
+                self.workspace, self._serving, impressions=self.impressions, rules=overlay,
+                switches=overlay, split=overlay)
             service.start()
             return service
 
         return self._once("recommender", open_, RecommendationService.close)
+
+    @property
+    def overlay(self) -> Overlay:
+        """RecSysOps' rules, switches and canary as serving applies them (re-read every few
+        seconds; at once after a write through this server)."""
+        return self._once("overlay", lambda: Overlay(self.ops.store), lambda _: None)
+
+    @property
+    def impressions(self) -> ImpressionLog:
+        """The impression log answers are recorded in (written off the request path)."""
+        root = self.ops.impressions_root
+        assert root is not None
+        return self._once("impressions", lambda: ImpressionLog(root), ImpressionLog.close)
 
     @property
     def ops(self) -> RecSysOps:
@@ -153,6 +171,10 @@ def get_media_catalog(request: Request) -> MediaCatalog:
 
 def get_ops(request: Request) -> RecSysOps:
     return services(request).ops
+
+
+def get_overlay(request: Request) -> Overlay:
+    return services(request).overlay
 
 
 def get_serving(request: Request) -> RecommendationService:

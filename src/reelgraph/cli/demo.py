@@ -18,7 +18,13 @@ from reelgraph.cli.stages import stages
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reelgraph.demo import DemoReport, MatchCutReport, MediaReport, RecommenderReport
+    from reelgraph.demo import (
+        DemoReport,
+        MatchCutReport,
+        MediaReport,
+        RecommenderReport,
+        WeekReport,
+    )
     from reelgraph.flows import RunRecord
     from reelgraph.flows.registry import ModelVersion, Transition
 
@@ -119,6 +125,7 @@ def show_report(report: DemoReport, where: str, ranker: str, ratings: str) -> No
     out.print(near)
 
     _print_recommender(out, report.recommender)
+    _print_on_call(out, report.on_call)
     _print_media(out, report.media)
     _print_matchcuts(out, report.matchcuts)
 
@@ -176,6 +183,38 @@ def _print_version(out: Console, version: ModelVersion, newly: bool,
         if not results:
             gates.add_row(f"{move.from_stage} -> {move.to_stage}", "-", "no gates", "")
     out.print(gates)
+
+
+def _print_on_call(out: Console, week: WeekReport) -> None:
+    out.print(Rule("a week on call: one injected fault, detected, diagnosed, rolled back"))
+    out.print(f"{week.requests:,} requests from the held-out members over 7 simulated days; "
+              f"v{week.good} in production, the broken v{week.broken} promoted on day 4 "
+              f"(its weights are noise: a bad export, no gate)", markup=False, soft_wrap=True)
+    if week.false_alarms:
+        out.print(f"[yellow]{week.false_alarms} alert(s) before the fault (false alarms)[/]")
+    if week.alert is None or week.incident is None:
+        out.print("[red]the fault was not detected this week[/]")
+    else:
+        hours = week.hours_to_detect or 0.0
+        out.print(f"alert ({week.alert.severity}, {hours:.0f} h after the fault): "
+                  f"{week.alert.message}", markup=False, soft_wrap=True)
+        out.print(f"incident {week.incident.uri}: {week.incident.status}", markup=False)
+        if week.diagnosis is not None:
+            causes = ", ".join(c.uri for c in week.diagnosis.candidates[:3]) or "none named"
+            out.print(f"verdict: {week.diagnosis.verdict}; root cause candidates: {causes}",
+                      markup=False, soft_wrap=True)
+            for line in week.diagnosis.evidence[:3]:
+                out.print(f"  evidence: {line}", markup=False, soft_wrap=True)
+        out.print(f"hotfix: rolled back to v{week.rolled_back_to}", markup=False)
+    rates = Table("day", "hit rate@10 of what members played", "served by", show_edge=False)
+    for day, rate, versions in week.hit_rate:
+        rates.add_row(str(day + 1), f"{rate:.3f}", versions)
+    out.print(rates)
+    out.print("hit rate@10 " + "; ".join(f"{phase}: {rate:.3f} ({n} requests)"
+                                         for phase, (rate, n) in week.phases.items()),
+              markup=False, soft_wrap=True)
+    out.print(f"[dim]explore it: REELGRAPH_HOME={week.home} reelgraph ops incidents[/]",
+              soft_wrap=True)
 
 
 def _print_recommender(out: Console, report: RecommenderReport) -> None:

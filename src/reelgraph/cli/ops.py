@@ -1,5 +1,6 @@
 """``reelgraph ops ...``: RecSysOps from the command line (monitors, checks, alerts,
-incidents, diagnosis, replay, explain, and the hotfixes: rollback and rule overlays).
+incidents, diagnosis, replay, explain, the hotfixes: rollback, rule overlays, canvas
+switches, nearline invalidation; and the canary).
 
 Thin: each command opens the workspace, calls ``reelgraph.ops`` and renders with Rich.
 """
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import TaskID
 from rich.table import Table
 
 from reelgraph.cli import render
@@ -281,8 +283,202 @@ def launches(ctx: typer.Context,
     if as_json:
         render.echo_json(found)
         return
-    table = Table("item", "predicted exposure", "requests", "flagged")
+    table = Table("item", "top-k exposure", "expected exposure", "requests", "flagged")
     for f in found:
-        table.add_row(f["item"], str(f["predicted_exposure"]), str(f["requests"]),
+        table.add_row(f["item"], str(f["predicted_exposure"]),
+                      f"{f['expected_exposure']:.2f}", str(f["requests"]),
                       "[red]neglected[/]" if f["flagged"] else "")
     render.console().print(table)
+
+
+@app.command()
+def switch(ctx: typer.Context,
+           canvas: Annotated[str, typer.Argument(help="A canvas, or * for all.")],
+           to: Annotated[str, typer.Option(help="fallback (popularity) or nearline-only.")
+                         ] = "fallback",
+           expires_in: Annotated[float, typer.Option(help="Seconds until it lapses.")
+                                 ] = 3600.0,
+           incident: Incident = None, who: str = "") -> None:
+    """Serve a canvas from a fallback environment until an expiry (applied at serving)."""
+    from reelgraph.ops import switch_canvas
+
+    with _ops(ctx) as ops:
+        found = switch_canvas(ops, canvas, to, who or current_user(), expires_in, incident)
+    render.console().print(f"switch {found.id}: {canvas} served from {to} for "
+                           f"{expires_in:.0f} s")
+
+
+@app.command()
+def unswitch(ctx: typer.Context, switch_id: Annotated[int, typer.Argument(
+                 help="The switch id.")],
+             incident: Incident = None, who: str = "") -> None:
+    """End a switch: the canvas is served as configured again (it stays in the audit)."""
+    from reelgraph.ops import end_switch
+
+    with _ops(ctx) as ops:
+        end_switch(ops, switch_id, who or current_user(), incident)
+    render.console().print(f"switch {switch_id} ended")
+
+
+@app.command()
+def switches(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Canvas switches, active and past."""
+    with _ops(ctx) as ops:
+        found = [s.to_dict() for s in ops.store.switches()]
+    _listing(found, as_json, ("id", "canvas", "environment", "expires_at", "removed_at",
+                              "who", "incident"))
+
+
+def _listing(rows: list[dict[str, object]], as_json: bool, columns: tuple[str, ...]) -> None:
+    if as_json:
+        render.echo_json(rows)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(escape(str(row[c] if row[c] is not None else "")) for c in columns))
+    render.console().print(table)
+
+
+@app.command()
+def invalidate(ctx: typer.Context,
+               canvas: Annotated[list[str] | None, typer.Option(
+                   help="A nearline canvas (repeatable; default: all of them).")] = None,
+               user: Annotated[list[str] | None, typer.Option(
+                   help="Only this member's answers (repeatable).")] = None,
+               item: Annotated[list[str] | None, typer.Option(
+                   help="Only answers holding this item (repeatable).")] = None,
+               version: Annotated[int | None, typer.Option(
+                   help="The model version (default: the serving one).")] = None,
+               recompute: Annotated[bool, typer.Option(
+                   help="Recompute them now, with a progress bar.")] = True,
+               incident: Incident = None, who: str = "") -> None:
+    """Invalidate nearline answers (kept, to restore) and recompute them."""
+    from reelgraph.ops import invalidate as run
+    from reelgraph.ops import recompute as refill
+    from reelgraph.serving import RecommendationService
+
+    with session(ctx).workspace() as ws:
+        from reelgraph.ops import RecSysOps
+
+        ops = RecSysOps(ws)
+        service = RecommendationService(ws)
+        try:
+            service.refresh(precompute=False)
+            found = run(ops, service, who or current_user(), version=version,
+                        canvases=canvas, users=user, items=item, incident=incident)
+            render.console().print(f"invalidation {found.id}: {found.removed} answer(s) of "
+                                   f"v{found.selection['version']} removed")
+            if recompute:
+                with render.progress() as bar:
+                    tasks: dict[str, TaskID] = {}
+
+                    def step(name: str, done: int, total: int) -> None:
+                        if name not in tasks:
+                            tasks[name] = bar.add_task(f"recomputing {name}", total=total)
+                        bar.update(tasks[name], completed=done)
+
+                    stored = refill(service, found, step)
+                render.console().print("recomputed: " + (", ".join(
+                    f"{n} {c}" for n, c in stored.items()) or "nothing (not the serving "
+                                                               "version)"))
+        finally:
+            service.close()
+
+
+@app.command()
+def invalidations(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Nearline invalidations, oldest first."""
+    with _ops(ctx) as ops:
+        found = [i.to_dict() for i in ops.store.invalidations()]
+    _listing(found, as_json, ("id", "removed", "selection", "who", "incident",
+                              "restored_at"))
+
+
+@app.command("restore-nearline")
+def restore_nearline(ctx: typer.Context,
+                     invalidation_id: Annotated[int, typer.Argument(
+                         help="The invalidation id.")],
+                     incident: Incident = None, who: str = "") -> None:
+    """Put the answers an invalidation removed back as they were."""
+    from reelgraph.ops import RecSysOps, restore
+    from reelgraph.serving import RecommendationService
+
+    with session(ctx).workspace() as ws:
+        service = RecommendationService(ws)
+        try:
+            count = restore(RecSysOps(ws), service, invalidation_id, who or current_user(),
+                            incident)
+        finally:
+            service.close()
+    render.console().print(f"{count} answer(s) restored")
+
+
+canary = typer.Typer(no_args_is_help=True,
+                     help="A candidate serving a share of members; aborts itself if worse.")
+app.add_typer(canary, name="canary")
+
+
+@canary.command("start")
+def canary_start(ctx: typer.Context,
+                 version: Annotated[int, typer.Argument(help="The candidate's version.")],
+                 share: Annotated[float, typer.Option(help="Share of members (0 to 0.5).")
+                                  ] = 0.1,
+                 window: Annotated[float, typer.Option(help="Seconds it must hold.")
+                                   ] = 86_400.0,
+                 who: str = "") -> None:
+    """Send a share of members to a candidate version (the server applies it)."""
+    from reelgraph.ops import start_canary
+
+    with _ops(ctx) as ops:
+        found = start_canary(ops, version, share, window, who or current_user())
+    render.console().print(f"canary {found.id}: v{version} answers {share:.0%} of members")
+
+
+@canary.command("check")
+def canary_check(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Judge the running canary now; it aborts itself when worse than production."""
+    from reelgraph.ops import check_canary, default_outcomes
+
+    with _ops(ctx) as ops:
+        found = check_canary(ops, default_outcomes(ops))
+    if found is None:
+        render.console().print("no canary is running")
+        return
+    if as_json:
+        render.echo_json(found.to_dict())
+    else:
+        render.console().print(f"canary v{found.canary.version}: {found.outcome} "
+                               f"({found.requests} requests)")
+    if found.outcome == "aborted":
+        render.console(stderr=True).print(
+            f"[red]aborted:[/] {escape(found.canary.reason or '')} -> "
+            f"{found.incident.uri if found.incident else ''}")
+        raise typer.Exit(1)
+
+
+@canary.command("promote")
+def canary_promote(ctx: typer.Context, who: str = "") -> None:
+    """Promote the canary's version once it has held for its window."""
+    from reelgraph.ops import default_outcomes, promote_canary
+
+    with _ops(ctx) as ops:
+        found = promote_canary(ops, who or current_user(), default_outcomes(ops))
+    render.console().print(f"v{found.version} is in production")
+
+
+@canary.command("stop")
+def canary_stop(ctx: typer.Context, who: str = "") -> None:
+    """Stop the running canary (traffic back to production)."""
+    from reelgraph.ops import stop_canary
+
+    with _ops(ctx) as ops:
+        found = stop_canary(ops, who or current_user())
+    render.console().print(f"canary {found.id} stopped")
+
+
+@canary.command("list")
+def canary_list(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Canaries, the latest last."""
+    with _ops(ctx) as ops:
+        found = [c.to_dict() for c in ops.store.canaries()]
+    _listing(found, as_json, ("id", "version", "share", "status", "reason", "who"))

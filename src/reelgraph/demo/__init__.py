@@ -1,7 +1,8 @@
 """``reelgraph demo``: the main job on embedded defaults and the bundled MovieLens data.
 
 ``run(ws, config=SMALL, stages=...)`` registers the data and a two-domain catalog
-(``catalog``), trains, embeds, serves and ingests in the ``SMALL`` or ``FULL`` configuration,
+(``catalog``), trains, embeds, serves, operates (a simulated week on call, ``WeekReport``)
+and ingests in the ``SMALL`` or ``FULL`` configuration,
 reports each stage to ``stages`` and returns a ``DemoReport`` with the answers; the CLI
 renders it.
 """
@@ -11,6 +12,7 @@ from reelgraph.demo.config import FULL, SMALL, DemoConfig
 from reelgraph.demo.job import DemoReport, default_data_dir, run
 from reelgraph.demo.matchcuts import MatchCutReport
 from reelgraph.demo.media import MediaReport
+from reelgraph.demo.operations import WeekReport
 from reelgraph.demo.progress import Stages
 from reelgraph.demo.recommender import RecommenderReport
 
@@ -23,6 +25,7 @@ __all__ = [
     "MediaReport",
     "RecommenderReport",
     "Stages",
+    "WeekReport",
     "catalog",
     "default_data_dir",
     "run",

@@ -1,9 +1,11 @@
 """The main job: register the bundled data (through the file source adapter), declare two
 domains' lineage, derive links, then ask the graph the questions a user would (lineage,
-impact, models like this, reuse).
+impact, models like this, reuse); train and serve the models, then operate the served
+recommender for a simulated week with one injected fault (``operations``).
 
 Idempotent: every write is a pure function of the data files and the catalog, so a second
-run finds every node and edge unchanged and writes no revision.
+run finds every node and edge unchanged and writes no revision (the simulated week runs in
+a scratch workspace of its own, made afresh).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from reelgraph.demo.features import EmbeddingReport, embed_titles
 from reelgraph.demo.matchcuts import MatchCutReport, find_match_cuts
 from reelgraph.demo.media import MediaReport, ingest_clips
 from reelgraph.demo.model import TrainingReport, train_and_promote
+from reelgraph.demo.operations import WeekReport, run_week
 from reelgraph.demo.progress import Quiet, Stages
 from reelgraph.demo.recommender import RecommenderReport, train_and_serve
 from reelgraph.flows import Workspace
@@ -52,6 +55,7 @@ class DemoReport:
     training: TrainingReport  # the real model: trained, registered, promoted
     embeddings: EmbeddingReport  # title embeddings, computed once then memoized
     recommender: RecommenderReport  # the unified model: trained, promoted, served
+    on_call: WeekReport  # a simulated week of it in operation, one fault rolled back
     media: MediaReport  # the bundled clips, ingested by the media pipeline's trigger
     matchcuts: MatchCutReport  # the clips' best match cuts across titles, with previews
     model_lineage: Subgraph  # upstream of the registered model version
@@ -113,6 +117,7 @@ def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
     embedded = embed_titles(ws, data_dir, config.titles, stages)
     # reads the title embeddings
     recommender = train_and_serve(ws, data_dir, config.recommender, stages)
+    on_call = run_week(ws, data_dir, stages)
     media = ingest_clips(ws, data_dir, ws.settings.home / "demo" / "contact-sheets", stages)
     matchcuts = find_match_cuts(ws, [clip.asset for clip in media.clips],
                                 ws.settings.home / "demo" / "match-cuts", stages)
@@ -133,6 +138,7 @@ def run(ws: Workspace, data_dir: Path | None = None, config: DemoConfig = SMALL,
         training=trained,
         embeddings=embedded,
         recommender=recommender,
+        on_call=on_call,
         media=media,
         matchcuts=matchcuts,
         model_lineage=graph.lineage(trained.version.uri),

@@ -64,7 +64,9 @@ def diagnose(ops: RecSysOps, incident_uri: str, record: bool = True,
     incident = ops.incidents.get(incident_uri)
     alerts = sorted(ops.alerts(incident=incident.uri, limit=10_000), key=lambda a: a.at)
     first = alerts[0].at if alerts else incident.opened_at
-    monitors = {a.monitor: ops.monitor(a.monitor) for a in alerts}
+    # An aborted canary's alert names the canary, not a monitor: it has no check series.
+    monitors = {a.monitor: ops.monitor(a.monitor) for a in alerts
+                if a.monitor.startswith("rg://monitor/")}
     good = [ops.store.last_passing(m, first) for m in monitors]
     window = max((m.window_s for m in monitors.values()), default=86_400.0)
     start = min([g.at for g in good if g is not None] + [first - window])

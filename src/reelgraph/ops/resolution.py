@@ -5,7 +5,8 @@ recorded on the incident's timeline (and so in the graph):
   registry's stages and gates; the serving watcher swaps it in);
 - ``add_rule`` / ``remove_rule``: block, pin or boost an item on a canvas, with an expiry
   (the ``Overlay`` applies it at serving, no retraining);
-- ``redeploy``: reload and re-index the serving version (a serving process's own hotfix).
+- ``redeploy``: reload and re-index the serving version (a serving process's own hotfix);
+- ``switch_canvas`` (``switches``) and ``invalidate`` / ``recompute`` (``invalidation``).
 
 A hotfix that cannot be applied raises before it changes anything. ``resolve`` walks the
 review (could it have been caught sooner? is the check automatic now? was everything at
@@ -40,8 +41,9 @@ def previous_production(ops: RecSysOps) -> int:
                    "there is nothing to roll back to; fix forward or switch to a rule overlay")
 
 
-def _record(ops: RecSysOps, incident: str | None, kind: str, who: str,
-            detail: dict[str, Any]) -> None:
+def record_hotfix(ops: RecSysOps, incident: str | None, kind: str, who: str,
+                  detail: dict[str, Any]) -> None:
+    """Put a hotfix on the incident's timeline (an open incident becomes mitigated)."""
     if incident:
         current = ops.incidents.get(incident)
         status = MITIGATED if current.status == "open" else None
@@ -56,9 +58,21 @@ def rollback(ops: RecSysOps, who: str, incident: str | None = None, why: str = "
     current = ops.production_version()
     reason = why or f"rollback from v{current}" + (f" ({incident})" if incident else "")
     ops.registry.promote_to_production(ops.model, target, who=who, why=reason)
-    _record(ops, incident, "hotfix", who, {"action": "rollback", "from": current,
+    record_hotfix(ops, incident, "hotfix", who, {"action": "rollback", "from": current,
                                            "to": target})
     return target
+
+
+def check_canvas(canvas: str, everywhere: bool = True) -> None:
+    """Refuse an unknown canvas name (``*``, every canvas, when ``everywhere``)."""
+    from reelgraph.recsys import CANVAS_NAMES
+
+    if canvas == "*" and everywhere:
+        return
+    if canvas not in CANVAS_NAMES:
+        raise InvalidInput(f"unknown canvas {canvas!r}",
+                           f"use one of {', '.join(CANVAS_NAMES)}" + (" or *" if everywhere
+                                                                       else ""))
 
 
 def add_rule(ops: RecSysOps, canvas: str, item: str, action: str, who: str,
@@ -66,12 +80,7 @@ def add_rule(ops: RecSysOps, canvas: str, item: str, action: str, who: str,
              incident: str | None = None) -> Rule:
     if action not in ACTIONS:
         raise InvalidInput(f"unknown rule action {action!r}", f"use one of {', '.join(ACTIONS)}")
-    if canvas != "*":
-        from reelgraph.recsys import CANVASES
-
-        if canvas not in {c.name for c in CANVASES}:
-            raise InvalidInput(f"unknown canvas {canvas!r}",
-                               f"use one of {', '.join(c.name for c in CANVASES)} or *")
+    check_canvas(canvas)
     if expires_in_s is not None and expires_in_s <= 0:
         raise InvalidInput("a rule's expiry must be in the future",
                            "give --expires-in as a positive number of seconds")
@@ -81,7 +90,7 @@ def add_rule(ops: RecSysOps, canvas: str, item: str, action: str, who: str,
     rule = ops.store.add_rule(canvas, item, action, weight, now,
                               None if expires_in_s is None else now + expires_in_s, who,
                               incident)
-    _record(ops, incident, "hotfix", who, {"action": action, "rule": rule.to_dict()})
+    record_hotfix(ops, incident, "hotfix", who, {"action": action, "rule": rule.to_dict()})
     return rule
 
 
@@ -89,14 +98,14 @@ def remove_rule(ops: RecSysOps, rule_id: int, who: str, incident: str | None = N
     if not ops.store.remove_rule(rule_id, ops.clock()):
         raise NotFound(f"no active rule {rule_id}",
                        "list the rules with `reelgraph ops rules` and pass an active one's id")
-    _record(ops, incident, "hotfix", who, {"action": "remove rule", "rule": rule_id})
+    record_hotfix(ops, incident, "hotfix", who, {"action": "remove rule", "rule": rule_id})
 
 
 def redeploy(ops: RecSysOps, service: RecommendationService, who: str,
              incident: str | None = None) -> int | None:
     """Reload and re-index the version the service serves."""
     swap = service.refresh(force=True)
-    _record(ops, incident, "hotfix", who, {"action": "redeploy",
+    record_hotfix(ops, incident, "hotfix", who, {"action": "redeploy",
                                            "version": None if swap is None else swap.version})
     return None if swap is None else swap.version
 

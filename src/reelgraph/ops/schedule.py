@@ -4,7 +4,8 @@ by the flows scheduler and whenever a new version of a dataset lands in the grap
     reelgraph worker --flows src/reelgraph/ops/schedule.py     # or any folder holding it
 
 Each run records its reports (which monitors failed, which incidents they opened or joined);
-a source that cannot be read fails as that monitor's check, never as the run.
+a source that cannot be read fails as that monitor's check, never as the run. A running
+canary is judged in the same run (and aborts itself when worse than production).
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ def run_checks(ctx: StepContext) -> list[dict[str, Any]]:
 
     if ctx.settings is None:
         return []
-    reports = [r.to_dict() for r in RecSysOps(ctx.workspace).check()]
+    from reelgraph.ops.canary import check_canary
+    from reelgraph.ops.shadow import default_outcomes
+
+    ops = RecSysOps(ctx.workspace)
+    reports = [r.to_dict() for r in ops.check()]
     failed = [r["monitor"] for r in reports if not r["passed"]]
     ctx.log(f"{len(reports)} monitor(s) checked, {len(failed)} failed: {', '.join(failed)}")
+    canary = check_canary(ops, default_outcomes(ops))
+    if canary is not None:
+        ctx.log(f"canary v{canary.canary.version}: {canary.outcome} ({canary.requests} "
+                "requests)")
+        reports.append({"canary": canary.to_dict()})
     return reports

@@ -31,13 +31,14 @@ import numpy as np
 
 from reelgraph.core import InvalidInput
 from reelgraph.ops.impressions import ImpressionLog
-from reelgraph.serving import Deployed, Impression
+from reelgraph.serving import CANARY, Deployed, Impression
 
 if TYPE_CHECKING:
     from reelgraph.ops.operations import RecSysOps
     from reelgraph.recsys import UnifiedRecommender
 
 SHADOW = "shadow"
+PASSIVE = (SHADOW, CANARY)  # answers that are not production's: never replayed as traffic
 RBO_P = 0.9  # rank-biased overlap's persistence: the top ten ranks carry ~65% of the weight
 LATENCY_SLACK = 1.5  # the candidate may be this much slower than production's own noise
 BOOTSTRAP = 1000
@@ -117,34 +118,45 @@ def shadow(ops: RecSysOps, candidate: int | UnifiedRecommender, sample: int = 30
     on the ``sample`` most recent logged requests."""
     if not 1 <= sample <= 100_000:
         raise InvalidInput(f"sample={sample} is out of range", "replay 1 to 100,000 requests")
+    ops.production_version()  # no model in production: say that first
+    rows = [r for r in ops.impressions().to_pylist()
+            if r["error"] is None and r["items"] and r["environment"] not in PASSIVE]
+    if not rows:
+        raise InvalidInput("no logged requests to replay in shadow",
+                           "serve some traffic with the impression log on first")
+    return compare(ops, candidate, rows[-sample:], outcomes, horizon_s, seed, log=True)
+
+
+def compare(ops: RecSysOps, candidate: int | UnifiedRecommender, rows: list[dict[str, Any]],
+            outcomes: str | None, horizon_s: float = 3600.0, seed: int = 0,
+            log: bool = False) -> ShadowReport:
+    """Answer logged requests (impression rows) with production and ``candidate`` and
+    compare them (``log``: record the candidate's answers as shadow impressions)."""
     production = ops.production_version()
     if isinstance(candidate, int):
         shadowed, name = ops.deployed(candidate), f"v{candidate}"
     else:
         shadowed, name = Deployed.of(candidate), candidate.model_version
-    rows = [r for r in ops.impressions().to_pylist()
-            if r["error"] is None and r["items"] and r["environment"] != SHADOW]
-    if not rows:
-        raise InvalidInput("no logged requests to replay in shadow",
-                           "serve some traffic with the impression log on first")
-    rows = rows[-sample:]
     base = ops.deployed(production)
     first, second, cand = _Pass([], []), _Pass([], []), _Pass([], [])
     assert ops.impressions_root is not None
-    with ImpressionLog(ops.impressions_root, clock=ops.clock) as log:
+    with ImpressionLog(ops.impressions_root, clock=ops.clock) as sink:
         for row in rows:
             for deployed, into in ((base, first), (shadowed, cand), (base, second)):
                 found, ms = _answer(deployed, row)
                 into.answers.append(tuple(i for i, _ in found.items))
                 into.latency_ms.append(ms)
-                if into is cand:
-                    log.record(Impression(
+                if into is cand and log:
+                    sink.record(Impression(
                         f"shadow-{row['request_id']}", row["canvas"],
                         {n: row[n] for n in ("user", "item", "query", "category", "k")},
                         json.loads(row["context"] or "{}"), found.model_version, SHADOW, None,
                         tuple(i for i, _ in found.items), tuple(s for _, s in found.items),
                         ms, found.cold_start))
-    logged = [tuple(r["items"]) for r in rows]
+    # The noise: what production answered then (or, for a canary's own requests, its
+    # second pass) against production now.
+    logged = [tuple(r["items"]) if r["environment"] != CANARY else again
+              for r, again in zip(rows, second.answers, strict=True)]
     hits = _hits(ops, rows, first.answers, cand.answers, outcomes, horizon_s)
     delta, ci = None, None
     if hits is not None and len(hits[0]):

@@ -1,5 +1,6 @@
-"""The ops tables in the metadata database (migration ``o001``): check results as a time
-series, alerts, incident timelines and overlay rules. Rows become plain records here."""
+"""The ops tables in the metadata database (migrations ``o001``, ``o002``): check results as
+a time series, alerts, incident timelines, overlay rules, canvas switches, nearline
+invalidations and canaries. Rows become plain records here."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class CheckRow:
 
 @dataclass(frozen=True)
 class Alert:
+    """A failed check (or an aborted canary), routed to the watched node's owner."""
+
     id: int
     monitor: str
     watched: str
@@ -77,9 +80,69 @@ class Rule:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A canvas served from a fallback environment until ``expires_at``."""
+
+    id: int
+    canvas: str
+    environment: str  # fallback, nearline-only
+    created_at: float
+    expires_at: float
+    removed_at: float | None
+    who: str
+    incident: str | None
+
+    def active(self, at: float) -> bool:
+        return self.removed_at is None and at < self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Invalidation:
+    """Nearline answers taken out; ``snapshot`` (an artifact ref) holds them to restore."""
+
+    id: int
+    selection: dict[str, Any]
+    removed: int
+    snapshot: dict[str, Any]
+    created_at: float
+    restored_at: float | None
+    who: str
+    incident: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "snapshot"}
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A candidate version answering ``share`` of the members, judged against production."""
+
+    id: int
+    version: int
+    production: int
+    share: float
+    started_at: float
+    window_s: float
+    status: str  # running, aborted, promoted, stopped
+    ended_at: float | None
+    reason: str | None
+    who: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 _ALERT = ("id, monitor, watched, owner, at, signal, value, z, severity, message, incident, "
           "delivered")
 _RULE = "id, canvas, item, action, weight, created_at, expires_at, removed_at, who, incident"
+_SWITCH = "id, canvas, environment, created_at, expires_at, removed_at, who, incident"
+_INVALIDATION = "id, selection, removed, snapshot, created_at, restored_at, who, incident"
+_CANARY = ("id, version, production, share, started_at, window_s, status, ended_at, reason, "
+           "who")
 
 
 class OpsStore:
@@ -187,3 +250,80 @@ class OpsStore:
 
     def rules(self) -> list[Rule]:
         return [Rule(*r) for r in self._read(f"SELECT {_RULE} FROM rg_ops_rule ORDER BY id")]
+
+    def _insert(self, table: str, columns: str, values: dict[str, Any]) -> Sequence[Any]:
+        """Insert one row and return it (its id assigned)."""
+        names = list(values)
+        with self.write() as conn:
+            conn.execute(text(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                              f"({', '.join(':' + n for n in names)})"), values)
+            return conn.execute(text(f"SELECT {columns} FROM {table} WHERE id = "
+                                     f"(SELECT MAX(id) FROM {table})")).one()
+
+    def _end(self, table: str, column: str, row_id: int, at: float,
+             **more: Any) -> bool:
+        """Stamp ``column`` on a row not stamped yet; False when there is none."""
+        sets = "".join(f", {k} = :{k}" for k in more)
+        with self.write() as conn:
+            done = conn.execute(text(f"UPDATE {table} SET {column} = :at{sets} WHERE id = :id "
+                                     f"AND {column} IS NULL"), {"at": at, "id": row_id, **more})
+            return bool(done.rowcount)
+
+    # --- canvas switches -------------------------------------------------------------------
+
+    def add_switch(self, canvas: str, environment: str, at: float, expires_at: float,
+                   who: str, incident: str | None) -> Switch:
+        return Switch(*self._insert("rg_ops_switch", _SWITCH, {
+            "canvas": canvas, "environment": environment, "created_at": at,
+            "expires_at": expires_at, "who": who, "incident": incident}))
+
+    def remove_switch(self, switch_id: int, at: float) -> bool:
+        return self._end("rg_ops_switch", "removed_at", switch_id, at)
+
+    def switches(self) -> list[Switch]:
+        return [Switch(*r) for r in self._read(f"SELECT {_SWITCH} FROM rg_ops_switch "
+                                               "ORDER BY id")]
+
+    # --- nearline invalidations ------------------------------------------------------------
+
+    def add_invalidation(self, selection: dict[str, Any], removed: int,
+                         snapshot: dict[str, Any], at: float, who: str,
+                         incident: str | None) -> Invalidation:
+        row = self._insert("rg_ops_invalidation", _INVALIDATION, {
+            "selection": json.dumps(selection), "removed": removed,
+            "snapshot": json.dumps(snapshot), "created_at": at, "who": who,
+            "incident": incident})
+        return _invalidation(row)
+
+    def invalidation(self, invalidation_id: int) -> Invalidation | None:
+        rows = self._read(f"SELECT {_INVALIDATION} FROM rg_ops_invalidation WHERE id = :id",
+                          id=invalidation_id)
+        return _invalidation(rows[0]) if rows else None
+
+    def invalidations(self) -> list[Invalidation]:
+        return [_invalidation(r) for r in self._read(
+            f"SELECT {_INVALIDATION} FROM rg_ops_invalidation ORDER BY id")]
+
+    def mark_restored(self, invalidation_id: int, at: float) -> bool:
+        return self._end("rg_ops_invalidation", "restored_at", invalidation_id, at)
+
+    # --- canaries --------------------------------------------------------------------------
+
+    def add_canary(self, version: int, production: int, share: float, at: float,
+                   window_s: float, who: str) -> Canary:
+        return Canary(*self._insert("rg_ops_canary", _CANARY, {
+            "version": version, "production": production, "share": share, "started_at": at,
+            "window_s": window_s, "status": "running", "who": who}))
+
+    def end_canary(self, canary_id: int, at: float, status: str, reason: str) -> bool:
+        return self._end("rg_ops_canary", "ended_at", canary_id, at, status=status,
+                         reason=reason)
+
+    def canaries(self) -> list[Canary]:
+        return [Canary(*r) for r in self._read(f"SELECT {_CANARY} FROM rg_ops_canary "
+                                               "ORDER BY id")]
+
+
+def _invalidation(row: Sequence[Any]) -> Invalidation:
+    return Invalidation(row[0], json.loads(row[1]), int(row[2]), json.loads(row[3]), row[4],
+                        row[5], row[6], row[7])

@@ -12,23 +12,43 @@ from reelgraph.serving.batch import BatchReport, score_to_parquet
 from reelgraph.serving.config import BATCH, ENVIRONMENTS, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import deployment_key
-from reelgraph.serving.hooks import AnswerRules, Impression, ImpressionSink
+from reelgraph.serving.hooks import (
+    CANARY,
+    FALLBACK,
+    NEARLINE_ONLY,
+    SWITCHES,
+    AnswerRules,
+    CanvasSwitches,
+    Impression,
+    ImpressionSink,
+    TrafficSplit,
+)
+from reelgraph.serving.nearline import NearlineStore, Removed, user_of
 from reelgraph.serving.service import RecommendationService, Served, Swap
 
 __all__ = [
     "BATCH",
+    "CANARY",
     "ENVIRONMENTS",
+    "FALLBACK",
     "NEARLINE",
+    "NEARLINE_ONLY",
     "ONLINE",
+    "SWITCHES",
     "AnswerRules",
     "BatchReport",
+    "CanvasSwitches",
     "Deployed",
     "Impression",
     "ImpressionSink",
+    "NearlineStore",
     "RecommendationService",
+    "Removed",
     "Served",
     "ServingConfig",
     "Swap",
+    "TrafficSplit",
     "deployment_key",
     "score_to_parquet",
+    "user_of",
 ]

@@ -38,3 +38,15 @@ class Deployed:
         items, scores = self.index.search(recommender.request_vector(request), request.k,
                                           recommender.allowed_items(request))
         return recommender.answered(request, items, scores.astype(np.float64))
+
+    def answer_popular(self, request: RecommendRequest) -> Recommendations:
+        """The fallback answer, no model scoring: the items the canvas allows, most
+        interacted with (before the model's cut-off) first."""
+        recommender = self.recommender
+        allowed = recommender.allowed_items(request)
+        popularity = recommender.items.popularity
+        counts = (np.zeros(len(allowed)) if popularity is None
+                  else popularity[:, 0].astype(np.float64))
+        chosen = np.flatnonzero(allowed)
+        top = chosen[np.argsort(-counts[chosen], kind="stable")[:request.k]]
+        return recommender.answered(request, top, counts[top])

@@ -1,5 +1,7 @@
 """What serving lets an operator plug in, without serving knowing who: a sink that records
-every answered request (an ``Impression``) and rules that rewrite an answer (an overlay).
+every answered request (an ``Impression``), rules that rewrite an answer (an overlay),
+switches that serve a canvas from a fallback environment for a while, and a traffic split
+that sends a share of members to a candidate version (a canary).
 
 The service calls the sink once per request, after the answer is computed and before it is
 returned, so a sink must be cheap and never block (``reelgraph.ops.ImpressionLog`` queues
@@ -47,6 +49,26 @@ class AnswerRules(Protocol):
     def apply(self, canvas: str, items: tuple[tuple[str, float], ...], k: int
               ) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
         """The answer rewritten by the rules active now, and the ids of those that applied."""
+
+
+FALLBACK = "fallback"  # the allowed items by popularity: no model scoring at all
+NEARLINE_ONLY = "nearline-only"  # stored answers even if stale; never scored online
+SWITCHES = (FALLBACK, NEARLINE_ONLY)
+CANARY = "canary"  # answered by the candidate version of a canary
+
+
+class CanvasSwitches(Protocol):
+    """Hotfixes that take a canvas off its configured environment until they expire."""
+
+    def environment(self, canvas: str) -> str | None:
+        """The environment forced on ``canvas`` now (one of ``SWITCHES``), or None."""
+
+
+class TrafficSplit(Protocol):
+    """Which members a candidate version answers instead of production (a canary)."""
+
+    def version_for(self, user: str | None) -> int | None:
+        """The candidate version that answers this member now, or None for production."""
 
 
 def new_request_id() -> str:

@@ -12,13 +12,21 @@ in flight finish on the old version and none is dropped. Nearline answers are th
 recomputed for the new version (until they are, its requests are scored online).
 
 Freshness: ``record`` appends to the ``InteractionLog``; every request with a user reads
-that user's events since the model's cut-off and scores them into its history, online (a
-precomputed answer predates them, so it is not served), without retraining.
+that user's events since the model's cut-off and scores them into its history, without
+retraining. The member's nearline answers are invalidated at once and recomputed with the
+new events in the background (``refresh_member``); until then they are scored online. A
+stored answer is served only when its basis (request time and events seen) is the
+request's own, so an answer computed before a member's newest event is never served.
+
+Hotfix hooks (``reelgraph.ops`` plugs them in): ``rules`` rewrite answers, ``switches``
+serve a canvas from the popularity fallback or from stored answers only, and ``split``
+sends a share of members to a candidate version (a canary, environment ``canary``).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,11 +44,24 @@ from reelgraph.recsys import (
     RecommendRequest,
     UnifiedRecommender,
 )
+from reelgraph.recsys import canvas as canvas_spec
 from reelgraph.serving.config import BATCH, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import record_deployment
-from reelgraph.serving.hooks import AnswerRules, Impression, ImpressionSink, new_request_id
-from reelgraph.serving.nearline import NearlineStore
+from reelgraph.serving.hooks import (
+    CANARY,
+    FALLBACK,
+    NEARLINE_ONLY,
+    AnswerRules,
+    CanvasSwitches,
+    Impression,
+    ImpressionSink,
+    TrafficSplit,
+    new_request_id,
+)
+from reelgraph.serving.nearline import NearlineStore, basis
+
+Recent = list[tuple[str, int]]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +69,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Served:
     recommendations: Recommendations
-    environment: str  # where the answer came from: online or nearline
+    environment: str  # where it came from: online, nearline, fallback or canary
     computed_at: float | None = None  # nearline: when it was precomputed (unix seconds)
     fallback: str | None = None  # why a nearline canvas was scored online instead
     request_id: str = ""  # names the request in the impression log (``hooks``)
@@ -69,7 +90,8 @@ class Swap:
 class RecommendationService:
     def __init__(self, ws: Workspace, config: ServingConfig | None = None,
                  online: OnlineStore | None = None, impressions: ImpressionSink | None = None,
-                 rules: AnswerRules | None = None) -> None:
+                 rules: AnswerRules | None = None, switches: CanvasSwitches | None = None,
+                 split: TrafficSplit | None = None) -> None:
         self.ws = ws
         self.config = config or ServingConfig.load(ws.settings)
         UnifiedRecommender.limit_compute_threads(self.config.compute_threads)
@@ -86,6 +108,11 @@ class RecommendationService:
         self.precomputed_at: float | None = None
         self.impressions = impressions  # hooks an operator plugs in (reelgraph.ops)
         self.rules = rules
+        self.switches = switches
+        self.split = split
+        self._candidates: dict[int, Deployed] = {}  # canary versions, loaded once
+        self._members: queue.Queue[str | None] = queue.Queue()  # to recompute nearline
+        self._member_worker: threading.Thread | None = None
 
     # --- which version serves ---------------------------------------------------------------
 
@@ -141,7 +168,8 @@ class RecommendationService:
                   item: str | int | None = None, query: str | None = None,
                   category: str | None = None, k: int = 10,
                   context: Mapping[str, Any] | None = None) -> Served:
-        if self.impressions is None and self.rules is None:
+        if self.impressions is None and self.rules is None and self.switches is None \
+                and self.split is None:
             return self._answer(canvas, user, item, query, category, k, context)
         started = time.perf_counter()
         inputs = {"user": user, "item": item, "query": query, "category": category, "k": k}
@@ -175,13 +203,18 @@ class RecommendationService:
                 query: str | None, category: str | None, k: int,
                 context: Mapping[str, Any] | None) -> Served:
         deployed = self.current  # one version for the whole request
-        recent = [] if user is None else [
-            (e.item, e.time)
-            for e in self.interactions.recent(user, since=deployed.recommender.now)]
-        request = deployed.recommender.request(canvas, user=user, item=item, query=query,
-                                               category=category, k=k, context=context,
-                                               recent=recent)
+        switched = self.switches.environment(canvas) if self.switches is not None else None
+        candidate = self._candidate(user) if switched is None else None
+        chosen = candidate or deployed
+        recent = self._recent(chosen, user)
+        request = chosen.recommender.request(canvas, user=user, item=item, query=query,
+                                             category=category, k=k, context=context,
+                                             recent=recent)
+        if candidate is not None:
+            return Served(candidate.answer_online(request), CANARY)
         environment = self.config.environment(request.canvas.name)
+        if switched is not None:
+            return self._switched(deployed, request, recent, switched)
         if environment == BATCH:
             raise InvalidInput(
                 f"canvas {request.canvas.name!r} is hosted offline (batch), not served",
@@ -189,22 +222,56 @@ class RecommendationService:
                 "nearline in serving.toml")
         fallback = None
         if environment == NEARLINE:
-            served, fallback = self._from_nearline(deployed, request)
+            served, fallback = self._from_nearline(deployed, request, recent)
             if served is not None:
                 return served
         return Served(deployed.answer_online(request), ONLINE, None, fallback)
 
-    def _from_nearline(self, deployed: Deployed, request: RecommendRequest
+    def _recent(self, deployed: Deployed, user: str | int | None) -> Recent:
+        return [] if user is None else [
+            (e.item, e.time)
+            for e in self.interactions.recent(user, since=deployed.recommender.now)]
+
+    def _candidate(self, user: str | int | None) -> Deployed | None:
+        """The canary version that answers this member, loaded at its first request."""
+        version = self.split.version_for(None if user is None else str(user)) \
+            if self.split is not None else None
+        if version is None:
+            return None
+        if version not in self._candidates:
+            with self._swap_lock:
+                if version not in self._candidates:
+                    self._candidates = {version: Deployed.of(UnifiedRecommender.from_registry(
+                        self.registry, self.config.model, version=version), version)}
+        return self._candidates[version]
+
+    def _switched(self, deployed: Deployed, request: RecommendRequest, recent: Recent,
+                  switched: str) -> Served:
+        """A canvas a hotfix took off its environment: stored answers (any age) when it is
+        nearline-only and one is stored, else the allowed items by popularity."""
+        if switched == NEARLINE_ONLY and deployed.version is not None:
+            found = self.nearline.read(deployed.version, request.canvas.name, request.key)
+            if found is not None:
+                answer = Recommendations(request.canvas.name, tuple(found.items[:request.k]),
+                                         deployed.model_version, False)
+                return Served(answer, NEARLINE, found.computed_at,
+                              "switched to nearline-only by a hotfix")
+        return Served(deployed.answer_popular(request), FALLBACK, None,
+                      f"switched to {switched} by a hotfix")
+
+    def _from_nearline(self, deployed: Deployed, request: RecommendRequest, recent: Recent
                        ) -> tuple[Served | None, str]:
-        if request.timeline is not None:
-            return None, "interactions since the model's cut-off are scored online"
         if request.cold_start:
             return None, "cold start: no precomputed answer for a new user"
-        if deployed.version is None or request.time != deployed.recommender.now:
-            return None, "a request at another time is scored online"
+        if deployed.version is None:
+            return None, "an unregistered model has no precomputed answers"
         found = self.nearline.read(deployed.version, request.canvas.name, request.key)
         if found is None:
             return None, "not precomputed yet"
+        if found.basis != basis(request.time, recent):
+            if request.timeline is not None:
+                return None, "interactions since the model's cut-off are scored online"
+            return None, "a request at another time is scored online"
         if time.time() - found.computed_at > self.config.max_age_s:
             return None, "the precomputed answer is stale"
         if request.k > self.config.nearline_k:
@@ -215,8 +282,88 @@ class RecommendationService:
 
     def record(self, user: str | int, item: str | int, time: int | float | None = None,
                event: str = "interaction", value: float | None = None) -> Interaction:
-        """Log what a member just did (``time``: default now); their next request sees it."""
-        return self.interactions.append(user, item, time, event, value)
+        """Log what a member just did (``time``: default now); their next request sees it,
+        and their nearline answers are recomputed with it in the background."""
+        found = self.interactions.append(user, item, time, event, value)
+        self.refresh_member(found.user)
+        return found
+
+    def refresh_member(self, user: str, wait: bool = False) -> None:
+        """Invalidate the member's nearline answers of the serving version now and recompute
+        them in the background (``wait``: here, before returning)."""
+        deployed = self._current
+        if deployed is None or deployed.version is None:
+            return
+        recommender = deployed.recommender
+        for name in self.config.canvases_in(NEARLINE):
+            spec = canvas_spec(name)
+            if not spec.takes_user:
+                continue
+            keys = [f"{user}/{c}" for c in recommender.vocabulary.categories] \
+                if spec.within_category else [user]
+            self.nearline.remove(deployed.version, name, keys)
+        if wait:
+            self.recompute_members([user])
+            return
+        self._members.put(user)
+        if self._member_worker is None:
+            with self._swap_lock:
+                if self._member_worker is None:
+                    self._member_worker = threading.Thread(
+                        target=self._recompute_queued, name="reelgraph-nearline-members",
+                        daemon=True)
+                    self._member_worker.start()
+
+    def _recompute_queued(self) -> None:
+        while (user := self._members.get()) is not None:
+            try:
+                self.recompute_members([user])
+            except Exception:  # the member is scored online meanwhile; say why in the log
+                log.exception("nearline: recomputing %s failed", user)
+            finally:
+                self._members.task_done()
+        self._members.task_done()
+
+    def settle(self) -> None:
+        """Wait until every queued member's nearline answers are recomputed."""
+        if self._member_worker is not None:
+            self._members.join()
+
+    def recompute_members(self, users: Sequence[str], canvases: Sequence[str] | None = None,
+                          progress: Callable[[str, int, int], None] | None = None
+                          ) -> dict[str, int]:
+        """Recompute the members' nearline answers with their events since the model's
+        cut-off (each stamped with the basis a request of theirs will have). Members the
+        model does not know are skipped (they get cold-start answers online)."""
+        deployed = self.current
+        if deployed.version is None:
+            raise InvalidInput("an unregistered model cannot be precomputed",
+                               "register the model and serve it from the registry")
+        recommender = deployed.recommender
+        chosen = tuple(canvases) if canvases is not None else self.config.canvases_in(NEARLINE)
+        stored = dict.fromkeys(chosen, 0)
+        for name in chosen:
+            spec = canvas_spec(name)
+            if not spec.takes_user:
+                continue
+            categories = recommender.vocabulary.categories if spec.within_category else (None,)
+            for done, user in enumerate(users, start=1):
+                started = time.time()
+                recent = self._recent(deployed, user)
+                answers: dict[str, list[tuple[str, float]]] = {}
+                bases: dict[str, str] = {}
+                for category in categories:
+                    request = recommender.request(name, user=user, category=category,
+                                                  k=self.config.nearline_k, recent=recent)
+                    if request.cold_start:
+                        break
+                    answers[request.key] = list(deployed.answer_online(request).items)
+                    bases[request.key] = basis(request.time, recent)
+                self.nearline.put(deployed.version, name, answers, bases, started)
+                stored[name] += len(answers)
+                if progress is not None:
+                    progress(name, done, len(users))
+        return stored
 
     # --- nearline -------------------------------------------------------------------------
 
@@ -238,8 +385,11 @@ class RecommendationService:
             stored[canvas] = 0
             if skip_fresh and self._all_fresh(deployed.version, canvas, len(found)):
                 continue
+            at_basis = basis(deployed.recommender.now)
             for batch in deployed.recommender.score_targets(found, self.config.nearline_k):
-                self.nearline.write(deployed.version, canvas, batch)
+                members = self.nearline.write(deployed.version, canvas, batch, at_basis)
+                if members:
+                    self.recompute_members(sorted(members), [canvas])
                 stored[canvas] += len(batch.keys)
                 if progress is not None:
                     progress(canvas, stored[canvas], len(found))
@@ -283,6 +433,10 @@ class RecommendationService:
 
     def close(self) -> None:
         self.stop()
+        if self._member_worker is not None:
+            self._members.put(None)
+            self._member_worker.join()
+            self._member_worker = None
         self.interactions.close()
         if self._owns_online:
             self.online.close()

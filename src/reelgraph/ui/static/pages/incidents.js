@@ -1,6 +1,7 @@
 // RecSysOps incidents: the list (status filter, severity, affected nodes) and one incident
 // (timeline, verdict and evidence, root-cause candidates, hotfixes, and the actions: roll
-// back, block an item, diagnose, resolve with the review). Writes ask for the API token.
+// back, block an item, switch a canvas to a fallback, invalidate nearline answers, diagnose,
+// resolve with the review). Writes ask for the API token.
 import { api } from "../api.js";
 import { errorBox, h, href, kv, link, nodeLink, notice, section, table, timeS, value } from "../dom.js";
 
@@ -99,10 +100,41 @@ function actionsCard(name, incident, run) {
           expires_in_s: hours.value ? Number(hours.value) * 3600 : null }, { write: true });
         return `rule ${rule.id}: block ${rule.item} on ${rule.canvas}`;
       }))),
+    switchRow(incident, whoIs, button, run),
+    invalidateRow(incident, whoIs, button, run),
     h("details", {}, h("summary", {}, "Resolve with review"), answers,
       button("Resolve", () => run("Resolve with review", "Resolved", () => api.post(`/ops/incidents/${name}/resolve`,
         { who: whoIs(), answers: Object.fromEntries(REVIEW.map((q, i) => [q, answers[i].querySelector("textarea").value])) },
         { write: true })), true)));
+}
+
+function switchRow(incident, whoIs, button, run) {
+  const canvas = h("select", { id: "switch-canvas" }, CANVASES.map((c) => h("option", { value: c }, c)));
+  const to = h("select", { id: "switch-to" }, ["fallback", "nearline-only"].map((e) => h("option", { value: e }, e)));
+  const hours = h("input", { id: "switch-hours", type: "number", min: "0", step: "any", size: 6, value: "1" });
+  return h("div", { class: "row actions-row" },
+    h("div", {}, h("label", { for: "switch-canvas" }, "Canvas"), canvas),
+    h("div", {}, h("label", { for: "switch-to" }, "Serve from"), to),
+    h("div", {}, h("label", { for: "switch-hours" }, "For (hours)"), hours),
+    button("Switch canvas", () => run("Switch canvas", "Switched", async () => {
+      const done = await api.post("/ops/switches", { canvas: canvas.value, environment: to.value,
+        expires_in_s: Number(hours.value) * 3600, who: whoIs(), incident: incident.uri }, { write: true });
+      return `switch ${done.id}: ${done.canvas} served from ${done.environment}`;
+    })));
+}
+
+function invalidateRow(incident, whoIs, button, run) {
+  const canvas = h("select", { id: "invalidate-canvas" }, ["category", "notifications"].map((c) => h("option", { value: c }, c)));
+  const users = h("input", { id: "invalidate-users", type: "text", size: 14, placeholder: "all members" });
+  return h("div", { class: "row actions-row" },
+    h("div", {}, h("label", { for: "invalidate-canvas" }, "Nearline canvas"), canvas),
+    h("div", {}, h("label", { for: "invalidate-users" }, "Members (comma-separated)"), users),
+    button("Invalidate and recompute", () => run("Invalidate nearline", "Invalidated", async () => {
+      const chosen = users.value.split(",").map((u) => u.trim()).filter(Boolean);
+      const done = await api.post("/ops/nearline/invalidate", { canvases: [canvas.value], users: chosen,
+        who: whoIs(), incident: incident.uri }, { write: true });
+      return `invalidation ${done.id}: ${done.removed} answer(s) removed, recomputing`;
+    })));
 }
 
 async function detail(view, params) {
