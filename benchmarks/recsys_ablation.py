@@ -32,17 +32,13 @@ METRIC = "ndcg@10"
 
 def variants(base: ExperimentConfig) -> dict[str, ExperimentConfig]:
     """Issue 17's search for what wins (README: the figures of each)."""
-    fast = replace(base.train, trust_lr_scale=10.0)
-    lexical = replace(base, lexical_dim=2048)
+    fresh = replace(base, fresh_popularity=True, residual=True,
+                    train=replace(base.train, calibrate=True))
     return {
-        "EASE prior (before)": replace(base, lexical_dim=0, residual=False,
-                                       initial_prior_weight=1.0, whole_titles=False),
-        "+ lexical": replace(lexical, residual=False, initial_prior_weight=1.0),
-        "+ lexical, residual, prior 4": replace(lexical, residual=True,
-                                                initial_prior_weight=4.0),
-        "+ lexical, whole titles, popularity block, residual, prior 4, fast trust": replace(
-            lexical, whole_titles=True, fixed_popularity=True, residual=True,
-            initial_prior_weight=4.0, train=fast),
+        "before (lexical, EASE prior)": base,
+        "fresh popularity, residual, calibrated, 0 epochs": replace(
+            fresh, train=replace(fresh.train, epochs=0)),
+        "fresh popularity, residual, calibrated": fresh,
     }
 
 
