@@ -21,6 +21,9 @@ and ``reelgraph.recsys.queries`` for the search queries' noise model.
 
     python benchmarks/recsys_quality.py                 # ~15 minutes on 2 busy cores
     python benchmarks/recsys_quality.py --seeds 1 --datasets ml-100k
+    # side by side, one process per dataset, twins for the first seed only, then joined:
+    python benchmarks/recsys_quality.py --datasets ml-100k --twin-seeds 1 --output a.json
+    python benchmarks/recsys_join.py a.json b.json
 
 Goal (issue 17): the unified model wins or ties against its single-task twin, EASE and
 recent popularity on every personalized canvas, and fuzzy matching on search (with
