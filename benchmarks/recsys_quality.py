@@ -46,7 +46,13 @@ import numpy as np
 import torch
 
 from machine import versions as package_versions
-from reelgraph.recsys import ExperimentConfig, ExperimentResult, load_movielens, run_experiment
+from reelgraph.recsys import (
+    ExperimentConfig,
+    ExperimentResult,
+    load_movielens,
+    prepare_experiment,
+    run_experiment,
+)
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.compare import overall, paired_bootstrap
 from reelgraph.recsys.items import HALF_LIVES_DAYS
@@ -163,9 +169,11 @@ def main() -> None:
     for name in args.datasets:
         began = time.perf_counter()
         dataset = load_movielens(DATASETS[name])
+        prepared = prepare_experiment(dataset, config)  # the same split for every seed
         experiments = [run_experiment(dataset, replace(config, train=replace(config.train,
                                                                               seed=seed)),
-                                      single_task=args.single_task and seed < twin_seeds)
+                                      single_task=args.single_task and seed < twin_seeds,
+                                      prepared=prepared)
                        for seed in range(args.seeds)]
         runs = [e.to_dict() for e in experiments]
         result = {**runs[0], **averaged(runs), "seeds": args.seeds,

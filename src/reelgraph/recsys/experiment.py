@@ -249,10 +249,13 @@ def _record(fitted: Fitted) -> dict[str, Any]:
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,
-                   single_task: bool = True) -> ExperimentResult:
-    """Unified model, single-task models and baselines on one time split, per canvas."""
+                   single_task: bool = True, prepared: Prepared | None = None
+                   ) -> ExperimentResult:
+    """Unified model, single-task models and baselines on one time split, per canvas
+    (``prepared``: ``prepare(dataset, config)`` already made, e.g. shared by model seeds:
+    it does not depend on the training seed)."""
     config = config or ExperimentConfig()
-    prepared = prepare(dataset, config)
+    prepared = prepared or prepare(dataset, config)
     found: dict[str, dict[str, dict[str, np.ndarray]]] = {c: {} for c in CANVAS_NAMES}
 
     def score(model: str, scorer: Scorer, canvases: Iterable[str]) -> None:
