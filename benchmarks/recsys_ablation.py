@@ -32,13 +32,13 @@ METRIC = "ndcg@10"
 
 def variants(base: ExperimentConfig) -> dict[str, ExperimentConfig]:
     """Issue 17's search for what wins (README: the figures of each)."""
-    fresh = replace(base, fresh_popularity=True, residual=True,
-                    train=replace(base.train, calibrate=True))
+    before = replace(base, fresh_popularity=False, residual=False, gram_sizes=(3,),
+                     train=replace(base.train, calibrate=False))
     return {
-        "before (lexical, EASE prior)": base,
-        "fresh popularity, residual, calibrated, 0 epochs": replace(
-            fresh, train=replace(fresh.train, epochs=0)),
-        "fresh popularity, residual, calibrated": fresh,
+        "before (lexical, EASE prior, trained)": before,
+        "now, 0 epochs (calibrated fixed blocks)": replace(
+            base, train=replace(base.train, epochs=0)),
+        "now, trained": base,
     }
 
 
