@@ -61,9 +61,13 @@ def test_the_calibration_pass_moves_only_the_fixed_blocks_weights(prepared: Prep
                            RecentCounts.of(tasks.timeline, n_items))
     before = {name: p.detach().clone() for name, p in net.named_parameters()}
     seen: list[int] = []
+
+    def stop(epoch: int) -> bool:
+        seen.append(epoch)
+        return True
+
     result = train(net, tasks.training(), featurize, ItemInputs.of(items),
-                   TrainConfig(epochs=3, batch_size=512, negatives=256, calibrate=True),
-                   lambda epoch: seen.append(epoch) is None)
+                   TrainConfig(epochs=3, batch_size=512, negatives=256, calibrate=True), stop)
     assert seen == [0] and result.losses == []  # the caller stopped it at epoch 0
     trust = {"text_weight", "fresh_weight"}
     for name, p in net.named_parameters():
