@@ -32,17 +32,13 @@ METRIC = "ndcg@10"
 
 def variants(base: ExperimentConfig) -> dict[str, ExperimentConfig]:
     """Issue 17's search for what wins (README: the figures of each)."""
-    fast = replace(base.train, trust_lr_scale=10.0)
-    lexical = replace(base, lexical_dim=2048)
+    before = replace(base, fresh_popularity=False, residual=False, gram_sizes=(3,),
+                     train=replace(base.train, calibrate=False))
     return {
-        "EASE prior (before)": replace(base, lexical_dim=0, residual=False,
-                                       initial_prior_weight=1.0, whole_titles=False),
-        "+ lexical": replace(lexical, residual=False, initial_prior_weight=1.0),
-        "+ lexical, residual, prior 4": replace(lexical, residual=True,
-                                                initial_prior_weight=4.0),
-        "+ lexical, whole titles, popularity block, residual, prior 4, fast trust": replace(
-            lexical, whole_titles=True, fixed_popularity=True, residual=True,
-            initial_prior_weight=4.0, train=fast),
+        "before (lexical, EASE prior, trained)": before,
+        "now, 0 epochs (calibrated fixed blocks)": replace(
+            base, train=replace(base.train, epochs=0)),
+        "now, trained": base,
     }
 
 

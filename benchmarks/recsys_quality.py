@@ -21,6 +21,9 @@ and ``reelgraph.recsys.queries`` for the search queries' noise model.
 
     python benchmarks/recsys_quality.py                 # ~15 minutes on 2 busy cores
     python benchmarks/recsys_quality.py --seeds 1 --datasets ml-100k
+    # side by side, one process per dataset, twins for the first seed only, then joined:
+    python benchmarks/recsys_quality.py --datasets ml-100k --twin-seeds 1 --output a.json
+    python benchmarks/recsys_join.py a.json b.json
 
 Goal (issue 17): the unified model wins or ties against its single-task twin, EASE and
 recent popularity on every personalized canvas, and fuzzy matching on search (with
@@ -43,7 +46,13 @@ import numpy as np
 import torch
 
 from machine import versions as package_versions
-from reelgraph.recsys import ExperimentConfig, ExperimentResult, load_movielens, run_experiment
+from reelgraph.recsys import (
+    ExperimentConfig,
+    ExperimentResult,
+    load_movielens,
+    prepare_experiment,
+    run_experiment,
+)
 from reelgraph.recsys.canvases import CANVAS_NAMES
 from reelgraph.recsys.compare import overall, paired_bootstrap
 from reelgraph.recsys.items import HALF_LIVES_DAYS
@@ -65,7 +74,8 @@ def comparisons(runs: list[ExperimentResult]) -> dict[str, dict[str, Any]]:
     bootstrap interval of the difference with its verdict, and one verdict for the canvas
     (a loss to any is a loss, a win needs every one)."""
     def mean_over_seeds(canvas: str, model: str) -> np.ndarray:
-        return np.mean([r.per_request[canvas][model][COMPARED] for r in runs], axis=0)
+        return np.mean([r.per_request[canvas][model][COMPARED] for r in runs
+                        if model in r.per_request[canvas]], axis=0)
 
     found: dict[str, dict[str, Any]] = {}
     for canvas, by_model in runs[0].per_request.items():
@@ -84,14 +94,17 @@ def averaged(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for canvas, by_model in runs[0]["metrics"].items():
         metrics[canvas], spread[canvas] = {}, {}
         for model, values in by_model.items():
-            per_run = {m: [r["metrics"][canvas][model][m] for r in runs] for m in values}
+            per_run = {m: [r["metrics"][canvas][model][m] for r in runs
+                           if model in r["metrics"][canvas]] for m in values}
             metrics[canvas][model] = {m: float(np.mean(v)) for m, v in per_run.items()}
             spread[canvas][model] = {m: float(np.std(v)) for m, v in per_run.items()
                                      if m in METRICS}
 
     def mean_of(key: str, field: str) -> float:
-        return float(np.mean([sum(v[field] for k, v in r["models"].items()
-                                  if k == key or k.startswith(f"{key}:")) for r in runs]))
+        """The mean over the runs that trained ``key`` (twins may skip seeds)."""
+        sums = [sum(v[field] for k, v in r["models"].items() if k.split(":")[0] == key)
+                for r in runs if any(k.split(":")[0] == key for k in r["models"])]
+        return float(np.mean(sums)) if sums else 0.0
 
     cost = {"unified_parameters": runs[0]["models"]["unified"]["parameters"],
             "unified_train_s": round(mean_of("unified", "train_seconds"), 2),
@@ -139,23 +152,32 @@ def main() -> None:
                              "train --epochs straight away (half the time)")
     parser.add_argument("--single-task", action=argparse.BooleanOptionalAction, default=True,
                         help="also train the four single-task twins per seed")
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help="where the JSON goes (e.g. one file per dataset run side by "
+                             "side, then joined by recsys_join.py)")
+    parser.add_argument("--twin-seeds", type=int, default=None,
+                        help="train the twins for the first N seeds only (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     base = ExperimentConfig()
     config = replace(base, dim=args.dim, validation=args.validation,
                      train=replace(base.train, epochs=args.epochs))
 
+    twin_seeds = args.seeds if args.twin_seeds is None else args.twin_seeds
     results: dict[str, Any] = {}
     started = time.perf_counter()
     for name in args.datasets:
         began = time.perf_counter()
         dataset = load_movielens(DATASETS[name])
+        prepared = prepare_experiment(dataset, config)  # the same split for every seed
         experiments = [run_experiment(dataset, replace(config, train=replace(config.train,
                                                                               seed=seed)),
-                                      single_task=args.single_task)
+                                      single_task=args.single_task and seed < twin_seeds,
+                                      prepared=prepared)
                        for seed in range(args.seeds)]
         runs = [e.to_dict() for e in experiments]
-        result = {**runs[0], **averaged(runs), "seeds": args.seeds}
+        result = {**runs[0], **averaged(runs), "seeds": args.seeds,
+                  "twin_seeds": min(twin_seeds, args.seeds) if args.single_task else 0}
         result["comparisons"] = comparisons(experiments)
         result["wall_s"] = round(time.perf_counter() - began, 1)
         results[name] = result
@@ -170,8 +192,9 @@ def main() -> None:
             print(f"  {name:<16}{canvas:<14}{compared['verdict'].upper():<5} {shown}")
     print(f"total {total:.0f} s")
 
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    output: Path = args.output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({
         "benchmark": "recsys_quality",
         "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "question": "per canvas, does one unified multi-task model match one model per "
@@ -204,7 +227,11 @@ def main() -> None:
                    config.tasks.max_train, "max_test_requests": config.tasks.max_eval,
                    "ease_l2": config.ease_l2, "ease_max_items": config.ease_max_items,
                    "seeds": args.seeds, "torch_threads": args.threads,
-                   "single_task": args.single_task, "prior_rank": config.prior_rank},
+                   "single_task": args.single_task, "twin_seeds": twin_seeds,
+                   "prior_rank": config.prior_rank, "lexical_dim": config.lexical_dim,
+                   "residual": config.residual,
+                   "fresh_popularity": config.fresh_popularity,
+                   "calibrate": config.train.calibrate},
         "load_average": os.getloadavg(),
         "datasets": results,
         "total_s": round(total, 1),
@@ -212,7 +239,7 @@ def main() -> None:
                     "cpus": os.cpu_count()},
         "versions": versions(),
     }, indent=2) + "\n")
-    print(f"saved {RESULTS.relative_to(HERE.parent)}")
+    print(f"saved {output}")
 
 
 if __name__ == "__main__":

@@ -87,14 +87,15 @@ def test_fit_retrains_for_the_best_validation_epoch(validated: Prepared,
                      train=replace(SMALL_CONFIG.train, epochs=3))
     picked: list[list[dict[str, float]]] = []
 
-    def pick_first(scores: list[dict[str, float]]) -> int:
+    def pick_first(scores: list[dict[str, float]], first: int = 1) -> int:
         picked.append(scores)
+        assert first == 0  # calibrated: the untrained network (epoch 0) is scored too
         return 1
 
     monkeypatch.setattr(experiment, "best_epoch", pick_first)
     fitted = fit(validated, config, ("category", "notifications"))
     assert len(picked) == 1 and fitted.validation == picked[0]
-    assert len(fitted.validation) == 3  # every epoch of the validation run was scored
+    assert len(fitted.validation) == 4  # epoch 0 and every epoch of the validation run
     assert set(fitted.validation[0]) == {"category", "notifications"}
     assert len(fitted.losses) == 1  # the final model stopped where validation said
 

@@ -47,7 +47,8 @@ class Slice:
 
 
 SMALL_CONFIG = ExperimentConfig(
-    dim=16, buckets=1 << 12, history=20, train=TrainConfig(epochs=2, negatives=512),
+    dim=16, buckets=1 << 12, history=20,
+    train=TrainConfig(epochs=2, negatives=512, calibrate=True),
     tasks=TaskConfig(max_train=1500, max_eval=150, catalog_queries=1))
 
 

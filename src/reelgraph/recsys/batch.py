@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from reelgraph.recsys.freshness import RecentCounts
 from reelgraph.recsys.items import ItemFeatures
 from reelgraph.recsys.ragged import Ragged
 from reelgraph.recsys.requests import Requests
@@ -128,6 +129,15 @@ class RequestInputs:
     has_query: torch.Tensor
     dense: torch.Tensor  # float32 (B, features)
     dense_mask: torch.Tensor  # bool
+    time: np.ndarray | None = None  # int64 unix seconds, with ``fresh``
+    fresh: RecentCounts | None = None  # item popularity as of ``time`` (recsys.freshness)
+
+    def popularity(self, columns: torch.Tensor | None = None) -> torch.Tensor | None:
+        """(B, items or columns, windows): each item's popularity as of each request."""
+        if self.fresh is None or self.time is None:
+            return None
+        at = None if columns is None else columns.numpy()
+        return torch.from_numpy(self.fresh.features(self.time, at))
 
     def __len__(self) -> int:
         return len(self.canvas)
@@ -141,15 +151,18 @@ class Featurizer:
     """Turns ``Requests`` into ``RequestInputs`` against one timeline and user vocabulary."""
 
     def __init__(self, timeline: Timeline, known_users: np.ndarray, encoder: TextEncoder,
-                 history: int, n_items: int) -> None:
+                 history: int, n_items: int, fresh: RecentCounts | None = None) -> None:
         self.timeline = timeline
         self.n_items = n_items
         self.known_users = known_users
         self.encoder = encoder
         self.history = history
+        self.fresh = fresh
 
     def on(self, timeline: Timeline) -> Featurizer:
-        return Featurizer(timeline, self.known_users, self.encoder, self.history, self.n_items)
+        """Histories from ``timeline``; popularity still from every user's events."""
+        return Featurizer(timeline, self.known_users, self.encoder, self.history, self.n_items,
+                          self.fresh)
 
     def __call__(self, requests: Requests) -> RequestInputs:
         user = requests.user.astype(np.int64)
@@ -173,4 +186,5 @@ class Featurizer:
             has_query=torch.from_numpy(query.lengths > 0),
             dense=torch.from_numpy(np.ascontiguousarray(requests.dense, dtype=np.float32)),
             dense_mask=torch.from_numpy(np.ascontiguousarray(requests.dense_mask)),
+            time=requests.time, fresh=self.fresh,
         )

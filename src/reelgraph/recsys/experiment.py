@@ -49,7 +49,9 @@ class ExperimentConfig:
     dim: int = 32
     history: int = 50
     buckets: int = BUCKETS
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # calibrated: the fixed blocks' weights are fitted before epoch 1, and validation may
+    # keep that untrained network (epoch 0)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(calibrate=True))
     text_dim: int = 128  # see ModelConfig.text_dim
     validation: float = 0.2  # the training period's last share that picks the epoch; 0: off
     ease_l2: float = 200.0
@@ -57,8 +59,11 @@ class ExperimentConfig:
     prior_rank: int = 128  # the network corrects EASE's factored scores; 0: no prior
     lexical_dim: int = 2048  # see ModelConfig.lexical_dim; 0: no lexical block
     whole_titles: bool = True  # the encoder adds a bucket for the whole text (TextEncoder)
+    gram_sizes: tuple[int, ...] = (2, 3)  # character n-gram lengths: bigrams beside trigrams
+    word_prefixes: bool = False  # the encoder adds each word's prefixes (TextEncoder)
     fixed_popularity: bool = False  # see ModelConfig
-    residual: bool = False  # see ModelConfig
+    residual: bool = True  # see ModelConfig
+    fresh_popularity: bool = True  # see ModelConfig
     initial_prior_weight: float = 1.0
 
 
@@ -86,7 +91,8 @@ def prepare(dataset: Dataset, config: ExperimentConfig,
             item_vectors: np.ndarray | None = None) -> Prepared:
     split = TimeSplit.at_quantile(dataset.interactions, config.holdout)
     tasks = build_tasks(dataset, split, config.tasks)
-    encoder = TextEncoder(config.buckets, whole=config.whole_titles)
+    encoder = TextEncoder(config.buckets, config.gram_sizes, whole=config.whole_titles,
+                          prefixes=config.word_prefixes)
     validation = None
     if config.validation > 0:
         validation = prepare(before(dataset, split.cutoff),
@@ -124,17 +130,18 @@ def fit(prepared: Prepared, config: ExperimentConfig,
             return False
 
         seconds = _fit(inner, config, chosen, validate).train_seconds
-        stop = best_epoch(scores)
+        stop = best_epoch(scores, first=0 if config.train.calibrate else 1)
     fitted = _fit(prepared, config, chosen, lambda _: False, stop)
     return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
 
 
-def best_epoch(scores: list[dict[str, float]]) -> int:
-    """1-based: the epoch whose NDCG@10, as a fraction of each canvas's best, is highest on
-    average over the canvases."""
+def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
+    """The epoch (``scores[0]`` is epoch ``first``: 0 is the calibrated, untrained network)
+    whose NDCG@10, as a fraction of each canvas's best, is highest on average over the
+    canvases; the earliest of equals, so training must earn every epoch."""
     best = {c: max(max(s[c] for s in scores), 1e-12) for c in scores[0]}
     relative = [sum(s[c] / best[c] for c in best) for s in scores]
-    return int(np.argmax(relative)) + 1
+    return int(np.argmax(relative)) + first
 
 
 def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
@@ -143,6 +150,7 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
     """Train on ``prepared``'s tasks; ``after_epoch`` sees the recommender after each epoch;
     training ends after epoch ``stop`` (the schedule stays that of ``config.train``)."""
     from reelgraph.recsys.batch import Featurizer, ItemInputs
+    from reelgraph.recsys.freshness import RecentCounts
     from reelgraph.recsys.model import ModelConfig, UnifiedNet
     from reelgraph.recsys.training import train
 
@@ -155,14 +163,17 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         popularity_dim=0 if items.popularity is None else items.popularity.shape[1],
         text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank,
         lexical_dim=config.lexical_dim, fixed_popularity=config.fixed_popularity,
-        residual=config.residual, initial_prior_weight=config.initial_prior_weight)
+        residual=config.residual, initial_prior_weight=config.initial_prior_weight,
+        fresh_popularity=config.fresh_popularity)
     net = UnifiedNet(model_config)
     if items.prior is not None:
         net.set_prior(*items.prior)
     if config.lexical_dim:
         net.set_lexical(items.title_grams)
+    fresh = RecentCounts.of(tasks.timeline, dataset.n_items) if config.fresh_popularity \
+        else None
     featurize = Featurizer(tasks.timeline, tasks.known_users, prepared.encoder,
-                           config.history, dataset.n_items)
+                           config.history, dataset.n_items, fresh)
     vocabulary = Vocabulary(dataset.item_ids, dataset.user_ids,
                             dataset.catalog.category_names, dataset.catalog.titles)
 
@@ -238,10 +249,13 @@ def _record(fitted: Fitted) -> dict[str, Any]:
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,
-                   single_task: bool = True) -> ExperimentResult:
-    """Unified model, single-task models and baselines on one time split, per canvas."""
+                   single_task: bool = True, prepared: Prepared | None = None
+                   ) -> ExperimentResult:
+    """Unified model, single-task models and baselines on one time split, per canvas
+    (``prepared``: ``prepare(dataset, config)`` already made, e.g. shared by model seeds:
+    it does not depend on the training seed)."""
     config = config or ExperimentConfig()
-    prepared = prepare(dataset, config)
+    prepared = prepared or prepare(dataset, config)
     found: dict[str, dict[str, dict[str, np.ndarray]]] = {c: {} for c in CANVAS_NAMES}
 
     def score(model: str, scorer: Scorer, canvases: Iterable[str]) -> None:

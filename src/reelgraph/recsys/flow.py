@@ -11,7 +11,7 @@ it and registers the version, its metrics named ``CANVAS/METRIC`` (``search/ndcg
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from reelgraph.recsys.experiment import (
     flat_metrics,
     prepare,
 )
-from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.tasks import TaskConfig
 
 MODEL = "personalization/unified-recommender"
@@ -55,7 +54,8 @@ training = Flow(
 
 def _config(holdout: float, epochs: int, dim: int, max_train: int, max_eval: int, seed: int
             ) -> ExperimentConfig:
-    return ExperimentConfig(holdout=holdout, dim=dim, train=TrainConfig(epochs=epochs, seed=seed),
+    train = replace(ExperimentConfig().train, epochs=epochs, seed=seed)
+    return ExperimentConfig(holdout=holdout, dim=dim, train=train,
                             tasks=TaskConfig(seed=seed, max_train=max_train,
                                              max_eval=max_eval))
 

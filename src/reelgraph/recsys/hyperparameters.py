@@ -25,6 +25,10 @@ class TrainConfig:
     # the fixed blocks' per-canvas weights (UnifiedNet.trust_parameters) learn this many
     # times faster: at lr 1e-2 they would move ~1 in an epoch, not enough to find their scale
     trust_lr_scale: float = 1.0
+    # before epoch 1, a pass that fits only those per-canvas weights (the towers stay as
+    # they start: at zero with ``residual``), "epoch 0": the fixed blocks, well weighed
+    calibrate: bool = False
+    calibration_lr: float = 0.2
 
     def weight(self, canvas: str) -> float:
         return float(self.canvas_weights.get(canvas, 1.0))

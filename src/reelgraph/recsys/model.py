@@ -20,11 +20,17 @@ same encoders, and the canvas itself is an input.
   with ``lexical_dim``)
   + popularity_weight[canvas] . the item's popularity features (with ``fixed_popularity``:
   e.g. a category row can lean on what is popular lately, as recent popularity does).
+  + fresh_weight[canvas] . the item's popularity as of the request's own time (with
+  ``fresh_popularity``; ``recsys.freshness``: counts over the last 7, 30, 365 days and all
+  time, so neither a training example nor a test request sees a popularity from its future
+  or a stale one). Serving puts it in the inner product as one more item block, computed
+  at the model's now whenever the item vectors are (re)built.
 
 With ``residual`` the request tower's last layer starts at zero, so the untrained network
 ranks by those fixed blocks alone (EASE, the lexical match, popularity) and training learns
 a correction; their per-canvas weights are the ``trust_parameters`` (training may give them
-a larger learning rate so they find their scale within an epoch).
+a larger learning rate so they find their scale within an epoch, and a calibration pass may
+fit them alone first: ``TrainConfig.calibrate``).
 
 The score is one inner product, so every item can be ranked at once (and put in an
 approximate nearest-neighbour index for serving).
@@ -42,6 +48,7 @@ from torch import nn
 
 from reelgraph.recsys.batch import Bag, ItemInputs, RequestInputs, mean_of
 from reelgraph.recsys.canvases import CANVASES, DENSE_FEATURES
+from reelgraph.recsys.freshness import WINDOWS_DAYS
 from reelgraph.recsys.lexical import fold, idf
 from reelgraph.recsys.ragged import Ragged
 
@@ -66,6 +73,7 @@ class ModelConfig:
     lexical_dim: int = 0  # columns of the fixed TF-IDF match (``recsys.lexical``); 0: none
     fixed_popularity: bool = False  # a per-canvas weighted popularity block
     residual: bool = False  # the towers start at zero: the fixed blocks rank at first
+    fresh_popularity: bool = False  # a per-canvas weighted popularity as of each request
     initial_prior_weight: float = INITIAL_PRIOR_WEIGHT
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
@@ -133,6 +141,8 @@ class UnifiedNet(nn.Module):
         if self.fixed_popularity:
             self.popularity_weight = nn.Parameter(
                 torch.zeros(config.n_canvases, config.popularity_dim))
+        if config.fresh_popularity:
+            self.fresh_weight = nn.Parameter(torch.zeros(config.n_canvases, len(WINDOWS_DAYS)))
         for table in (self.item_id, self.user, self.canvas):
             nn.init.normal_(table.weight, std=0.05)
         for table in (self.category, self.tag, self.grams):
@@ -151,7 +161,8 @@ class UnifiedNet(nn.Module):
 
     def trust_parameters(self) -> list[nn.Parameter]:
         """The per-canvas weights of the fixed blocks (text, prior, lexical, popularity)."""
-        names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight")
+        names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight",
+                 "fresh_weight")
         return [p for name, p in self.named_parameters() if name in names]
 
     def set_lexical(self, titles: Ragged) -> None:
@@ -222,19 +233,30 @@ class UnifiedNet(nn.Module):
     def score(self, r: RequestInputs, item_vectors: torch.Tensor, titles: torch.Tensor,
               columns: torch.Tensor | None = None) -> torch.Tensor:
         """``request_side @ item_side.T``; the wide lexical block's product is taken apart
-        (without a gradient: it is fixed; only its per-canvas weight learns)."""
+        (without a gradient: it is fixed; only its per-canvas weight learns), and so is
+        the popularity as of each request's own time (``fresh_popularity``)."""
         right = self.item_side(item_vectors, titles)
         if columns is not None:
             right = right[columns]
         left = self.request_side(r, item_vectors, lexical=False)
+        fresh = self._fresh_scores(r, columns)
         if not self.config.lexical_dim:
-            return left @ right.T
+            return left @ right.T + fresh
         at = self._lexical_columns()
         core = torch.cat([right[:, :at.start], right[:, at.stop:]], dim=1)
         with torch.no_grad():
             match = self.lexical(r.query) @ right[:, at].T
         weight = self.lexical_weight[r.canvas] * r.has_query.float()
-        return left @ core.T + weight.unsqueeze(1) * match
+        return left @ core.T + weight.unsqueeze(1) * match + fresh
+
+    def _fresh_scores(self, r: RequestInputs, columns: torch.Tensor | None
+                      ) -> torch.Tensor | float:
+        """(B, items or columns): the weighted popularity of each item as of each request
+        (0 without ``fresh_popularity``)."""
+        popularity = r.popularity(columns) if self.config.fresh_popularity else None
+        if popularity is None:
+            return 0.0
+        return torch.einsum("bf,bif->bi", self.fresh_weight[r.canvas], popularity)
 
     def _lexical_columns(self) -> slice:
         """Where the lexical block sits in ``item_side`` (and ``request_side``)."""
@@ -244,11 +266,11 @@ class UnifiedNet(nn.Module):
         return slice(first, first + config.lexical_dim)
 
     def request_side(self, r: RequestInputs, item_vectors: torch.Tensor,
-                     lexical: bool = True) -> torch.Tensor:
+                     lexical: bool = True, fresh: bool = False) -> torch.Tensor:
         """(B, width): a score is this row's inner product with ``item_side``'s row, so a
         nearest-neighbour index over ``item_side`` ranks items for a request. Blocks:
-        [request, text match, popularity, lexical, EASE prior, 1]; ``lexical=False``
-        leaves the lexical block out."""
+        [request, text match, popularity, lexical, EASE prior, 1, with ``fresh`` the
+        fresh popularity weights]; ``lexical=False`` leaves the lexical block out."""
         request, query, weight = self.requests(r, item_vectors)
         parts = [request, weight.unsqueeze(1) * query]
         if self.fixed_popularity:
@@ -261,13 +283,20 @@ class UnifiedNet(nn.Module):
             prior = (torch.where(r.has_history.unsqueeze(1), mean_of(r.history, left), 0.0)
                      + torch.where(r.has_source.unsqueeze(1), left[r.source], 0.0))
             parts.append(self.prior_weight[r.canvas].unsqueeze(1) * prior)
-        return torch.cat([*parts, torch.ones(len(request), 1)], dim=1)
+        parts.append(torch.ones(len(request), 1))
+        if fresh and self.config.fresh_popularity:
+            parts.append(self.fresh_weight[r.canvas])
+        return torch.cat(parts, dim=1)
 
-    def item_side(self, item_vectors: torch.Tensor, titles: torch.Tensor) -> torch.Tensor:
+    def item_side(self, item_vectors: torch.Tensor, titles: torch.Tensor,
+                  popularity: torch.Tensor | None = None) -> torch.Tensor:
         """(items, width): [item vector, fixed blocks (unit title n-grams, popularity,
-        lexical), EASE factors, bias]."""
+        lexical), EASE factors, bias, and the popularity ``RecentCounts`` gives at one
+        time if ``popularity`` (items, windows) is given: the fresh block]."""
         prior = [self.prior_right] if self.config.prior_rank else []
-        return torch.cat([item_vectors, titles, *prior, self.item_bias.unsqueeze(1)], dim=1)
+        fresh = [popularity] if popularity is not None and self.config.fresh_popularity else []
+        return torch.cat([item_vectors, titles, *prior, self.item_bias.unsqueeze(1), *fresh],
+                         dim=1)
 
     def size(self) -> int:
         """Learned parameters (the EASE factors are fitted, not learned: not counted)."""

@@ -30,6 +30,7 @@ import numpy as np
 from reelgraph.core import Conflict, InvalidInput, NotFound
 from reelgraph.recsys.canvases import CANVAS_NAMES, Canvas, canvas
 from reelgraph.recsys.evaluation import rank
+from reelgraph.recsys.freshness import RecentCounts
 from reelgraph.recsys.items import ItemFeatures
 from reelgraph.recsys.requests import Requests
 from reelgraph.recsys.text import TextEncoder
@@ -126,8 +127,11 @@ class UnifiedRecommender:
         from reelgraph.recsys.batch import Featurizer, ItemInputs
         from reelgraph.recsys.scoring import NetScorer
 
+        config = self.net.config
+        fresh = RecentCounts.of(self.timeline, config.n_items) if config.fresh_popularity \
+            else None
         featurize = Featurizer(self.timeline, self.known_users, self.encoder,
-                               self.net.config.history, self.net.config.n_items)
+                               config.history, config.n_items, fresh)
         return NetScorer(self.net, featurize, ItemInputs.of(self.items))
 
     # --- answering ------------------------------------------------------------------------
@@ -198,12 +202,17 @@ class UnifiedRecommender:
     # --- the seams serving uses: vectors, masks and precomputed answers, all NumPy -------
 
     def item_vectors(self) -> np.ndarray:
-        """float32 (items, dim): each item's side of the score, ``request . item``."""
+        """float32 (items, dim): each item's side of the score, ``request . item``; its
+        popularity block as of the model's now (rebuild the vectors to refresh it)."""
         import torch
 
         scorer = self.scorer
+        fresh = scorer.featurize.fresh
+        popularity = None if fresh is None else torch.from_numpy(
+            fresh.features(np.array([self.now]))[0])
         with torch.no_grad():
-            vectors: np.ndarray = self.net.item_side(scorer.item_vectors, scorer.titles).numpy()
+            vectors: np.ndarray = self.net.item_side(scorer.item_vectors, scorer.titles,
+                                                     popularity).numpy()
         return vectors
 
     def request_vector(self, request: RecommendRequest) -> np.ndarray:
@@ -213,7 +222,7 @@ class UnifiedRecommender:
         scorer = self.scorer
         with torch.no_grad():
             left = self.net.request_side(scorer.featurize(request.requests),
-                                         scorer.item_vectors)
+                                         scorer.item_vectors, fresh=True)
         vector: np.ndarray = left.numpy()[0]
         return vector
 

@@ -28,6 +28,7 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|il|el|das|der|die|l')$")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 BUCKETS = 1 << 14
+MIN_PREFIX = 3
 
 
 def plain(text: str) -> str:
@@ -47,14 +48,16 @@ class TextEncoder:
     """Hashes texts into n-gram bucket ids; pure function of (buckets, sizes)."""
 
     def __init__(self, buckets: int = BUCKETS, sizes: Sequence[int] = (3,),
-                 whole: bool = False) -> None:
+                 whole: bool = False, prefixes: bool = False) -> None:
         self.buckets = buckets
         self.sizes = tuple(sizes)
         self.whole = whole
+        self.prefixes = prefixes
         self.grams = lru_cache(maxsize=1 << 16)(self._grams)
 
-    def __reduce__(self) -> tuple[type[TextEncoder], tuple[int, tuple[int, ...], bool]]:
-        return TextEncoder, (self.buckets, self.sizes, self.whole)  # not the cache
+    def __reduce__(self) -> tuple[type[TextEncoder], tuple[int, tuple[int, ...], bool, bool]]:
+        # not the cache; a bundle pickled before ``prefixes`` gives 3 arguments: no prefixes
+        return TextEncoder, (self.buckets, self.sizes, self.whole, self.prefixes)
 
     def _grams(self, text: str) -> tuple[int, ...]:
         found: list[int] = []
@@ -65,6 +68,8 @@ class TextEncoder:
             padded = f"#{word}#"
             pieces = [f"w:{word}"] + [padded[i:i + n] for n in self.sizes
                                       for i in range(len(padded) - n + 1)]
+            if self.prefixes:  # a word cut short, or typed wrong late, keeps its start
+                pieces += [f"p:{word[:n]}" for n in range(MIN_PREFIX, len(word))]
             found += [self._bucket(p) for p in pieces]
         return tuple(found)
 

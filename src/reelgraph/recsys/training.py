@@ -93,12 +93,42 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
     return total / max(weights, 1e-12), per_canvas
 
 
+def calibrate(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
+              items: ItemInputs, config: TrainConfig, generator: torch.Generator,
+              rng: np.random.Generator) -> None:
+    """One pass fitting only the per-canvas weights of the fixed blocks (a few numbers per
+    canvas: the EASE prior, the lexical and text matches, popularity), at a constant rate."""
+    trust = net.trust_parameters()
+    if not trust:
+        return
+    frozen = [p for p in net.parameters() if all(p is not t for t in trust)]
+    for p in frozen:
+        p.requires_grad_(False)
+    optimizer = torch.optim.Adam(trust, lr=config.calibration_lr)
+    net.train()
+    try:
+        order = rng.permutation(len(examples))
+        for first in range(0, len(order), config.batch_size):
+            batch = examples.take(order[first: first + config.batch_size])
+            r = featurize(batch.requests)
+            target = torch.from_numpy(batch.target.astype(np.int64))
+            loss, _ = batch_loss(net, r, items, target, config, generator)
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+        net.eval()
+
+
 def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
           items: ItemInputs, config: TrainConfig,
           after_epoch: Callable[[int], bool] | None = None) -> TrainResult:
     """Fit ``net`` in place on ``examples``. ``after_epoch(epoch)`` (1-based) is called
     after each epoch with ``net`` in eval mode (e.g. to validate it); training stops early
-    when it returns True (the learning-rate schedule is still that of ``config.epochs``)."""
+    when it returns True (the learning-rate schedule is still that of ``config.epochs``).
+    With ``config.calibrate`` a calibration pass comes first, then ``after_epoch(0)``."""
     if len(examples) == 0:
         raise InvalidInput("there are no training examples",
                            "check the dataset and the time split: the canvases found no "
@@ -106,6 +136,11 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    started = time.perf_counter()
+    if config.calibrate:
+        calibrate(net, examples, featurize, items, config, generator, rng)
+        if after_epoch is not None and after_epoch(0):
+            return TrainResult([], [], time.perf_counter() - started)
     trust = net.trust_parameters()
     rest = [p for p in net.parameters() if all(p is not t for t in trust)]
     groups: list[dict[str, Any]] = [
@@ -117,7 +152,6 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
         optimizer, lambda step: decay(config.lr_decay, step / max(steps, 1)))
     losses: list[float] = []
     canvas_losses: list[dict[str, float]] = []
-    started = time.perf_counter()
     for number in range(1, config.epochs + 1):
         net.train()
         order = rng.permutation(len(examples))
