@@ -86,3 +86,17 @@ def test_outcomes_join_to_the_users_latest_impression(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="lack column"):
         join_outcomes(read_impressions(tmp_path), plays.rename_columns(["user", "movie",
                                                                         "time"]))
+
+
+def test_a_refused_request_with_an_absurd_k_is_logged_and_the_writer_lives_on(
+        tmp_path: Path) -> None:
+    # the API logs refused requests too: a fuzzer's k = 10**30 once killed the writer thread
+    log = ImpressionLog(tmp_path, batch_size=1, flush_s=0.01)
+    odd = Impression("odd", "related", {"item": "1", "k": 10**30}, {}, None, None, None,
+                     (), (), 1.0, False, "InvalidInput: k is too large")
+    log.record(odd)
+    log.record(impression(1))
+    log.close()
+    rows = {r["request_id"]: r for r in read_impressions(tmp_path).to_pylist()}
+    assert rows["odd"]["k"] is None and rows["r1"]["k"] == 2
+    assert log.stats.written == 2 and log.stats.dropped == 0

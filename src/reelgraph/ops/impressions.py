@@ -47,6 +47,9 @@ SCHEMA = pa.schema([
 ])
 
 
+_INT32 = 2**31 - 1
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -58,7 +61,8 @@ def row_of(impression: Impression, at: float, cpu_ms: float | None = None
     return {"request_id": impression.request_id, "time": at, "canvas": impression.canvas,
             "user": _text(inputs.get("user")), "item": _text(inputs.get("item")),
             "query": _text(inputs.get("query")), "category": _text(inputs.get("category")),
-            "k": k if isinstance(k, int) else None,
+            "k": k if isinstance(k, int) and not isinstance(k, bool) and _INT32 >= abs(k)
+            else None,  # a refused request may have asked for any k: keep what fits
             "context": json.dumps(dict(impression.context), default=str),
             "model_version": impression.model_version, "environment": impression.environment,
             "fallback": impression.fallback or None, "items": list(impression.items),
@@ -164,15 +168,25 @@ class ImpressionLog:
         for row in rows:
             day = datetime.fromtimestamp(row["time"], UTC).strftime("%Y-%m-%d")
             by_day.setdefault(day, []).append(row)
+        written = 0
         for day, part in by_day.items():
             folder = self.root / f"date={day}"
-            folder.mkdir(parents=True, exist_ok=True)
             name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
             temporary = folder / f".{name}.tmp"
-            pq.write_table(pa.Table.from_pylist(part, SCHEMA), temporary)
+            try:
+                table = pa.Table.from_pylist(part, SCHEMA)
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table, temporary)
+            except (pa.ArrowException, OSError, ValueError, OverflowError):
+                # the writer thread must outlive one bad batch (a full disk, an odd value):
+                # its rows are counted as dropped, never silently lost
+                temporary.unlink(missing_ok=True)
+                self._count("dropped", len(part))
+                continue
             temporary.rename(folder / name)  # atomic: readers glob *.parquet only
             self._count("files")
-        self._count("written", len(rows))
+            written += len(part)
+        self._count("written", written)
         with self._flushed:
             self._pending -= len(rows)
             self._flushed.notify_all()

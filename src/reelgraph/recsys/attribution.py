@@ -2,9 +2,9 @@
 
 The inputs of one request become switchable features: each history item, each query
 n-gram, the source item, the category, each context feature the canvas has, and the
-recommended item's popularity features. Switching a feature off is what the model already
-does for a missing input (an item left out of the history mean, an n-gram out of the
-query, a context feature replaced by its learned default, the popularity features zeroed),
+recommended item's popularity features (stored, and as of the request). Switching a
+feature off is what the model already does for a missing input (an item left out of the
+history mean, an n-gram out of the query, a context feature replaced by its learned default, the popularity features zeroed),
 so every coalition is a request the model could have been asked. Captum's
 ``ShapleyValueSampling`` averages each feature's marginal effect over random orders from
 "everything off" to the request as asked; the values of one item sum to its score minus
@@ -111,9 +111,12 @@ def explain(recommender: UnifiedRecommender, request: RecommendRequest,
         recommender.encoder.encode([query]).row(0).astype(np.int64),
         np.flatnonzero(inputs.dense_mask[0].numpy()),
         bool(inputs.has_source[0]), bool(inputs.has_category[0]),
-        recommender.items.popularity is not None)
+        recommender.items.popularity is not None or net.config.fresh_popularity)
+    # popularity as of the request (a (1, items) row, or 0.0): part of the popularity feature
+    fresh = net.fresh_scores(inputs, columns)
     right = net.item_side(scorer.item_vectors, scorer.titles)[columns]
-    if features.popularity:
+    right_plain = right
+    if recommender.items.popularity is not None:
         from reelgraph.recsys.batch import ItemInputs
 
         plain = replace(recommender.items, popularity=np.zeros_like(recommender.items.popularity))
@@ -125,10 +128,10 @@ def explain(recommender: UnifiedRecommender, request: RecommendRequest,
     def forward(on: torch.Tensor) -> torch.Tensor:
         masked = _masked(inputs, features, on > 0.5, n_items, buckets)
         left = net.request_side(masked, scorer.item_vectors)
-        scores = left @ right.T
-        if features.popularity:
-            scores = torch.where((on[:, -1] > 0.5).unsqueeze(1), scores, left @ right_plain.T)
-        return scores
+        if not features.popularity:
+            return left @ right.T
+        popular = (on[:, -1] > 0.5).unsqueeze(1)
+        return torch.where(popular, left @ right.T + fresh, left @ right_plain.T)
 
     everything = torch.ones(1, len(names))
     torch.manual_seed(seed)  # Captum draws its orders from torch's generator

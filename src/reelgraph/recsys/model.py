@@ -239,7 +239,7 @@ class UnifiedNet(nn.Module):
         if columns is not None:
             right = right[columns]
         left = self.request_side(r, item_vectors, lexical=False)
-        fresh = self._fresh_scores(r, columns)
+        fresh = self.fresh_scores(r, columns)
         if not self.config.lexical_dim:
             return left @ right.T + fresh
         at = self._lexical_columns()
@@ -249,7 +249,7 @@ class UnifiedNet(nn.Module):
         weight = self.lexical_weight[r.canvas] * r.has_query.float()
         return left @ core.T + weight.unsqueeze(1) * match + fresh
 
-    def _fresh_scores(self, r: RequestInputs, columns: torch.Tensor | None
+    def fresh_scores(self, r: RequestInputs, columns: torch.Tensor | None
                       ) -> torch.Tensor | float:
         """(B, items or columns): the weighted popularity of each item as of each request
         (0 without ``fresh_popularity``)."""
