@@ -61,7 +61,7 @@ def row_of(impression: Impression, at: float, cpu_ms: float | None = None
     return {"request_id": impression.request_id, "time": at, "canvas": impression.canvas,
             "user": _text(inputs.get("user")), "item": _text(inputs.get("item")),
             "query": _text(inputs.get("query")), "category": _text(inputs.get("category")),
-            "k": k if isinstance(k, int) and not isinstance(k, bool) and _INT32 >= abs(k)
+            "k": k if isinstance(k, int) and not isinstance(k, bool) and abs(k) <= _INT32
             else None,  # a refused request may have asked for any k: keep what fits
             "context": json.dumps(dict(impression.context), default=str),
             "model_version": impression.model_version, "environment": impression.environment,

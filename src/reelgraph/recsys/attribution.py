@@ -4,12 +4,12 @@ The inputs of one request become switchable features: each history item, each qu
 n-gram, the source item, the category, each context feature the canvas has, and the
 recommended item's popularity features (stored, and as of the request). Switching a
 feature off is what the model already does for a missing input (an item left out of the
-history mean, an n-gram out of the query, a context feature replaced by its learned default, the popularity features zeroed),
-so every coalition is a request the model could have been asked. Captum's
-``ShapleyValueSampling`` averages each feature's marginal effect over random orders from
-"everything off" to the request as asked; the values of one item sum to its score minus
-the score with everything off. Attribution is over the scorer's public parts and returns
-NumPy, so no caller needs PyTorch.
+history mean, an n-gram out of the query, a context feature replaced by its learned
+default, the popularity features zeroed), so every coalition is a request the model
+could have been asked. Captum's ``ShapleyValueSampling`` averages each feature's marginal
+effect over random orders from "everything off" to the request as asked; the values of
+one item sum to its score minus the score with everything off. Attribution is over the
+scorer's public parts and returns NumPy, so no caller needs PyTorch.
 """
 
 from __future__ import annotations
