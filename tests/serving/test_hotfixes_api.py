@@ -65,6 +65,8 @@ def test_nearline_answers_are_invalidated_recomputed_and_restored(
     model = recommenders[0]
     user = model.vocabulary.user_ids[int(model.known_users.argmax())]
     recommend(client, canvas="notifications", user=user)  # starts the service
+    # no watcher precomputing behind the test's back (it rewrote answers mid-test under load)
+    service_of(client).stop()
     service_of(client).precompute()
     first = recommend(client, canvas="notifications", user=user)
     assert first["environment"] == "nearline"
