@@ -48,6 +48,9 @@ def test_incidents_list_filters_and_shows_the_diagnosis(
     timeline = page.inner_text("main section:has(h2:text-is('Timeline'))")
     assert "opened" in timeline and "diagnosis" in timeline
     assert "error_rate" in page.inner_text("main section:has(h2:has-text('Alerts'))")
+    for name in ("Timeline", "Alerts"):  # short words whole, as on the monitors page
+        table = page.locator(f"main section:has(h2:has-text('{name}')) table")
+        assert table.evaluate(BROKEN_CELLS) == [], name
     screenshot(page, "incident")
     assert tab.errors() == []
 
