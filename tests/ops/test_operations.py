@@ -12,7 +12,16 @@ from serving_samples import register
 
 from conftest import Served
 from reelgraph.core.errors import Conflict, InvalidInput, NotFound
-from reelgraph.ops import add_rule, diagnose, fidelity, remove_rule, replay, resolve, rollback
+from reelgraph.ops import (
+    add_rule,
+    diagnose,
+    fidelity,
+    remove_rule,
+    replay,
+    resolve,
+    rollback,
+    switch_canvas,
+)
 from reelgraph.ops.resolution import REVIEW
 from reelgraph.recsys import MODEL
 from reelgraph.serving.deployments import deployment_key
@@ -136,7 +145,13 @@ def test_rules_block_pin_and_expire_at_serving_and_are_audited(served: Served) -
         remove_rule(ops, pin.id, "oncall")
     with pytest.raises(InvalidInput, match="unknown rule action"):
         add_rule(ops, "related", "1", "bury", "oncall")
-    assert len(ops.store.rules()) == 2  # the refused rule stored nothing
+    for never in (math.nan, math.inf, -1.0, 0.0):  # NaN once slipped past `<= 0`
+        with pytest.raises(InvalidInput, match="expiry must be a finite time"):
+            add_rule(ops, "related", "1", "block", "oncall", expires_in_s=never)
+        with pytest.raises(InvalidInput, match="expiry must be a finite time"):
+            switch_canvas(ops, "related", "fallback", "oncall", never)
+    assert len(ops.store.rules()) == 2  # the refused rules stored nothing
+    assert ops.store.switches() == []
 
 
 def test_launch_forecast_counts_exposure_of_items_with_no_plays(served: Served) -> None:

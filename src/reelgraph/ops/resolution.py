@@ -15,6 +15,7 @@ hand? was the fix one command?) and can add the monitor that would have caught i
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from reelgraph.core import Conflict, InvalidInput, NotFound
@@ -75,15 +76,21 @@ def check_canvas(canvas: str, everywhere: bool = True) -> None:
                                                                        else ""))
 
 
+def check_expiry(seconds: float, what: str) -> None:
+    """Refuse an expiry that is not a finite time in the future (NaN compares false)."""
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InvalidInput(f"{what}'s expiry must be a finite time in the future, not {seconds}",
+                           "give --expires-in as a positive number of seconds")
+
+
 def add_rule(ops: RecSysOps, canvas: str, item: str, action: str, who: str,
              expires_in_s: float | None = None, weight: float = 1.0,
              incident: str | None = None) -> Rule:
     if action not in ACTIONS:
         raise InvalidInput(f"unknown rule action {action!r}", f"use one of {', '.join(ACTIONS)}")
     check_canvas(canvas)
-    if expires_in_s is not None and expires_in_s <= 0:
-        raise InvalidInput("a rule's expiry must be in the future",
-                           "give --expires-in as a positive number of seconds")
+    if expires_in_s is not None:
+        check_expiry(expires_in_s, "a rule")
     if incident:
         ops.incidents.get(incident)
     now = ops.clock()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reelgraph.core import InvalidInput, NotFound
-from reelgraph.ops.resolution import check_canvas, record_hotfix
+from reelgraph.ops.resolution import check_canvas, check_expiry, record_hotfix
 from reelgraph.ops.store import Switch
 from reelgraph.serving import SWITCHES
 
@@ -30,9 +30,7 @@ def switch_canvas(ops: RecSysOps, canvas: str, environment: str, who: str,
     if environment not in SWITCHES:
         raise InvalidInput(f"unknown fallback environment {environment!r}",
                            f"use one of {', '.join(SWITCHES)}")
-    if not expires_in_s > 0:
-        raise InvalidInput("a switch's expiry must be in the future",
-                           "give --expires-in as a positive number of seconds")
+    check_expiry(expires_in_s, "a switch")
     if incident:
         ops.incidents.get(incident)  # an unknown incident changes nothing
     now = ops.clock()
