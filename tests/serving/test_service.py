@@ -3,8 +3,10 @@ selection, nearline freshness and fallbacks, and hot swap without dropped reques
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -209,3 +211,27 @@ def test_nearline_answers_live_in_redis_too(workspace: Workspace, recommenders: 
         assert [i for i, _ in served.recommendations.items] == [i for i, _ in online.items]
     finally:
         store.close()
+
+
+def test_a_server_freezes_each_loaded_version_and_lets_the_old_one_go(
+        workspace: Workspace, online: OnlineStore, recommenders: Models,
+        tmp_path: Path) -> None:
+    """The loaded model is moved out of the collector's full passes (no 200 ms stalls on
+    requests), an old version swapped out is still freed, and closing unfreezes it all."""
+    register(workspace, recommenders[0], tmp_path / "bundles")
+    service = RecommendationService(workspace, ServingConfig(), online, settle_heap=True)
+    try:
+        service.refresh(precompute=False)
+        first = weakref.ref(service.current.recommender)
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert not any(o is first() for o in gc.get_objects(generation=2))
+        service.refresh(precompute=False, force=True)  # a redeploy: a new copy is loaded
+        assert first() is None  # the swapped-out copy was freed, frozen or not
+        user = known_user(service.current.recommender)
+        served = service.recommend("notifications", user=user, k=5)
+        full = service.current.recommender.recommend("notifications", user=user, k=5)
+        assert [i for i, _ in served.recommendations.items] == [i for i, _ in full.items]
+    finally:
+        service.close()
+    assert gc.get_freeze_count() == 0

@@ -96,7 +96,7 @@ class Services:
             overlay = self.overlay
             service = RecommendationService(
                 self.workspace, self._serving, impressions=self.impressions, rules=overlay,
-                switches=overlay, split=overlay)
+                switches=overlay, split=overlay, settle_heap=self.owns_graph)
             service.start()
             return service
 

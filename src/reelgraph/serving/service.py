@@ -45,6 +45,7 @@ from reelgraph.recsys import (
     UnifiedRecommender,
 )
 from reelgraph.recsys import canvas as canvas_spec
+from reelgraph.serving import heap
 from reelgraph.serving.config import BATCH, NEARLINE, ONLINE, ServingConfig
 from reelgraph.serving.deployed import Deployed
 from reelgraph.serving.deployments import record_deployment
@@ -91,8 +92,11 @@ class RecommendationService:
     def __init__(self, ws: Workspace, config: ServingConfig | None = None,
                  online: OnlineStore | None = None, impressions: ImpressionSink | None = None,
                  rules: AnswerRules | None = None, switches: CanvasSwitches | None = None,
-                 split: TrafficSplit | None = None) -> None:
+                 split: TrafficSplit | None = None, settle_heap: bool = False) -> None:
         self.ws = ws
+        # a long-running server freezes each loaded model out of the collector's full
+        # passes (``heap``); off for embedded use, where the process owns its own heap
+        self.settle_heap = settle_heap
         self.config = config or ServingConfig.load(ws.settings)
         UnifiedRecommender.limit_compute_threads(self.config.compute_threads)
         self.registry = ModelRegistry(ws)
@@ -158,6 +162,9 @@ class RecommendationService:
         record_deployment(self.ws.graph, self.config, chosen.version,
                           previous.version if previous else None)
         log.info("serving %s@%s (was %s)", chosen.model, chosen.version, swap.previous)
+        if self.settle_heap:
+            del previous, recommender, deployed  # so the old version can be collected
+            heap.settle()
         if precompute:
             self.precompute()
         return swap
@@ -440,3 +447,5 @@ class RecommendationService:
         self.interactions.close()
         if self._owns_online:
             self.online.close()
+        if self.settle_heap:
+            heap.release()
