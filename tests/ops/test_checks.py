@@ -101,6 +101,52 @@ def test_latency_is_judged_on_cpu_time_when_logged() -> None:
     assert set(latency_signals(cpu, None)) == {"latency_p50_ms", "latency_p95_ms"}
 
 
+def test_latency_alerts_on_a_step_not_on_a_slow_drift_of_the_machine() -> None:
+    """CPU per request drifting up 1% a window (a machine getting busier: the clean
+    benchmark run's creep) never fails; the same level reached in one step does."""
+    rng = np.random.default_rng(5)
+
+    def at(level: float) -> Observation:
+        found = window(rng)
+        found.scalars["latency_p50_cpu_ms"] = level * float(rng.normal(1.0, 0.02))
+        return found
+
+    levels = 3.0 * 1.01 ** np.arange(120)  # x3.3 by the end
+    history = [at(level) for level in levels]
+    lag = 4
+    reference = learn(history[:40], lag=lag)
+    assert "latency_p50_cpu_ms_change" in reference.thresholds
+    assert "latency_p50_cpu_ms" not in reference.thresholds
+    drifting = [f.message for i in range(40, 120)
+                for f in reference.check(history[i], history[i - lag])
+                if not f.passed and f.signal.startswith("latency")]
+    assert drifting == []
+    # far above the reference level, but no higher than the window before: passes
+    stepped = at(levels[-1])
+    assert all(f.passed for f in reference.check(stepped, at(levels[-1] / 1.04))
+               if f.signal.startswith("latency"))
+    # the same level right after a window at the reference's own level: a step, fails
+    failed = {f.signal for f in reference.check(stepped, at(levels[20])) if not f.passed}
+    assert "latency_p50_cpu_ms_change" in failed
+    # saved and loaded, the reference still measures a change without a lagged window
+    from reelgraph.ops.checks import Reference
+
+    loaded = Reference.from_dict(reference.to_dict())
+    assert "latency_p50_cpu_ms_change" in {f.signal for f in loaded.check(stepped)
+                                           if not f.passed}
+    assert all(f.passed for f in loaded.check(at(levels[20]))
+               if f.signal.startswith("latency"))
+
+    # a reference saved before latency was judged as a change (absolute thresholds, no
+    # pooled levels) loads without them instead of failing every window as unmeasurable
+    saved = reference.to_dict()
+    saved["thresholds"] = {("latency_p50_cpu_ms" if k == "latency_p50_cpu_ms_change" else k): t
+                           for k, t in saved["thresholds"].items()}
+    del saved["pool_scalars"]
+    old = Reference.from_dict(saved)
+    assert not any(f.signal.startswith("latency") for f in old.check(at(levels[20])))
+
+
 def test_a_missing_source_fails_as_a_check() -> None:
     rng = np.random.default_rng(1)
     reference = learn([window(rng) for _ in range(10)])

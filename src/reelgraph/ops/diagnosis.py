@@ -6,8 +6,9 @@ under the thresholds for a while before it is caught).
 
 - **Candidates**: the nodes upstream of what the incident affects that changed in the graph
   in that window (change feed ids recorded by each check), the sources whose own monitors
-  failed, and overlay rules written in the window; ranked by evidence (a failed monitor of
-  their own first), then by how close before the alert they changed.
+  failed, and overlay rules written in the window or, before it, applied to the affected
+  answers; ranked by evidence (a failed monitor of their own first), then by how close
+  before the alert they changed.
 - **Verdict**: ``inputs`` when a dataset or input monitor failed, when the serving version
   changed but its inputs moved (which group, how far), or when overlay rules rewrote the
   affected answers; ``model`` when the version changed with identical inputs (and the
@@ -18,6 +19,7 @@ under the thresholds for a while before it is caught).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,10 +204,18 @@ def candidates(ops: RecSysOps, affects: tuple[str, ...], monitors: dict[str, Any
         else:
             offer(node.uri, f"changed (revision {node.revision}) in the window",
                   2.0 + recency)
+    # A rule written in the window; or, ranked below, one written before it that rewrote
+    # the affected answers (a fault caught more than a window late: its rule predates it).
+    window = max((m.window_s for m in monitors.values()), default=86_400.0)
+    rewrote = Counter(r for applied in ops.impressions(first - window, first + 1e-6)["rules"]
+                      .to_pylist() for r in applied or ())
     for rule in ops.store.rules():
+        said = (f"overlay rule {rule.id}: {rule.action} {rule.item} on {rule.canvas} by "
+                f"{rule.who}; it rewrote {rewrote[str(rule.id)]} affected answers")
         if start <= rule.created_at <= first:
-            offer(f"rule:{rule.id}", f"overlay rule {rule.id}: {rule.action} {rule.item} on "
-                  f"{rule.canvas} by {rule.who}", 2.5)
+            offer(f"rule:{rule.id}", said, 2.5)
+        elif rewrote[str(rule.id)] and rule.created_at < start:
+            offer(f"rule:{rule.id}", f"{said} (written before the window)", 2.0)
     for uri in affects:
         offer(uri, "affected, no change found upstream", 1.0)
     return sorted(scores.values(), key=lambda c: -c.score)

@@ -41,8 +41,7 @@ SCHEMA = pa.schema([
     ("items", pa.list_(pa.string())), ("scores", pa.list_(pa.float64())),
     ("latency_ms", pa.float64()), ("cold_start", pa.bool_()), ("error", pa.string()),
     ("rules", pa.list_(pa.string())),
-    # CPU the request's thread spent since its previous record: latency a loaded machine
-    # does not inflate (NULL for a thread's first record)
+    # CPU the request's own thread spent on it (NULL when the caller did not measure it)
     ("cpu_ms", pa.float64()),
 ])
 
@@ -54,8 +53,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def row_of(impression: Impression, at: float, cpu_ms: float | None = None
-           ) -> dict[str, Any]:
+def row_of(impression: Impression, at: float) -> dict[str, Any]:
     inputs = impression.inputs
     k = inputs.get("k")
     return {"request_id": impression.request_id, "time": at, "canvas": impression.canvas,
@@ -68,7 +66,7 @@ def row_of(impression: Impression, at: float, cpu_ms: float | None = None
             "fallback": impression.fallback or None, "items": list(impression.items),
             "scores": list(impression.scores), "latency_ms": impression.latency_ms,
             "cold_start": impression.cold_start, "error": impression.error,
-            "rules": list(impression.rules), "cpu_ms": cpu_ms}
+            "rules": list(impression.rules), "cpu_ms": impression.cpu_ms}
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,6 @@ class ImpressionLog:
                         "files": 0}
         self._flushed = threading.Condition()
         self._pending = 0
-        self._cpu = threading.local()  # each request thread's CPU time at its last record
         self._thread = threading.Thread(target=self._write_loop, name="reelgraph-impressions",
                                         daemon=True)
         self._thread.start()
@@ -111,7 +108,7 @@ class ImpressionLog:
         if self.sample_rate < 1.0 and not self._sampled(impression.request_id):
             self._count("sampled_out")
             return
-        row = row_of(impression, self.clock(), self._cpu_since_last())
+        row = row_of(impression, self.clock())
         try:
             self._queue.put_nowait(row)
         except queue.Full:
@@ -120,12 +117,6 @@ class ImpressionLog:
         with self._flushed:
             self._pending += 1
         self._count("recorded")
-
-    def _cpu_since_last(self) -> float | None:
-        now = time.thread_time()
-        last = getattr(self._cpu, "at", None)
-        self._cpu.at = now
-        return None if last is None else (now - last) * 1000
 
     def _sampled(self, request_id: str) -> bool:
         # by a hash of the id, so every process keeps the same requests

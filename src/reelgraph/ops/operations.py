@@ -30,7 +30,7 @@ from reelgraph.core import InvalidInput, ReelgraphError
 from reelgraph.flows import Workspace
 from reelgraph.flows.registry import ModelRegistry
 from reelgraph.graph import NodeKey
-from reelgraph.ops.checks import Finding, Reference, learn
+from reelgraph.ops.checks import LATENCY, Finding, Reference, learn
 from reelgraph.ops.incidents import Incident, Incidents
 from reelgraph.ops.monitors import Monitor, list_monitors, load_monitor, save_monitor
 from reelgraph.ops.outcomes import join_outcomes, read_impressions
@@ -46,8 +46,7 @@ from reelgraph.recsys import MODEL, UnifiedRecommender
 from reelgraph.serving import Deployed
 
 log = logging.getLogger(__name__)
-HEALTH = ("error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p50_cpu_ms",
-          "latency_p95_cpu_ms", "requests", "source")
+HEALTH = ("error_rate", *(f"{name}_change" for name in LATENCY), "requests", "source")
 DRIFT_LAG_S = 3 * 86_400.0  # serving drift is measured against the window this long before
 
 

@@ -34,6 +34,8 @@ class Impression:
     cold_start: bool
     error: str | None = None  # the error class and message of a failed request
     rules: tuple[str, ...] = field(default_factory=tuple)  # overlay rules that changed it
+    # CPU the request's own thread spent on it, start to answer (None: not measured)
+    cpu_ms: float | None = None
 
 
 class ImpressionSink(Protocol):
