@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from reelgraph.core import InvalidInput
 from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
+from reelgraph.recsys.calibration import calibrate
 from reelgraph.recsys.canvases import CANVASES, CATEGORY
 from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.model import UnifiedNet
@@ -93,35 +94,6 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
     return total / max(weights, 1e-12), per_canvas
 
 
-def calibrate(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
-              items: ItemInputs, config: TrainConfig, generator: torch.Generator,
-              rng: np.random.Generator) -> None:
-    """One pass fitting only the per-canvas weights of the fixed blocks (a few numbers per
-    canvas: the EASE prior, the lexical and text matches, popularity), at a constant rate."""
-    trust = net.trust_parameters()
-    if not trust:
-        return
-    frozen = [p for p in net.parameters() if all(p is not t for t in trust)]
-    for p in frozen:
-        p.requires_grad_(False)
-    optimizer = torch.optim.Adam(trust, lr=config.calibration_lr)
-    net.train()
-    try:
-        order = rng.permutation(len(examples))
-        for first in range(0, len(order), config.batch_size):
-            batch = examples.take(order[first: first + config.batch_size])
-            r = featurize(batch.requests)
-            target = torch.from_numpy(batch.target.astype(np.int64))
-            loss, _ = batch_loss(net, r, items, target, config, generator)
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-    finally:
-        for p in frozen:
-            p.requires_grad_(True)
-        net.eval()
-
-
 def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
           items: ItemInputs, config: TrainConfig,
           after_epoch: Callable[[int], bool] | None = None) -> TrainResult:
@@ -138,7 +110,7 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
     rng = np.random.default_rng(config.seed)
     started = time.perf_counter()
     if config.calibrate:
-        calibrate(net, examples, featurize, items, config, generator, rng)
+        calibrate(net, examples, featurize, items, config)
         if after_epoch is not None and after_epoch(0):
             return TrainResult([], [], time.perf_counter() - started)
     trust = net.trust_parameters()
