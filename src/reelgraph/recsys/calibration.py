@@ -27,13 +27,25 @@ import torch
 import torch.nn.functional as F
 
 from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
-from reelgraph.recsys.candidates import allowed as candidates
+from reelgraph.recsys.candidates import allowed
 from reelgraph.recsys.canvases import CANVASES, Canvas
 from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.model import UnifiedNet
 from reelgraph.recsys.requests import TrainingExamples
 
 CHUNK = 256  # requests per forward pass while reading the features off
+
+
+def returnable(examples: TrainingExamples, featurize: Featurizer, items: ItemInputs
+               ) -> torch.Tensor:
+    """bool (examples, items): what each example's canvas may return for its request
+    (``candidates.allowed``: the category's items, none the user saw, not the source), and
+    its target."""
+    mask = torch.from_numpy(allowed(examples.requests, featurize.timeline,
+                                    items.category_matrix.numpy(),
+                                    items.category_matrix.shape[1]))
+    mask[torch.arange(len(examples)), torch.from_numpy(examples.target.astype(np.int64))] = True
+    return mask
 
 
 def canvas_weights(net: UnifiedNet, canvas: Canvas) -> list[tuple[torch.nn.Parameter, int]]:
@@ -136,9 +148,7 @@ def calibrate(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer
         features = torch.cat([f for _, f in parts])
         del parts
         target = torch.from_numpy(sample.target.astype(np.int64))
-        allowed = torch.from_numpy(candidates(sample.requests, featurize.timeline,
-                                              items.category_matrix.numpy(), base.shape[1]))
-        allowed[torch.arange(len(target)), target] = True
+        allowed = returnable(sample, featurize, items)
         start = torch.tensor([float(p.data.view(-1)[at]) for p, at in weights])
         fitted = fit_weights(base, features, target, allowed, start, config.calibration_steps)
         for (p, at), value in zip(weights, fitted.tolist(), strict=True):

@@ -65,6 +65,7 @@ class ExperimentConfig:
     residual: bool = True  # see ModelConfig
     fresh_popularity: bool = True  # see ModelConfig
     initial_prior_weight: float = 1.0
+    recent_history: int = 0  # see ModelConfig.recent_history; 0: none (no gain measured)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank,
         lexical_dim=config.lexical_dim, fixed_popularity=config.fixed_popularity,
         residual=config.residual, initial_prior_weight=config.initial_prior_weight,
-        fresh_popularity=config.fresh_popularity)
+        fresh_popularity=config.fresh_popularity,
+        recent_history=config.recent_history if items.prior is not None else 0)
     net = UnifiedNet(model_config)
     if items.prior is not None:
         net.set_prior(*items.prior)

@@ -29,6 +29,10 @@ class TrainConfig:
     # own examples (``recsys.calibration``; the towers stay as they start: at zero with
     # ``residual``), "epoch 0": the fixed blocks, well weighed
     calibrate: bool = False
+    # each training example's softmax holds only what its canvas may return (not what the
+    # user saw, not the source), as calibration's does; False: every item (a category
+    # row: its category's)
+    canvas_candidates: bool = True
     calibration_examples: int = 2048  # per canvas, a seeded sample (memory: x items x 9)
     # which examples: "random" (seeded, over the whole training period) or "recent" (the
     # last ones before the cut-off: nearest the period a model serves)

@@ -75,6 +75,10 @@ class ModelConfig:
     residual: bool = False  # the towers start at zero: the fixed blocks rank at first
     fresh_popularity: bool = False  # a per-canvas weighted popularity as of each request
     initial_prior_weight: float = INITIAL_PRIOR_WEIGHT
+    # a second EASE prior term over only the user's latest ``recent_history`` items, with
+    # its own per-canvas weight (0: none): what a member watched last says more about what
+    # comes next than the mean of their whole history does
+    recent_history: int = 0
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -84,6 +88,17 @@ class ModelConfig:
 
 def _mlp(width_in: int, dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(width_in, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
+
+
+def latest_of(history: Bag, k: int) -> Bag:
+    """The last ``k`` items of each row of a history bag (rows in time order, as
+    ``Bag.of`` lays them out), averaged."""
+    rows, values, _ = history.triples
+    counts = np.bincount(rows, minlength=history.shape[0])
+    from_end = np.cumsum(counts)[rows] - np.arange(len(rows))  # 1: the row's last item
+    keep = from_end <= k
+    kept = rows[keep]
+    return Bag(kept, values[keep], 1.0 / np.minimum(counts, k)[kept], history.shape)
 
 
 def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
@@ -129,6 +144,8 @@ class UnifiedNet(nn.Module):
         if config.prior_rank:
             self.prior_weight = nn.Parameter(
                 torch.full((config.n_canvases,), config.initial_prior_weight))
+            if config.recent_history:
+                self.recent_prior_weight = nn.Parameter(torch.zeros(config.n_canvases))
             self.register_buffer("prior_left", torch.zeros(config.n_items, config.prior_rank))
             self.register_buffer("prior_right", torch.zeros(config.n_items, config.prior_rank))
         if config.lexical_dim:
@@ -162,7 +179,7 @@ class UnifiedNet(nn.Module):
     def trust_parameters(self) -> list[nn.Parameter]:
         """The per-canvas weights of the fixed blocks (text, prior, lexical, popularity)."""
         names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight",
-                 "fresh_weight")
+                 "fresh_weight", "recent_prior_weight")
         return [p for name, p in self.named_parameters() if name in names]
 
     def set_lexical(self, titles: Ragged) -> None:
@@ -282,7 +299,11 @@ class UnifiedNet(nn.Module):
             left = self.prior_left
             prior = (torch.where(r.has_history.unsqueeze(1), mean_of(r.history, left), 0.0)
                      + torch.where(r.has_source.unsqueeze(1), left[r.source], 0.0))
-            parts.append(self.prior_weight[r.canvas].unsqueeze(1) * prior)
+            prior = self.prior_weight[r.canvas].unsqueeze(1) * prior
+            if self.config.recent_history:
+                latest = mean_of(latest_of(r.history, self.config.recent_history), left)
+                prior = prior + self.recent_prior_weight[r.canvas].unsqueeze(1) * latest
+            parts.append(prior)
         parts.append(torch.ones(len(request), 1))
         if fresh and self.config.fresh_popularity:
             parts.append(self.fresh_weight[r.canvas])

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from reelgraph.core import InvalidInput
 from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
-from reelgraph.recsys.calibration import calibrate
+from reelgraph.recsys.calibration import calibrate, returnable
 from reelgraph.recsys.canvases import CANVASES, CATEGORY
 from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.model import UnifiedNet
@@ -59,9 +59,11 @@ def _drop_users(r: RequestInputs, rate: float, generator: torch.Generator) -> Re
 
 
 def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: torch.Tensor,
-               config: TrainConfig, generator: torch.Generator
-               ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted loss of one batch, and each canvas's mean loss in it."""
+               config: TrainConfig, generator: torch.Generator,
+               allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The weighted loss of one batch, and each canvas's mean loss in it. ``allowed``
+    (B, items): the items each row's softmax may hold (``returnable``); default: a
+    category row's category."""
     n_items = net.config.n_items
     columns = None
     labels = target
@@ -74,8 +76,11 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
         logits = net(r, items, columns).masked_fill(~(negative | own), float("-inf"))
     else:
         logits = net(r, items)
+    if allowed is not None:
+        logits = logits.masked_fill(~(allowed if columns is None else allowed[:, columns]),
+                                    float("-inf"))
     in_category = r.has_category & (r.canvas == CATEGORY.index)
-    if bool(in_category.any()):
+    if allowed is None and bool(in_category.any()):
         allowed = items.category_matrix[r.category]
         if columns is not None:
             allowed = allowed[:, columns]
@@ -133,7 +138,9 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
             batch = examples.take(order[first: first + config.batch_size])
             r = _drop_users(featurize(batch.requests), config.user_dropout, generator)
             target = torch.from_numpy(batch.target.astype(np.int64))
-            loss, per_canvas = batch_loss(net, r, items, target, config, generator)
+            allowed = returnable(batch, featurize, items) if config.canvas_candidates \
+                else None
+            loss, per_canvas = batch_loss(net, r, items, target, config, generator, allowed)
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
