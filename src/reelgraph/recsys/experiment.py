@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.recsys.baselines import Ease, FuzzyTitles, Popularity
-from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.canvases import CANVAS_NAMES, canvas
 from reelgraph.recsys.data import Dataset
 from reelgraph.recsys.evaluation import Scorer, per_request, summary
 from reelgraph.recsys.hyperparameters import TrainConfig
@@ -66,6 +66,8 @@ class ExperimentConfig:
     fresh_popularity: bool = True  # see ModelConfig
     initial_prior_weight: float = 1.0
     recent_history: int = 0  # see ModelConfig.recent_history; 0: none (no gain measured)
+    # validation keeps the learned part only for the canvases it improves (calibrated only)
+    gated_residual: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Fitted:
     train_seconds: float  # the validation run's included
     losses: list[float]
     validation: list[dict[str, float]] = field(default_factory=list)  # NDCG@10 per epoch
+    residual_canvases: tuple[str, ...] = ()  # where the learned part is on (all: ungated)
 
 
 def prepare(dataset: Dataset, config: ExperimentConfig,
@@ -131,9 +134,23 @@ def fit(prepared: Prepared, config: ExperimentConfig,
             return False
 
         seconds = _fit(inner, config, chosen, validate).train_seconds
-        stop = best_epoch(scores, first=0 if config.train.calibrate else 1)
-    fitted = _fit(prepared, config, chosen, lambda _: False, stop)
+        stop, trained = best_epoch(scores), chosen
+        if config.train.calibrate:
+            stop, trained = gated_epoch(scores) if config.gated_residual \
+                else (best_epoch(scores, first=0), chosen)
+    fitted = _fit(prepared, config, chosen, lambda _: False, stop, trained)
     return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
+
+
+def gated_epoch(scores: list[dict[str, float]]) -> tuple[int, tuple[str, ...]]:
+    """(epoch, the canvases whose learned part stays on) from calibrated validation scores
+    (``scores[0]``: epoch 0): at each epoch a canvas keeps the learned part only where it
+    beat epoch 0, the others rank as at epoch 0, and the epoch is ``best_epoch``'s over
+    those scores."""
+    first = scores[0]
+    gated = [{c: max(s[c], first[c]) for c in s} for s in scores]
+    epoch = best_epoch(gated, first=0)
+    return epoch, tuple(c for c in first if epoch > 0 and scores[epoch][c] > first[c])
 
 
 def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
@@ -146,10 +163,13 @@ def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
 
 
 def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
-         after_epoch: Callable[[UnifiedRecommender], bool], stop: int | None = None
-         ) -> Fitted:
+         after_epoch: Callable[[UnifiedRecommender], bool], stop: int | None = None,
+         trained: tuple[str, ...] | None = None) -> Fitted:
     """Train on ``prepared``'s tasks; ``after_epoch`` sees the recommender after each epoch;
-    training ends after epoch ``stop`` (the schedule stays that of ``config.train``)."""
+    training ends after epoch ``stop`` (the schedule stays that of ``config.train``); the
+    canvases of ``chosen`` not in ``trained`` then rank as at epoch 0 (``gated_residual``)."""
+    import torch
+
     from reelgraph.recsys.batch import Featurizer, ItemInputs
     from reelgraph.recsys.freshness import RecentCounts
     from reelgraph.recsys.model import ModelConfig, UnifiedNet
@@ -166,7 +186,8 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         lexical_dim=config.lexical_dim, fixed_popularity=config.fixed_popularity,
         residual=config.residual, initial_prior_weight=config.initial_prior_weight,
         fresh_popularity=config.fresh_popularity,
-        recent_history=config.recent_history if items.prior is not None else 0)
+        recent_history=config.recent_history if items.prior is not None else 0,
+        gated_residual=config.gated_residual and config.train.calibrate)
     net = UnifiedNet(model_config)
     if items.prior is not None:
         net.set_prior(*items.prior)
@@ -183,12 +204,23 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         return UnifiedRecommender(net, vocabulary, items, tasks.timeline, tasks.known_users,
                                   prepared.encoder)
 
+    calibrated: dict[str, torch.Tensor] = {}
+
     def after(epoch: int) -> bool:
+        if epoch == 0:  # the calibrated weights, for the canvases training does not earn
+            trust = net.trust_parameters()
+            calibrated.update({name: p.detach().clone() for name, p in net.named_parameters()
+                               if any(p is t for t in trust)})
         return after_epoch(recommender()) or (stop is not None and epoch >= stop)
 
     result = train(net, tasks.training(chosen), featurize, ItemInputs.of(items),
                    config.train, after)
-    return Fitted(recommender(), chosen, net.size(), result.seconds, result.losses)
+    kept = chosen if trained is None else trained
+    shut = [canvas(c).index for c in chosen if c not in kept]
+    if model_config.gated_residual and result.losses and shut:
+        net.shut_residual(shut, calibrated)
+    return Fitted(recommender(), chosen, net.size(), result.seconds, result.losses,
+                  residual_canvases=kept if result.losses else ())
 
 
 def evaluate_on(prepared: Prepared, scorer: Scorer, canvases: Iterable[str]
@@ -247,7 +279,8 @@ def _record(fitted: Fitted) -> dict[str, Any]:
             "train_seconds": round(fitted.train_seconds, 2),
             "losses": [round(v, 4) for v in fitted.losses],
             "validation_ndcg@10": [{c: round(v, 4) for c, v in epoch.items()}
-                                   for epoch in fitted.validation]}
+                                   for epoch in fitted.validation],
+            "residual_canvases": list(fitted.residual_canvases)}
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,

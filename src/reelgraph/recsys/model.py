@@ -79,6 +79,10 @@ class ModelConfig:
     # its own per-canvas weight (0: none): what a member watched last says more about what
     # comes next than the mean of their whole history does
     recent_history: int = 0
+    # a per-canvas switch (buffer ``residual_gate``, 1 or 0) on the learned part of the
+    # score (request tower and item bias): validation turns it off for a canvas that
+    # training does not improve, which then ranks by its calibrated fixed blocks alone
+    gated_residual: bool = False
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -111,6 +115,7 @@ class UnifiedNet(nn.Module):
     lexical_idf: torch.Tensor  # buffer (buckets,), with ``lexical_dim`` only (``set_lexical``)
     lexical_column: torch.Tensor  # not stored: a pure function of (buckets, lexical_dim)
     lexical_sign: torch.Tensor
+    residual_gate: torch.Tensor  # buffer (canvases,), with ``gated_residual`` only
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -148,6 +153,8 @@ class UnifiedNet(nn.Module):
                 self.recent_prior_weight = nn.Parameter(torch.zeros(config.n_canvases))
             self.register_buffer("prior_left", torch.zeros(config.n_items, config.prior_rank))
             self.register_buffer("prior_right", torch.zeros(config.n_items, config.prior_rank))
+        if config.gated_residual:
+            self.register_buffer("residual_gate", torch.ones(config.n_canvases))
         if config.lexical_dim:
             self.lexical_weight = nn.Parameter(
                 torch.full((config.n_canvases,), INITIAL_LEXICAL_WEIGHT))
@@ -181,6 +188,15 @@ class UnifiedNet(nn.Module):
         names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight",
                  "fresh_weight", "recent_prior_weight")
         return [p for name, p in self.named_parameters() if name in names]
+
+    @torch.no_grad()
+    def shut_residual(self, canvases: list[int], calibrated: dict[str, torch.Tensor]) -> None:
+        """``canvases`` rank by their fixed blocks alone again: the learned part gated off,
+        their per-canvas weights back to ``calibrated`` (name -> the weights at epoch 0)."""
+        for name, p in self.named_parameters():
+            if name in calibrated:
+                p[canvases] = calibrated[name][canvases]
+        self.residual_gate[canvases] = 0.0
 
     def set_lexical(self, titles: Ragged) -> None:
         """The IDF of the lexical match, over the catalog's title buckets."""
@@ -287,9 +303,13 @@ class UnifiedNet(nn.Module):
         """(B, width): a score is this row's inner product with ``item_side``'s row, so a
         nearest-neighbour index over ``item_side`` ranks items for a request. Blocks:
         [request, text match, popularity, lexical, EASE prior, 1, with ``fresh`` the
-        fresh popularity weights]; ``lexical=False`` leaves the lexical block out."""
+        fresh popularity weights]; with ``gated_residual`` the request block and the 1 are
+        times the canvas's gate; ``lexical=False`` leaves the lexical block out."""
         request, query, weight = self.requests(r, item_vectors)
-        parts = [request, weight.unsqueeze(1) * query]
+        gate = torch.ones(len(request), 1)
+        if self.config.gated_residual:
+            gate = self.residual_gate[r.canvas].unsqueeze(1)
+        parts = [gate * request, weight.unsqueeze(1) * query]
         if self.fixed_popularity:
             parts.append(self.popularity_weight[r.canvas])
         if self.config.lexical_dim and lexical:
@@ -304,7 +324,7 @@ class UnifiedNet(nn.Module):
                 latest = mean_of(latest_of(r.history, self.config.recent_history), left)
                 prior = prior + self.recent_prior_weight[r.canvas].unsqueeze(1) * latest
             parts.append(prior)
-        parts.append(torch.ones(len(request), 1))
+        parts.append(gate)  # times the item bias
         if fresh and self.config.fresh_popularity:
             parts.append(self.fresh_weight[r.canvas])
         return torch.cat(parts, dim=1)
