@@ -90,7 +90,7 @@ def test_the_fitted_weights_are_the_optimum(prepared: Prepared) -> None:
                                target)
 
     w = fitted.clone().requires_grad_(True)
-    loss(w).backward()  # type: ignore[no-untyped-call]
+    loss(w).backward()
     assert w.grad is not None
     assert float(w.grad.abs().max()) < 1e-3
     assert float(loss(fitted)) < float(loss(start)) - 0.01

@@ -40,9 +40,9 @@ def test_shut_canvases_rank_as_the_calibrated_network(prepared: Prepared) -> Non
         else:
             np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-5)
     recommender = trained.recommender
-    for canvas, given in (("notifications", {"user": recommender.vocabulary.user_ids[0]}),
-                          ("search", {"query": "toy story"})):
-        request = recommender.request(canvas, **given)
+    for request in (recommender.request("notifications",
+                                        user=recommender.vocabulary.user_ids[0]),
+                    recommender.request("search", query="toy story")):
         served = recommender.item_vectors() @ recommender.request_vector(request)
         ranked = recommender.scorer.scores(request.requests)[0]
         np.testing.assert_allclose(served, ranked, rtol=1e-4, atol=1e-4)
