@@ -5,8 +5,10 @@ target among the negatives: every item (``negatives=0``, exact for catalogs of M
 size) or the batch's targets plus ``negatives`` items drawn uniformly for the whole batch
 (sampled softmax). In the sampled case a row's negatives are the uniform draws only, not
 the other rows' targets: those are drawn by popularity, and letting them compete would push
-popular items down (the in-batch negatives bias) where the full softmax does not. A
-category request only competes with its category's items, as it is ranked at serving time.
+popular items down (the in-batch negatives bias) where the full softmax does not. With
+``canvas_candidates`` (the default) an example's target competes only with what its canvas
+may return for the request (its category's items, none the user saw, not the source), as
+it is ranked at serving time; otherwise a category request competes with its category's.
 The batch loss is the per-canvas mean loss averaged with the canvases' weights (default 1
 each), so a canvas with fewer examples is not drowned out. During training a known user
 is replaced by the unknown-user row with probability ``user_dropout``, which is
