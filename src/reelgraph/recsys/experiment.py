@@ -126,6 +126,7 @@ def fit(prepared: Prepared, config: ExperimentConfig,
     seconds = 0.0
     scores: list[dict[str, float]] = []
     stop = config.train.epochs
+    trained: tuple[str, ...] | None = None  # without validation: the learned part stays on
     inner = prepared.validation
     if inner is not None and len(inner.tasks.training(chosen)) > 0:
         def validate(recommender: UnifiedRecommender) -> bool:
