@@ -17,12 +17,22 @@ ALL = ("related", "category", "search", "notifications")
 
 
 def test_a_canvas_keeps_training_only_where_validation_saw_it_gain() -> None:
-    scores = [{"related": 0.10, "search": 0.90}, {"related": 0.09, "search": 0.95},
-              {"related": 0.08, "search": 0.96}]
-    assert gated_epoch(scores) == (2, ("search",))
+    rng = np.random.default_rng(0)
+    related, search = rng.random(400), rng.random(400)
+    noise = rng.normal(0, 0.2, 400)
+    noise -= noise.mean()  # so the mean gain is exactly the 0.002 added
+    epochs = [{"related": related, "search": search},
+              {"related": related - 0.01, "search": search + 0.05},
+              {"related": related - 0.02, "search": search + 0.08}]
+    assert gated_epoch(epochs) == (2, ("search",))
     # training earns nothing anywhere: no epoch, no learned part
-    assert gated_epoch([{"related": 0.10}, {"related": 0.10}]) == (0, ())
-    assert gated_epoch([{"related": 0.10, "search": 0.9}, {"related": 0.12, "search": 0.91}]
+    assert gated_epoch([epochs[0], {"related": related - 0.01, "search": search}]
+                       ) == (0, ())
+    # a gain within the noise of which requests were drawn is no gain
+    small = {"related": related + 0.002 + noise, "search": search + 0.05}
+    assert np.mean(small["related"]) > np.mean(related)
+    assert gated_epoch([epochs[0], small]) == (1, ("search",))
+    assert gated_epoch([epochs[0], {"related": related + 0.05, "search": search + 0.05}]
                        ) == (1, ("related", "search"))
 
 

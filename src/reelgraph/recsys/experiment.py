@@ -25,6 +25,7 @@ import numpy as np
 
 from reelgraph.recsys.baselines import Ease, FuzzyTitles, Popularity
 from reelgraph.recsys.canvases import CANVAS_NAMES, canvas
+from reelgraph.recsys.compare import paired_bootstrap
 from reelgraph.recsys.data import Dataset
 from reelgraph.recsys.evaluation import Scorer, per_request, summary
 from reelgraph.recsys.hyperparameters import TrainConfig
@@ -129,29 +130,36 @@ def fit(prepared: Prepared, config: ExperimentConfig,
     trained: tuple[str, ...] | None = None  # without validation: the learned part stays on
     inner = prepared.validation
     if inner is not None and len(inner.tasks.training(chosen)) > 0:
+        per_epoch: list[dict[str, np.ndarray]] = []  # NDCG@10 per validation request
+
         def validate(recommender: UnifiedRecommender) -> bool:
-            found = evaluate_on(inner, recommender.scorer, chosen)
-            scores.append({c: found[c]["ndcg@10"] for c in chosen})
+            found = per_request_on(inner, recommender.scorer, chosen)
+            per_epoch.append({c: found[c]["ndcg@10"] for c in chosen})
+            scores.append({c: summary(found[c])["ndcg@10"] for c in chosen})
             return False
 
         seconds = _fit(inner, config, chosen, validate).train_seconds
         stop, trained = best_epoch(scores), chosen
         if config.train.calibrate:
-            stop, trained = gated_epoch(scores) if config.gated_residual \
+            stop, trained = gated_epoch(per_epoch) if config.gated_residual \
                 else (best_epoch(scores, first=0), chosen)
     fitted = _fit(prepared, config, chosen, lambda _: False, stop, trained)
     return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
 
 
-def gated_epoch(scores: list[dict[str, float]]) -> tuple[int, tuple[str, ...]]:
+def gated_epoch(per_epoch: list[dict[str, np.ndarray]]) -> tuple[int, tuple[str, ...]]:
     """(epoch, the canvases whose learned part stays on) from calibrated validation scores
-    (``scores[0]``: epoch 0): at each epoch a canvas keeps the learned part only where it
-    beat epoch 0, the others rank as at epoch 0, and the epoch is ``best_epoch``'s over
-    those scores."""
-    first = scores[0]
-    gated = [{c: max(s[c], first[c]) for c in s} for s in scores]
+    per request (``per_epoch[0]``: epoch 0): at each epoch a canvas keeps the learned part
+    only where it beat epoch 0 beyond the noise (its paired bootstrap interval above 0;
+    a gain within the noise of which requests were drawn does not count), the others rank
+    as at epoch 0, and the epoch is ``best_epoch``'s over those scores."""
+    first = per_epoch[0]
+    gains = [{c: paired_bootstrap(values[c], first[c]).verdict == "win" for c in first}
+             for values in per_epoch]
+    gated = [{c: float(np.mean(values[c] if gain[c] else first[c])) for c in first}
+             for values, gain in zip(per_epoch, gains, strict=True)]
     epoch = best_epoch(gated, first=0)
-    return epoch, tuple(c for c in first if epoch > 0 and scores[epoch][c] > first[c])
+    return epoch, tuple(c for c in first if epoch > 0 and gains[epoch][c])
 
 
 def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
