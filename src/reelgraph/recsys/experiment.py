@@ -139,10 +139,12 @@ def fit(prepared: Prepared, config: ExperimentConfig,
             return False
 
         seconds = _fit(inner, config, chosen, validate).train_seconds
-        stop, trained = best_epoch(scores), chosen
-        if config.train.calibrate:
-            stop, trained = gated_epoch(per_epoch) if config.gated_residual \
-                else (best_epoch(scores, first=0), chosen)
+        if not config.train.calibrate:
+            stop, trained = best_epoch(scores), chosen
+        elif config.gated_residual:
+            stop, trained = gated_epoch(per_epoch)
+        else:
+            stop, trained = best_epoch(scores, first=0), chosen
     fitted = _fit(prepared, config, chosen, lambda _: False, stop, trained)
     return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
 
