@@ -268,19 +268,19 @@ class UnifiedNet(nn.Module):
         """``request_side @ item_side.T``; the wide lexical block's product is taken apart
         (without a gradient: it is fixed; only its per-canvas weight learns), and so is
         the popularity as of each request's own time (``fresh_popularity``)."""
-        right = self.item_side(item_vectors, titles)
+        wide = self.config.lexical_dim  # the lexical block ends ``titles`` (``items``)
+        core = self.item_side(item_vectors, titles[:, :titles.shape[1] - wide])
+        lexical = titles[:, titles.shape[1] - wide:]
         if columns is not None:
-            right = right[columns]
+            core, lexical = core[columns], lexical[columns]
         left = self.request_side(r, item_vectors, lexical=False)
-        fresh = self.fresh_scores(r, columns)
-        if not self.config.lexical_dim:
-            return left @ right.T + fresh
-        at = self._lexical_columns()
-        core = torch.cat([right[:, :at.start], right[:, at.stop:]], dim=1)
-        with torch.no_grad():
-            match = self.lexical(r.query) @ right[:, at].T
-        weight = self.lexical_weight[r.canvas] * r.has_query.float()
-        return left @ core.T + weight.unsqueeze(1) * match + fresh
+        scores = left @ core.T + self.fresh_scores(r, columns)
+        if wide and bool(r.has_query.any()):  # only a query has a lexical match
+            with torch.no_grad():
+                match = self.lexical(r.query) @ lexical.T
+            weight = self.lexical_weight[r.canvas] * r.has_query.float()
+            scores = scores + weight.unsqueeze(1) * match
+        return scores
 
     def fresh_scores(self, r: RequestInputs, columns: torch.Tensor | None
                       ) -> torch.Tensor | float:
@@ -290,13 +290,6 @@ class UnifiedNet(nn.Module):
         if popularity is None:
             return 0.0
         return torch.einsum("bf,bif->bi", self.fresh_weight[r.canvas], popularity)
-
-    def _lexical_columns(self) -> slice:
-        """Where the lexical block sits in ``item_side`` (and ``request_side``)."""
-        config = self.config
-        first = config.dim + (config.text_dim or config.dim)
-        first += config.popularity_dim if self.fixed_popularity else 0
-        return slice(first, first + config.lexical_dim)
 
     def request_side(self, r: RequestInputs, item_vectors: torch.Tensor,
                      lexical: bool = True, fresh: bool = False) -> torch.Tensor:
