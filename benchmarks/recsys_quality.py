@@ -210,7 +210,10 @@ def main() -> None:
                   "architecture and training settings; each network's epoch count (at "
                   "most config.epochs) is the best on a validation split of the training "
                   "period (its last config.validation share), then it is retrained on the "
-                  "whole training period (models.*.validation_ndcg@10: per epoch); "
+                  "whole training period (models.*.validation_ndcg@10: per epoch, 0: "
+                  "the calibrated, untrained network); with gated_residual the learned "
+                  "part stays on only for the canvases whose validation NDCG@10 it "
+                  "raised over epoch 0 (models.*.residual_canvases); "
                   "recent_popularity: the most popular items of the 7 days before the "
                   "cut-off; comparisons: unified minus each model in NDCG@10 per test "
                   "request (networks averaged over the seeds first), mean and 95% paired "
@@ -231,7 +234,10 @@ def main() -> None:
                    "prior_rank": config.prior_rank, "lexical_dim": config.lexical_dim,
                    "residual": config.residual,
                    "fresh_popularity": config.fresh_popularity,
-                   "calibrate": config.train.calibrate},
+                   "calibrate": config.train.calibrate,
+                   "calibration_examples": config.train.calibration_examples,
+                   "canvas_candidates": config.train.canvas_candidates,
+                   "gated_residual": config.gated_residual},
         "load_average": os.getloadavg(),
         "datasets": results,
         "total_s": round(total, 1),

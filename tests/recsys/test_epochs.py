@@ -83,8 +83,8 @@ def test_the_validation_split_lies_inside_the_training_period(validated: Prepare
 
 def test_fit_retrains_for_the_best_validation_epoch(validated: Prepared,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    config = replace(SMALL_CONFIG, validation=0.25,
-                     train=replace(SMALL_CONFIG.train, epochs=3))
+    config = replace(SMALL_CONFIG, validation=0.25, gated_residual=False,  # no gate: one
+                     train=replace(SMALL_CONFIG.train, epochs=3))  # epoch for all canvases
     picked: list[list[dict[str, float]]] = []
 
     def pick_first(scores: list[dict[str, float]], first: int = 1) -> int:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from reelgraph.recsys.baselines import Ease, FuzzyTitles, Popularity
-from reelgraph.recsys.canvases import CANVAS_NAMES
+from reelgraph.recsys.canvases import CANVAS_NAMES, canvas
+from reelgraph.recsys.compare import paired_bootstrap
 from reelgraph.recsys.data import Dataset
 from reelgraph.recsys.evaluation import Scorer, per_request, summary
 from reelgraph.recsys.hyperparameters import TrainConfig
@@ -65,6 +66,9 @@ class ExperimentConfig:
     residual: bool = True  # see ModelConfig
     fresh_popularity: bool = True  # see ModelConfig
     initial_prior_weight: float = 1.0
+    recent_history: int = 0  # see ModelConfig.recent_history; 0: none (no gain measured)
+    # validation keeps the learned part only for the canvases it improves (calibrated only)
+    gated_residual: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Fitted:
     train_seconds: float  # the validation run's included
     losses: list[float]
     validation: list[dict[str, float]] = field(default_factory=list)  # NDCG@10 per epoch
+    residual_canvases: tuple[str, ...] = ()  # where the learned part is on (all: ungated)
 
 
 def prepare(dataset: Dataset, config: ExperimentConfig,
@@ -122,17 +127,41 @@ def fit(prepared: Prepared, config: ExperimentConfig,
     seconds = 0.0
     scores: list[dict[str, float]] = []
     stop = config.train.epochs
+    trained: tuple[str, ...] | None = None  # without validation: the learned part stays on
     inner = prepared.validation
     if inner is not None and len(inner.tasks.training(chosen)) > 0:
+        per_epoch: list[dict[str, np.ndarray]] = []  # NDCG@10 per validation request
+
         def validate(recommender: UnifiedRecommender) -> bool:
-            found = evaluate_on(inner, recommender.scorer, chosen)
-            scores.append({c: found[c]["ndcg@10"] for c in chosen})
+            found = per_request_on(inner, recommender.scorer, chosen)
+            per_epoch.append({c: found[c]["ndcg@10"] for c in chosen})
+            scores.append({c: summary(found[c])["ndcg@10"] for c in chosen})
             return False
 
         seconds = _fit(inner, config, chosen, validate).train_seconds
-        stop = best_epoch(scores, first=0 if config.train.calibrate else 1)
-    fitted = _fit(prepared, config, chosen, lambda _: False, stop)
+        if not config.train.calibrate:
+            stop, trained = best_epoch(scores), chosen
+        elif config.gated_residual:
+            stop, trained = gated_epoch(per_epoch)
+        else:
+            stop, trained = best_epoch(scores, first=0), chosen
+    fitted = _fit(prepared, config, chosen, lambda _: False, stop, trained)
     return replace(fitted, train_seconds=fitted.train_seconds + seconds, validation=scores)
+
+
+def gated_epoch(per_epoch: list[dict[str, np.ndarray]]) -> tuple[int, tuple[str, ...]]:
+    """(epoch, the canvases whose learned part stays on) from calibrated validation scores
+    per request (``per_epoch[0]``: epoch 0): at each epoch a canvas keeps the learned part
+    only where it beat epoch 0 beyond the noise (its paired bootstrap interval above 0;
+    a gain within the noise of which requests were drawn does not count), the others rank
+    as at epoch 0, and the epoch is ``best_epoch``'s over those scores."""
+    first = per_epoch[0]
+    gains = [{c: paired_bootstrap(values[c], first[c]).verdict == "win" for c in first}
+             for values in per_epoch]
+    gated = [{c: float(np.mean(values[c] if gain[c] else first[c])) for c in first}
+             for values, gain in zip(per_epoch, gains, strict=True)]
+    epoch = best_epoch(gated, first=0)
+    return epoch, tuple(c for c in first if epoch > 0 and gains[epoch][c])
 
 
 def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
@@ -145,10 +174,13 @@ def best_epoch(scores: list[dict[str, float]], first: int = 1) -> int:
 
 
 def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
-         after_epoch: Callable[[UnifiedRecommender], bool], stop: int | None = None
-         ) -> Fitted:
+         after_epoch: Callable[[UnifiedRecommender], bool], stop: int | None = None,
+         trained: tuple[str, ...] | None = None) -> Fitted:
     """Train on ``prepared``'s tasks; ``after_epoch`` sees the recommender after each epoch;
-    training ends after epoch ``stop`` (the schedule stays that of ``config.train``)."""
+    training ends after epoch ``stop`` (the schedule stays that of ``config.train``); the
+    canvases of ``chosen`` not in ``trained`` then rank as at epoch 0 (``gated_residual``)."""
+    import torch
+
     from reelgraph.recsys.batch import Featurizer, ItemInputs
     from reelgraph.recsys.freshness import RecentCounts
     from reelgraph.recsys.model import ModelConfig, UnifiedNet
@@ -164,7 +196,9 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         text_dim=config.text_dim, prior_rank=0 if items.prior is None else config.prior_rank,
         lexical_dim=config.lexical_dim, fixed_popularity=config.fixed_popularity,
         residual=config.residual, initial_prior_weight=config.initial_prior_weight,
-        fresh_popularity=config.fresh_popularity)
+        fresh_popularity=config.fresh_popularity,
+        recent_history=config.recent_history if items.prior is not None else 0,
+        gated_residual=config.gated_residual and config.train.calibrate)
     net = UnifiedNet(model_config)
     if items.prior is not None:
         net.set_prior(*items.prior)
@@ -181,12 +215,23 @@ def _fit(prepared: Prepared, config: ExperimentConfig, chosen: tuple[str, ...],
         return UnifiedRecommender(net, vocabulary, items, tasks.timeline, tasks.known_users,
                                   prepared.encoder)
 
+    calibrated: dict[str, torch.Tensor] = {}
+
     def after(epoch: int) -> bool:
+        if epoch == 0:  # the calibrated weights, for the canvases training does not earn
+            trust = net.trust_parameters()
+            calibrated.update({name: p.detach().clone() for name, p in net.named_parameters()
+                               if any(p is t for t in trust)})
         return after_epoch(recommender()) or (stop is not None and epoch >= stop)
 
     result = train(net, tasks.training(chosen), featurize, ItemInputs.of(items),
                    config.train, after)
-    return Fitted(recommender(), chosen, net.size(), result.seconds, result.losses)
+    kept = chosen if trained is None else trained
+    shut = [canvas(c).index for c in chosen if c not in kept]
+    if model_config.gated_residual and result.losses and shut:
+        net.shut_residual(shut, calibrated)
+    return Fitted(recommender(), chosen, net.size(), result.seconds, result.losses,
+                  residual_canvases=kept if result.losses else ())
 
 
 def evaluate_on(prepared: Prepared, scorer: Scorer, canvases: Iterable[str]
@@ -245,7 +290,8 @@ def _record(fitted: Fitted) -> dict[str, Any]:
             "train_seconds": round(fitted.train_seconds, 2),
             "losses": [round(v, 4) for v in fitted.losses],
             "validation_ndcg@10": [{c: round(v, 4) for c, v in epoch.items()}
-                                   for epoch in fitted.validation]}
+                                   for epoch in fitted.validation],
+            "residual_canvases": list(fitted.residual_canvases)}
 
 
 def run_experiment(dataset: Dataset, config: ExperimentConfig | None = None,

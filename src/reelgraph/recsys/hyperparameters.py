@@ -25,10 +25,19 @@ class TrainConfig:
     # the fixed blocks' per-canvas weights (UnifiedNet.trust_parameters) learn this many
     # times faster: at lr 1e-2 they would move ~1 in an epoch, not enough to find their scale
     trust_lr_scale: float = 1.0
-    # before epoch 1, a pass that fits only those per-canvas weights (the towers stay as
-    # they start: at zero with ``residual``), "epoch 0": the fixed blocks, well weighed
+    # before epoch 1, fit only those per-canvas weights to convergence, each canvas on its
+    # own examples (``recsys.calibration``; the towers stay as they start: at zero with
+    # ``residual``), "epoch 0": the fixed blocks, well weighed
     calibrate: bool = False
-    calibration_lr: float = 0.2
+    # each training example's softmax holds only what its canvas may return (not what the
+    # user saw, not the source), as calibration's does; False: every item (a category
+    # row: its category's)
+    canvas_candidates: bool = True
+    calibration_examples: int = 2048  # per canvas, a seeded sample (memory: x items x 9)
+    # which examples: "random" (seeded, over the whole training period) or "recent" (the
+    # last ones before the cut-off: nearest the period a model serves)
+    calibration_sample: str = "random"
+    calibration_steps: int = 100  # L-BFGS iterations at most (it stops on convergence)
 
     def weight(self, canvas: str) -> float:
         return float(self.canvas_weights.get(canvas, 1.0))

@@ -75,6 +75,14 @@ class ModelConfig:
     residual: bool = False  # the towers start at zero: the fixed blocks rank at first
     fresh_popularity: bool = False  # a per-canvas weighted popularity as of each request
     initial_prior_weight: float = INITIAL_PRIOR_WEIGHT
+    # a second EASE prior term over only the user's latest ``recent_history`` items, with
+    # its own per-canvas weight (0: none): what a member watched last says more about what
+    # comes next than the mean of their whole history does
+    recent_history: int = 0
+    # a per-canvas switch (buffer ``residual_gate``, 1 or 0) on the learned part of the
+    # score (request tower and item bias): validation turns it off for a canvas that
+    # training does not improve, which then ranks by its calibrated fixed blocks alone
+    gated_residual: bool = False
     n_canvases: int = len(CANVASES)
     n_dense: int = len(DENSE_FEATURES)
 
@@ -84,6 +92,17 @@ class ModelConfig:
 
 def _mlp(width_in: int, dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(width_in, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
+
+
+def latest_of(history: Bag, k: int) -> Bag:
+    """The last ``k`` items of each row of a history bag (rows in time order, as
+    ``Bag.of`` lays them out), averaged."""
+    rows, values, _ = history.triples
+    counts = np.bincount(rows, minlength=history.shape[0])
+    from_end = np.cumsum(counts)[rows] - np.arange(len(rows))  # 1: the row's last item
+    keep = from_end <= k
+    kept = rows[keep]
+    return Bag(kept, values[keep], 1.0 / np.minimum(counts, k)[kept], history.shape)
 
 
 def _fill(has: torch.Tensor, value: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
@@ -96,6 +115,7 @@ class UnifiedNet(nn.Module):
     lexical_idf: torch.Tensor  # buffer (buckets,), with ``lexical_dim`` only (``set_lexical``)
     lexical_column: torch.Tensor  # not stored: a pure function of (buckets, lexical_dim)
     lexical_sign: torch.Tensor
+    residual_gate: torch.Tensor  # buffer (canvases,), with ``gated_residual`` only
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -129,8 +149,12 @@ class UnifiedNet(nn.Module):
         if config.prior_rank:
             self.prior_weight = nn.Parameter(
                 torch.full((config.n_canvases,), config.initial_prior_weight))
+            if config.recent_history:
+                self.recent_prior_weight = nn.Parameter(torch.zeros(config.n_canvases))
             self.register_buffer("prior_left", torch.zeros(config.n_items, config.prior_rank))
             self.register_buffer("prior_right", torch.zeros(config.n_items, config.prior_rank))
+        if config.gated_residual:
+            self.register_buffer("residual_gate", torch.ones(config.n_canvases))
         if config.lexical_dim:
             self.lexical_weight = nn.Parameter(
                 torch.full((config.n_canvases,), INITIAL_LEXICAL_WEIGHT))
@@ -162,8 +186,17 @@ class UnifiedNet(nn.Module):
     def trust_parameters(self) -> list[nn.Parameter]:
         """The per-canvas weights of the fixed blocks (text, prior, lexical, popularity)."""
         names = ("text_weight", "prior_weight", "lexical_weight", "popularity_weight",
-                 "fresh_weight")
+                 "fresh_weight", "recent_prior_weight")
         return [p for name, p in self.named_parameters() if name in names]
+
+    @torch.no_grad()
+    def shut_residual(self, canvases: list[int], calibrated: dict[str, torch.Tensor]) -> None:
+        """``canvases`` rank by their fixed blocks alone again: the learned part gated off,
+        their per-canvas weights back to ``calibrated`` (name -> the weights at epoch 0)."""
+        for name, p in self.named_parameters():
+            if name in calibrated:
+                p[canvases] = calibrated[name][canvases]
+        self.residual_gate[canvases] = 0.0
 
     def set_lexical(self, titles: Ragged) -> None:
         """The IDF of the lexical match, over the catalog's title buckets."""
@@ -235,19 +268,19 @@ class UnifiedNet(nn.Module):
         """``request_side @ item_side.T``; the wide lexical block's product is taken apart
         (without a gradient: it is fixed; only its per-canvas weight learns), and so is
         the popularity as of each request's own time (``fresh_popularity``)."""
-        right = self.item_side(item_vectors, titles)
+        wide = self.config.lexical_dim  # the lexical block ends ``titles`` (``items``)
+        core = self.item_side(item_vectors, titles[:, :titles.shape[1] - wide])
+        lexical = titles[:, titles.shape[1] - wide:]
         if columns is not None:
-            right = right[columns]
+            core, lexical = core[columns], lexical[columns]
         left = self.request_side(r, item_vectors, lexical=False)
-        fresh = self.fresh_scores(r, columns)
-        if not self.config.lexical_dim:
-            return left @ right.T + fresh
-        at = self._lexical_columns()
-        core = torch.cat([right[:, :at.start], right[:, at.stop:]], dim=1)
-        with torch.no_grad():
-            match = self.lexical(r.query) @ right[:, at].T
-        weight = self.lexical_weight[r.canvas] * r.has_query.float()
-        return left @ core.T + weight.unsqueeze(1) * match + fresh
+        scores = left @ core.T + self.fresh_scores(r, columns)
+        if wide and bool(r.has_query.any()):  # only a query has a lexical match
+            with torch.no_grad():
+                match = self.lexical(r.query) @ lexical.T
+            weight = self.lexical_weight[r.canvas] * r.has_query.float()
+            scores = scores + weight.unsqueeze(1) * match
+        return scores
 
     def fresh_scores(self, r: RequestInputs, columns: torch.Tensor | None
                       ) -> torch.Tensor | float:
@@ -258,21 +291,18 @@ class UnifiedNet(nn.Module):
             return 0.0
         return torch.einsum("bf,bif->bi", self.fresh_weight[r.canvas], popularity)
 
-    def _lexical_columns(self) -> slice:
-        """Where the lexical block sits in ``item_side`` (and ``request_side``)."""
-        config = self.config
-        first = config.dim + (config.text_dim or config.dim)
-        first += config.popularity_dim if self.fixed_popularity else 0
-        return slice(first, first + config.lexical_dim)
-
     def request_side(self, r: RequestInputs, item_vectors: torch.Tensor,
                      lexical: bool = True, fresh: bool = False) -> torch.Tensor:
         """(B, width): a score is this row's inner product with ``item_side``'s row, so a
         nearest-neighbour index over ``item_side`` ranks items for a request. Blocks:
         [request, text match, popularity, lexical, EASE prior, 1, with ``fresh`` the
-        fresh popularity weights]; ``lexical=False`` leaves the lexical block out."""
+        fresh popularity weights]; with ``gated_residual`` the request block and the 1 are
+        times the canvas's gate; ``lexical=False`` leaves the lexical block out."""
         request, query, weight = self.requests(r, item_vectors)
-        parts = [request, weight.unsqueeze(1) * query]
+        gate = torch.ones(len(request), 1)
+        if self.config.gated_residual:
+            gate = self.residual_gate[r.canvas].unsqueeze(1)
+        parts = [gate * request, weight.unsqueeze(1) * query]
         if self.fixed_popularity:
             parts.append(self.popularity_weight[r.canvas])
         if self.config.lexical_dim and lexical:
@@ -282,8 +312,12 @@ class UnifiedNet(nn.Module):
             left = self.prior_left
             prior = (torch.where(r.has_history.unsqueeze(1), mean_of(r.history, left), 0.0)
                      + torch.where(r.has_source.unsqueeze(1), left[r.source], 0.0))
-            parts.append(self.prior_weight[r.canvas].unsqueeze(1) * prior)
-        parts.append(torch.ones(len(request), 1))
+            prior = self.prior_weight[r.canvas].unsqueeze(1) * prior
+            if self.config.recent_history:
+                latest = mean_of(latest_of(r.history, self.config.recent_history), left)
+                prior = prior + self.recent_prior_weight[r.canvas].unsqueeze(1) * latest
+            parts.append(prior)
+        parts.append(gate)  # times the item bias
         if fresh and self.config.fresh_popularity:
             parts.append(self.fresh_weight[r.canvas])
         return torch.cat(parts, dim=1)

@@ -5,8 +5,10 @@ target among the negatives: every item (``negatives=0``, exact for catalogs of M
 size) or the batch's targets plus ``negatives`` items drawn uniformly for the whole batch
 (sampled softmax). In the sampled case a row's negatives are the uniform draws only, not
 the other rows' targets: those are drawn by popularity, and letting them compete would push
-popular items down (the in-batch negatives bias) where the full softmax does not. A
-category request only competes with its category's items, as it is ranked at serving time.
+popular items down (the in-batch negatives bias) where the full softmax does not. With
+``canvas_candidates`` (the default) an example's target competes only with what its canvas
+may return for the request (its category's items, none the user saw, not the source), as
+it is ranked at serving time; otherwise a category request competes with its category's.
 The batch loss is the per-canvas mean loss averaged with the canvases' weights (default 1
 each), so a canvas with fewer examples is not drowned out. During training a known user
 is replaced by the unknown-user row with probability ``user_dropout``, which is
@@ -28,6 +30,7 @@ import torch.nn.functional as F
 
 from reelgraph.core import InvalidInput
 from reelgraph.recsys.batch import Featurizer, ItemInputs, RequestInputs
+from reelgraph.recsys.calibration import calibrate, returnable
 from reelgraph.recsys.canvases import CANVASES, CATEGORY
 from reelgraph.recsys.hyperparameters import TrainConfig
 from reelgraph.recsys.model import UnifiedNet
@@ -58,9 +61,11 @@ def _drop_users(r: RequestInputs, rate: float, generator: torch.Generator) -> Re
 
 
 def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: torch.Tensor,
-               config: TrainConfig, generator: torch.Generator
-               ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted loss of one batch, and each canvas's mean loss in it."""
+               config: TrainConfig, generator: torch.Generator,
+               allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The weighted loss of one batch, and each canvas's mean loss in it. ``allowed``
+    (B, items): the items each row's softmax may hold (``returnable``); default: a
+    category row's category."""
     n_items = net.config.n_items
     columns = None
     labels = target
@@ -73,8 +78,11 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
         logits = net(r, items, columns).masked_fill(~(negative | own), float("-inf"))
     else:
         logits = net(r, items)
+    if allowed is not None:
+        logits = logits.masked_fill(~(allowed if columns is None else allowed[:, columns]),
+                                    float("-inf"))
     in_category = r.has_category & (r.canvas == CATEGORY.index)
-    if bool(in_category.any()):
+    if allowed is None and bool(in_category.any()):
         allowed = items.category_matrix[r.category]
         if columns is not None:
             allowed = allowed[:, columns]
@@ -93,35 +101,6 @@ def batch_loss(net: UnifiedNet, r: RequestInputs, items: ItemInputs, target: tor
     return total / max(weights, 1e-12), per_canvas
 
 
-def calibrate(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
-              items: ItemInputs, config: TrainConfig, generator: torch.Generator,
-              rng: np.random.Generator) -> None:
-    """One pass fitting only the per-canvas weights of the fixed blocks (a few numbers per
-    canvas: the EASE prior, the lexical and text matches, popularity), at a constant rate."""
-    trust = net.trust_parameters()
-    if not trust:
-        return
-    frozen = [p for p in net.parameters() if all(p is not t for t in trust)]
-    for p in frozen:
-        p.requires_grad_(False)
-    optimizer = torch.optim.Adam(trust, lr=config.calibration_lr)
-    net.train()
-    try:
-        order = rng.permutation(len(examples))
-        for first in range(0, len(order), config.batch_size):
-            batch = examples.take(order[first: first + config.batch_size])
-            r = featurize(batch.requests)
-            target = torch.from_numpy(batch.target.astype(np.int64))
-            loss, _ = batch_loss(net, r, items, target, config, generator)
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-    finally:
-        for p in frozen:
-            p.requires_grad_(True)
-        net.eval()
-
-
 def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
           items: ItemInputs, config: TrainConfig,
           after_epoch: Callable[[int], bool] | None = None) -> TrainResult:
@@ -138,7 +117,7 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
     rng = np.random.default_rng(config.seed)
     started = time.perf_counter()
     if config.calibrate:
-        calibrate(net, examples, featurize, items, config, generator, rng)
+        calibrate(net, examples, featurize, items, config)
         if after_epoch is not None and after_epoch(0):
             return TrainResult([], [], time.perf_counter() - started)
     trust = net.trust_parameters()
@@ -161,7 +140,9 @@ def train(net: UnifiedNet, examples: TrainingExamples, featurize: Featurizer,
             batch = examples.take(order[first: first + config.batch_size])
             r = _drop_users(featurize(batch.requests), config.user_dropout, generator)
             target = torch.from_numpy(batch.target.astype(np.int64))
-            loss, per_canvas = batch_loss(net, r, items, target, config, generator)
+            allowed = returnable(batch, featurize, items) if config.canvas_candidates \
+                else None
+            loss, per_canvas = batch_loss(net, r, items, target, config, generator, allowed)
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
