@@ -43,6 +43,23 @@ def test_normal_windows_pass_and_shifts_fail() -> None:
     assert "hit_rate" in worse
 
 
+def test_launches_losing_exposure_fail_and_gaining_it_passes() -> None:
+    """Under-exposed launches are the stakeholder harm; launches shown more as their plays
+    arrive (popularity read as of the request) is not an incident."""
+    rng = np.random.default_rng(3)
+
+    def launches(share: float) -> Observation:
+        found = window(rng)
+        found.scalars["launch_exposure_share"] = share + float(rng.normal(0, 0.005))
+        return found
+
+    reference = learn([launches(0.05) for _ in range(20)])
+    assert "launch_exposure_share" in reference.thresholds
+    gained = [f for f in reference.check(launches(0.15)) if f.signal == "launch_exposure_share"]
+    assert gained and gained[0].passed
+    lost = [f for f in reference.check(launches(0.0)) if f.signal == "launch_exposure_share"]
+    assert lost and not lost[0].passed
+
 def test_drift_is_judged_at_the_windows_own_volume() -> None:
     """A raw distance grows as a window shrinks; its excess over the permutation null does
     not, so a quiet day passes while a real shift at the same volume fails."""

@@ -35,9 +35,11 @@ REGULAR_MIN = 5  # exposures per window an item needs in every pooled window to 
 POOL_SAMPLE = 5_000  # pooled requests kept: the null's cost grows with them
 # the smallest spread per signal, by unit: counts tolerate one, shares and statistics 1e-3
 COUNT_SIGNALS = ("requests", "rows", "partitions", "plays_joined", "vanished_items")
-# Signals where only one direction harms: quality falling, errors, latency and drift rising.
-# An improvement is not an incident (ml-latest-small's bursty members lift MRR for a day).
-LOWER_IS_WORSE = ("hit_rate", "mrr")
+# Signals where only one direction harms: quality falling, launches losing exposure, errors,
+# latency and drift rising. An improvement is not an incident (ml-latest-small's bursty
+# members lift MRR for a day; a model that reads popularity as of the request shows new
+# titles more as their plays arrive, which a shift in concentration would still catch).
+LOWER_IS_WORSE = ("hit_rate", "mrr", "launch_exposure_share")
 HIGHER_IS_WORSE = ("error_rate", "latency_", "score_ks", "exposure_js", "vanished_items",
                    "_changed_share", "_ks", "schema_changed", "hours_since_last")
 
